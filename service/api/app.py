@@ -1,0 +1,122 @@
+"""The Litestar application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from service.api.api_keys import ApiKeyController
+from service.api.auth import ApiKeyAuthMiddleware
+from service.api.clients import ClientController
+from service.api.deps import DEPENDENCIES
+from service.api.health import HealthController
+from service.api.middleware import request_id_middleware
+from service.api.problems import EXCEPTION_HANDLERS
+from service.api.tenant import TenantController
+from service.db import Database
+from service.logging import configure_logging
+from service.queue import Queue
+from service.settings import Settings, get_settings
+
+API_VERSION = "1.0.0"
+_DESCRIPTION = """\
+Wallguard finds personal data that customers post on companies' public social pages (phone
+numbers, e-mails, national ID numbers, bank accounts, customer numbers, addresses) and hides those
+comments before others read them.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
+`application/problem+json`. Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+"""
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Wallguard API",
+        version=API_VERSION,
+        description=_DESCRIPTION,
+        servers=[Server(url="/")],
+        use_handler_docstrings=False,
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        path="/schema",
+        components=Components(
+            security_schemes={
+                "bearerAuth": SecurityScheme(
+                    type="http", scheme="bearer", description="A Wallguard API key"
+                ),
+            }
+        ),
+        security=[{"bearerAuth": []}],
+        tags=[
+            Tag(name="Tenant"),
+            Tag(name="Clients"),
+            Tag(name="API keys"),
+            Tag(name="Detection"),
+            Tag(name="Operations"),
+        ],
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            queue: Queue | None = await Queue.connect(settings.redis_url, settings.queue_name)
+        except Exception:
+            # The API still serves reads without Redis; /ready says so, and queued work is
+            # recovered from Postgres by the reconcile cron once Redis is back.
+            queue = None
+        db = Database(settings, queue)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.queue = queue
+        try:
+            yield
+        finally:
+            await db.dispose()
+            if queue is not None:
+                await queue.close()
+
+    prometheus = PrometheusConfig(
+        app_name="wallguard", prefix="wallguard", group_path=True, exclude=["/metrics", "/health"]
+    )
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            MetricsController,
+            TenantController,
+            ClientController,
+            ApiKeyController,
+        ],
+        dependencies=DEPENDENCIES,
+        middleware=[
+            request_id_middleware,
+            prometheus.middleware,
+            DefineMiddleware(
+                ApiKeyAuthMiddleware, exclude=["^/health", "^/ready", "^/metrics", "^/schema"]
+            ),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        lifespan=[lifespan],
+        state=None,
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=[], allow_headers=["authorization", "content-type"]),
+        debug=False,
+    )

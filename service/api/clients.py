@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from service.api.auth import ADMIN, READ
+from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.problems import problem_responses
+from service.pagination import DEFAULT_LIMIT
+from service.tenancy.schemas import Client, ClientCreate, ClientList, ClientUpdate
+from service.tenancy.service import ClientService
+
+
+class ClientController(Controller):
+    path = "/v1/clients"
+    tags = ["Clients"]
+
+    @get(
+        operation_id="listClients",
+        guards=[READ],
+        summary="List clients, newest first",
+        responses=problem_responses(400, 401, 403),
+    )
+    async def list_clients(
+        self,
+        uow: Uow,
+        principal: Caller,
+        cursor: Cursor = None,
+        limit: PageSize = DEFAULT_LIMIT,
+    ) -> ClientList:
+        return await ClientService(uow).list(principal, cursor=cursor, limit=limit)
+
+    @post(
+        operation_id="createClient",
+        guards=[ADMIN],
+        summary="Create a client",
+        responses=problem_responses(400, 401, 403, 409, 422),
+    )
+    async def create_client(
+        self, uow: Uow, principal: Caller, data: JSONBody[ClientCreate]
+    ) -> Client:
+        return await ClientService(uow).create(principal, data)
+
+    @get(
+        "/{client_id:uuid}",
+        operation_id="getClient",
+        guards=[READ],
+        summary="Get a client",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_client(
+        self, uow: Uow, principal: Caller, client_id: FromPath[uuid.UUID]
+    ) -> Client:
+        return await ClientService(uow).get(principal, client_id)
+
+    @patch(
+        "/{client_id:uuid}",
+        operation_id="updateClient",
+        guards=[ADMIN],
+        summary="Update a client",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def update_client(
+        self,
+        uow: Uow,
+        principal: Caller,
+        client_id: FromPath[uuid.UUID],
+        data: JSONBody[ClientUpdate],
+    ) -> Client:
+        return await ClientService(uow).update(principal, client_id, data)
+
+    @delete(
+        "/{client_id:uuid}",
+        operation_id="deleteClient",
+        guards=[ADMIN],
+        summary="Delete a client and everything that hangs on it",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def delete_client(
+        self, uow: Uow, principal: Caller, client_id: FromPath[uuid.UUID]
+    ) -> None:
+        await ClientService(uow).delete(principal, client_id)

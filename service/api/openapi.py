@@ -1,0 +1,15 @@
+"""The OpenAPI document as a stable, diffable file."""
+
+from __future__ import annotations
+
+import json
+
+from service.settings import Settings
+
+
+def render_openapi() -> str:
+    from service.api.app import create_app
+
+    app = create_app(Settings())
+    schema = app.openapi_schema.to_schema()
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,174 @@
+"""RFC 9457 problem details: the one way every error leaves the API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from service.errors import FieldError, WallguardError
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://docs.wallguard.io/problems/"
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+    request_id: str | None = None
+
+
+def _response(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Problem]:
+    problem.instance = request.url.path
+    problem.request_id = request.scope.get("state", {}).get("request_id")
+    return Response(
+        problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def wallguard_error_handler(
+    request: Request[Any, Any, Any], exc: WallguardError
+) -> Response[Problem]:
+    if exc.status_code >= 500:
+        log.error("request_failed", error=type(exc).__name__)
+    problem = Problem(
+        type=_TYPE_BASE + exc.type_slug,
+        title=exc.title,
+        status=exc.status_code,
+        detail=exc.detail,
+        errors=exc.errors,
+    )
+    return _response(request, problem, exc.headers)
+
+
+_MSGSPEC_PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
+
+
+def _field_errors(extra: Any) -> list[FieldError]:
+    """Litestar's validation extras -> field paths. Body fields are JSON paths ($.a.b[0]);
+    query and path parameters are named as such."""
+    out: list[FieldError] = []
+    for item in extra if isinstance(extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid"))
+        key = item.get("key")
+        source = getattr(item.get("source"), "value", item.get("source"))
+        match = _MSGSPEC_PATH.search(message)
+        if match:
+            field = match.group("path")
+            message = message[: match.start()]
+        elif source in {"query", "path", "header", "cookie"} and key:
+            field = f"{source}.{key}"
+        else:
+            field = "$" if not key or key == "data" else f"$.{key}"
+        out.append(FieldError(field=field, message=message))
+    return out
+
+
+def validation_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Problem]:
+    errors = _field_errors(exc.extra)
+    if any(e.message == "'data'" for e in errors):  # litestar's wording for a missing body
+        return _response(
+            request,
+            Problem(
+                type=_TYPE_BASE + "malformed-body",
+                title="Malformed request body",
+                status=400,
+                detail="This operation needs a JSON request body.",
+            ),
+        )
+    if errors and all(e.field.startswith(("query.", "path.", "header.")) for e in errors):
+        status, title, slug = 400, "Invalid parameter", "invalid-parameter"
+    else:
+        status, title, slug = 422, "Validation failed", "validation"
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+    return _response(
+        request,
+        Problem(type=_TYPE_BASE + slug, title=title, status=status, detail=detail, errors=errors),
+    )
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    title = {
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Payload too large",
+        401: "Unauthorized",
+        403: "Forbidden",
+        415: "Unsupported media type",
+        429: "Too many requests",
+    }.get(status, "Bad request" if status < 500 else "Server error")
+    if status >= 500:
+        log.error("request_failed", error=type(exc).__name__, status=status)
+    detail = exc.detail if status < 500 else "An internal error occurred."
+    slug = title.lower().replace(" ", "-")
+    if isinstance(exc, ClientException) and exc.__cause__ is not None and status == 400:
+        # A body that is not JSON at all (msgspec's decode error is the cause).
+        title, slug = "Malformed request body", "malformed-body"
+        detail = f"The request body is not valid JSON: {detail}"
+    return _response(
+        request,
+        Problem(type=_TYPE_BASE + slug, title=title, status=status, detail=str(detail)),
+        exc.headers or None,
+    )
+
+
+def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # Never echo the exception: it could carry a value from the database or a platform response.
+    log.exception("unhandled_error", error=type(exc).__name__)
+    return _response(
+        request,
+        Problem(
+            type=_TYPE_BASE + "internal",
+            title="Internal error",
+            status=HTTP_500_INTERNAL_SERVER_ERROR,
+            detail="An internal error occurred; it has been logged.",
+        ),
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    WallguardError: wallguard_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    Exception: unhandled_error_handler,
+}
+
+_DESCRIPTIONS = {
+    400: "Malformed body, invalid parameter or cursor",
+    401: "Missing, malformed, revoked or expired API key",
+    403: "The API key lacks the scope or is restricted to another client",
+    404: "Not found (also for ids that belong to another tenant)",
+    409: "Conflicts with an existing resource",
+    413: "Body or text too large",
+    422: "The body failed validation; `errors` lists field paths",
+    503: "A dependency is unavailable",
+}
+
+
+def problem_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems an operation can answer with."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem, description=_DESCRIPTIONS[code], media_type=PROBLEM_MEDIA_TYPE
+        )
+        for code in codes
+    }

@@ -1,0 +1,1 @@
+"""API keys: how agencies authenticate over REST."""

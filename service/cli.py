@@ -1,0 +1,170 @@
+"""`wallguard`: the command line (names are part of the contract in shared/INTERFACES.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.tenancy.models import TenantKind
+
+app = typer.Typer(
+    help="Wallguard: find and hide personal data on public social pages.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes (the API is stateless).")] = 1,
+) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    uvicorn.run(
+        "service.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=True,
+        log_level="warning",
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the arq worker (scans, hides, replies, webhook deliveries, retention)."""
+    from arq.worker import run_worker
+
+    from service.workers.main import worker_settings
+
+    run_worker(worker_settings())
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations (alembic upgrade) against DATABASE_URL."""
+    from service.migrate import upgrade
+
+    upgrade(revision=revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="The tenant's display name.")],
+    kind: Annotated[TenantKind, typer.Option(help="agency or company.")] = TenantKind.COMPANY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a tenant and its first admin API key (shown once)."""
+    from service.db import Database
+    from service.settings import get_settings
+    from service.tenancy.service import onboard_tenant
+
+    if not name.strip() or len(name) > 200:
+        raise typer.BadParameter("NAME must be 1 to 200 characters", param_hint="NAME")
+
+    async def _create() -> tuple[str, str]:
+        db = Database(get_settings())
+        try:
+            async with db.system_unit_of_work() as uow:
+                result = await onboard_tenant(uow, name.strip(), kind)
+            return str(result.tenant_id), result.api_key
+        finally:
+            await db.dispose()
+
+    tenant_id, api_key = asyncio.run(_create())
+    if as_json:
+        typer.echo(json.dumps({"tenant_id": tenant_id, "api_key": api_key}))
+    else:
+        typer.echo(f"tenant_id: {tenant_id}\napi_key:   {api_key}\n(the key is shown only once)")
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path, typer.Option(help="Where to write; - for stdout.")
+    ] = DEFAULT_OPENAPI_PATH,
+) -> None:
+    """Write the OpenAPI document generated from the app."""
+    from service.api.openapi import render_openapi
+
+    document = render_openapi()
+    if str(output) == "-":
+        sys.stdout.write(document)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document, encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
+def detect(
+    input: Annotated[
+        str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")
+    ] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", help="File, or - for stdout.")] = "-",
+    region: Annotated[
+        list[str] | None, typer.Option(help="Country hint(s) for phone numbers, e.g. DK.")
+    ] = None,
+) -> None:
+    """Detect personal data offline: JSON Lines in, JSON Lines out."""
+    from service.detection import jsonl
+
+    src = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
+    dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        code = jsonl.run(src, dst, [r.upper() for r in region or []])
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+        else:
+            dst.flush()
+    raise typer.Exit(code)
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8900,
+    seed: Annotated[bool, typer.Option(help="Seed demo pages and comments.")] = True,
+) -> None:
+    """Run the platform sandbox (a Graph-API-compatible server for demos and tests)."""
+    from service.sandbox.app import SandboxConfig, run_sandbox
+
+    run_sandbox(host, port, SandboxConfig.from_env(seed=seed))
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="API port.")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="Sandbox port.")] = 8900,
+    state_dir: Annotated[Path, typer.Option(help="Where embedded servers keep data.")] = Path(
+        ".wallguard"
+    ),
+) -> None:
+    """The whole stack on one machine: database, Redis, API, worker, sandbox and a demo tenant."""
+    from service.devstack.run import run_dev
+
+    raise typer.Exit(run_dev(api_port=port, sandbox_port=sandbox_port, state_dir=state_dir))
+
+
+if __name__ == "__main__":
+    app()

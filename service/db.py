@@ -1,0 +1,167 @@
+"""Postgres access: the declarative base, engines and units of work.
+
+Tenancy is enforced here a second time, below the code: every tenant table has row-level security
+keyed on the transaction-local setting ``app.tenant_id``, and the application connects as (or
+``SET ROLE``s to) a role that RLS applies to. A unit of work opened for tenant A sets that value at
+the start of every transaction, so a query that forgets its ``tenant_id`` filter still sees only A.
+System work (the webhook router, the reconcile cron, the CLI) opens a *system* unit of work, which
+sets ``app.system`` instead; it is explicit and greppable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+
+from service.auth.types import TenantId
+from service.ids import new_id
+from service.queue import PendingJobs, Queue
+from service.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: DateTime(timezone=True),
+        uuid.UUID: UUID(as_uuid=True),
+    }
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        server_default=func.now(), default=utcnow, onupdate=utcnow
+    )
+
+
+class TenantOwned(Timestamped):
+    """Primary key (tenant_id, id): every unique key includes the distribution column, so the
+    table can be sharded by tenant (Citus) without changing a constraint."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+_TENANT_KEY = "wallguard_tenant_id"
+_SYSTEM_KEY = "wallguard_system"
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant_context(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    # Runs at the start of every transaction of the session, so a commit in the middle of a unit
+    # of work cannot silently drop the tenant context.
+    tenant_id = session.info.get(_TENANT_KEY)
+    if tenant_id is not None:
+        connection.execute(
+            text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
+        )
+    elif session.info.get(_SYSTEM_KEY):
+        connection.execute(text("SELECT set_config('app.system', 'on', true)"))
+
+
+class UnitOfWork:
+    """One session, one commit, and the jobs to send once that commit succeeded."""
+
+    def __init__(self, session: AsyncSession, tenant_id: TenantId | None) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.jobs = PendingJobs()
+
+
+class Database:
+    def __init__(self, settings: Settings, queue: Queue | None = None) -> None:
+        self.settings = settings
+        self.queue = queue
+        self.engine: AsyncEngine = create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=True,
+            connect_args={
+                "server_settings": {
+                    "application_name": "wallguard",
+                    "statement_timeout": "30000",
+                    "idle_in_transaction_session_timeout": "60000",
+                }
+            },
+        )
+        role = settings.db_app_role
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def _set_role(dbapi_connection: Any, _record: Any) -> None:
+            # The app never works as the table owner or a superuser: both would bypass RLS.
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f'SET ROLE "{role}"')
+            cursor.close()
+
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def unit_of_work(self, tenant_id: TenantId) -> AsyncIterator[UnitOfWork]:
+        async with self._unit(tenant_id=tenant_id, system=False) as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def system_unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """Crosses tenants on purpose (routing inbound events, reconcile, CLI). Use sparingly."""
+        async with self._unit(tenant_id=None, system=True) as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def _unit(self, *, tenant_id: TenantId | None, system: bool) -> AsyncIterator[UnitOfWork]:
+        session = self.sessionmaker(info={_TENANT_KEY: tenant_id, _SYSTEM_KEY: system})
+        uow = UnitOfWork(session, tenant_id)
+        try:
+            yield uow
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            uow.jobs.clear()
+            raise
+        finally:
+            await session.close()
+        # Only after the commit: a job must never point at a row that was rolled back.
+        if self.queue is not None and uow.jobs:
+            await self.queue.send(uow.jobs)
+
+
+async def flush_or_conflict(session: AsyncSession, message: str) -> None:
+    """Flush now so a unique-key violation becomes a 409 with a clear message, not a 500 at
+    commit time. A savepoint keeps the rest of the unit of work usable."""
+    from sqlalchemy.exc import IntegrityError
+
+    from service.errors import Conflict
+
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None

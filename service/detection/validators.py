@@ -1,0 +1,205 @@
+"""Format, checksum and date rules of each value type, with cheap checks first.
+
+The library validators (python-stdnum, phonenumbers) are the authority; the hand-written
+pre-checks here only reject candidates early, so that the libraries run on few strings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.de import idnr
+from stdnum.dk import cpr
+from stdnum.fi import hetu
+from stdnum.no import fodselsnummer, kontonr
+from stdnum.se import personnummer
+
+#: Regions whose phone numbers we look for, in the default order of preference.
+DEFAULT_REGIONS: tuple[str, ...] = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
+
+#: Numbers a person answers.  Toll-free, premium, shared-cost and universal access numbers
+#: (0800, 0600, 0771, 815, 0345 ...) belong to companies: a customer quoting one is quoting
+#: the company's hotline.
+_PERSONAL_PHONE_TYPES = frozenset(
+    {
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        PhoneNumberType.PERSONAL_NUMBER,
+        PhoneNumberType.VOIP,
+    }
+)
+
+#: Danish 70, 80 and 90 numbers are service numbers of businesses (phonenumbers files 70 as
+#: an ordinary line).
+_DK_SERVICE_PREFIXES = ("70", "80", "90")
+
+#: Country calling codes of the regions we serve; other "+" numbers are still checked by
+#: phonenumbers, these only decide cheaply how many digits may follow.
+_NATIONAL_LENGTHS: dict[str, tuple[int, int]] = {
+    "DK": (8, 8),
+    "NO": (8, 8),
+    "DE": (6, 12),
+    "FI": (6, 12),
+    "SE": (7, 10),
+    "GB": (10, 11),
+    "US": (10, 11),
+}
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum (payment cards, Swedish personnummer)."""
+    return bool(luhn.is_valid(digits))
+
+
+def is_payment_card(digits: str) -> bool:
+    """A Visa or Mastercard number: 13-19 digits, issuer prefix, Luhn."""
+    if not 13 <= len(digits) <= 19:
+        return False
+    first = digits[0]
+    if first == "4":
+        pass
+    elif first == "5":
+        if digits[1] not in "12345" or len(digits) != 16:
+            return False
+    elif first == "2":
+        if not 2221 <= int(digits[:4]) <= 2720 or len(digits) != 16:
+            return False
+    else:
+        return False
+    return luhn_ok(digits)
+
+
+def _date_ok(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def is_dk_cpr(digits: str) -> bool:
+    """A valid Danish CPR birth date (numbers since 2007 need not pass mod 11)."""
+    if len(digits) != 10 or not _date_ok(2000, int(digits[2:4]), int(digits[:2])):
+        return False
+    return bool(cpr.is_valid(digits))
+
+
+def dk_cpr_mod11(digits: str) -> bool:
+    """The pre-2007 modulus 11 check: passing it makes a CPR reading more likely."""
+    return sum(int(d) * w for d, w in zip(digits, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0
+
+
+def is_se_personnummer(digits: str) -> bool:
+    """Swedish personnummer, 10 or 12 digits, date and Luhn."""
+    if len(digits) == 12:
+        if digits[:2] not in ("18", "19", "20"):
+            return False
+    elif len(digits) != 10:
+        return False
+    if not luhn_ok(digits[-10:]):
+        return False
+    return bool(personnummer.is_valid(digits))
+
+
+def is_no_fodselsnummer(digits: str) -> bool:
+    """Norwegian fødselsnummer (or D-number): 11 digits, both mod-11 check digits."""
+    return len(digits) == 11 and bool(fodselsnummer.is_valid(digits))
+
+
+def is_no_bank_account(digits: str) -> bool:
+    """Norwegian account number: 11 digits, mod 11."""
+    return len(digits) == 11 and bool(kontonr.is_valid(digits))
+
+
+def is_de_tax_id(digits: str) -> bool:
+    """German Steuer-ID (IdNr): 11 digits, no leading zero, ISO 7064 check digit."""
+    return len(digits) == 11 and digits[0] != "0" and bool(idnr.is_valid(digits))
+
+
+def is_fi_hetu(value: str) -> bool:
+    """Finnish henkilötunnus with its century sign and check character."""
+    return bool(hetu.is_valid(value.upper()))
+
+
+def is_iban(compact: str) -> bool:
+    """An IBAN (any country stdnum knows) passing mod 97 and the national format."""
+    return bool(stdnum_iban.is_valid(compact))
+
+
+def is_date(groups: list[str]) -> bool:
+    """``dd.mm.yyyy``, ``d/m/yy``, ``yyyy-mm-dd`` shaped groups forming a real date."""
+    if len(groups) != 3:
+        return False
+    a, b, c = groups
+    if len(a) == 4 and len(b) <= 2 and len(c) <= 2:
+        return _date_ok(int(a), int(b), int(c))
+    if len(a) <= 2 and len(b) <= 2 and len(c) in (2, 4):
+        year = int(c) if len(c) == 4 else 2000 + int(c)
+        return _date_ok(year, int(b), int(a)) or _date_ok(year, int(a), int(b))
+    return False
+
+
+def _plausible_national(digits: str, region: str) -> bool:
+    """Cheap shape test before phonenumbers runs: length and trunk prefix per region."""
+    low, high = _NATIONAL_LENGTHS[region]
+    if not low <= len(digits) <= high:
+        return False
+    if region in ("DK", "NO"):
+        return digits[0] not in "01"
+    if region == "US":
+        if len(digits) == 11:
+            return digits[0] == "1" and digits[1] not in "01"
+        return digits[0] not in "01"
+    return digits[0] == "0" and digits[1] != "0"
+
+
+@functools.lru_cache(maxsize=65536)
+def phone_region(digits: str, international: bool, regions: tuple[str, ...]) -> str | None:
+    """The region in which ``digits`` is a valid personal phone number, or None.
+
+    ``international`` means the digits start with the country code (written ``+`` or
+    ``00``).  National numbers are tried in the order of ``regions``.  Cached: the same
+    numbers (and hotlines) recur across comments.
+    """
+    if international:
+        try:
+            number = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            return None
+        return _personal_region(number)
+    for region in regions:
+        if region not in _NATIONAL_LENGTHS or not _plausible_national(digits, region):
+            continue
+        try:
+            number = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        found = _personal_region(number)
+        if found is not None:
+            return found
+    return None
+
+
+def _personal_region(number: phonenumbers.PhoneNumber) -> str | None:
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.number_type(number) not in _PERSONAL_PHONE_TYPES:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    national = str(number.national_number)
+    if region == "DK" and national.startswith(_DK_SERVICE_PREFIXES):
+        return None
+    return region or "ZZ"
+
+
+@functools.lru_cache(maxsize=65536)
+def phone_e164(digits: str, international: bool, region: str) -> str:
+    """The E.164 form of a number already accepted by :func:`phone_region`."""
+    number = phonenumbers.parse("+" + digits if international else digits, region)
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))

@@ -1,0 +1,56 @@
+"""Configuration of the platform sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_APP_ID = "sandbox-app"
+DEFAULT_APP_SECRET = "sandbox-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """What the fake platform looks like when it starts (control endpoints change it later).
+
+    ``seed``: when set, the sandbox starts with deterministic demo content from that number
+    (``seed_posts_per_page`` x ``seed_comments_per_post`` on each of the user's pages).
+    """
+
+    app_id: str = DEFAULT_APP_ID
+    app_secret: str = DEFAULT_APP_SECRET
+    app_name: str = "Wallguard Sandbox"
+    user_name: str = "Sandra Sandbox"
+    pages: int = 2
+    link_instagram: bool = True
+    webhook_delay_seconds: float = 0.0
+    webhook_max_batch: int = 5
+    webhook_max_attempts: int = 4
+    webhook_retry_base_seconds: float = 0.2
+    webhook_timeout_seconds: float = 5.0
+    seed: int | None = None
+    seed_posts_per_page: int = 5
+    seed_comments_per_post: int = 8
+    # Rolling one-hour quotas behind X-App-Usage and X-Business-Use-Case-Usage percentages.
+    app_calls_per_hour: int = 1_000_000
+    page_calls_per_hour: int = 480_000
+    call_log_size: int = 100_000
+    # Verified by the sandbox only when the client sends appsecret_proof.
+    check_appsecret_proof: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SandboxConfig:
+        """Reads META_APP_ID / META_APP_SECRET (shared with the service) and WALLGUARD_SANDBOX_*."""
+        values = os.environ if env is None else env
+        seed = values.get("WALLGUARD_SANDBOX_SEED")
+        return cls(
+            app_id=values.get("META_APP_ID") or DEFAULT_APP_ID,
+            app_secret=values.get("META_APP_SECRET") or DEFAULT_APP_SECRET,
+            user_name=values.get("WALLGUARD_SANDBOX_USER") or cls.user_name,
+            pages=int(values.get("WALLGUARD_SANDBOX_PAGES") or cls.pages),
+            webhook_delay_seconds=float(
+                values.get("WALLGUARD_SANDBOX_WEBHOOK_DELAY") or cls.webhook_delay_seconds
+            ),
+            seed=int(seed) if seed else None,
+        )

@@ -1,0 +1,145 @@
+"""Page webhook delivery, as Meta does it: batched, signed, late on demand, retried.
+
+A background task in the sandbox process wakes when events are queued (or every
+``poll_seconds``), takes the events whose delay has passed, groups them per page into
+``entry`` items (several ``changes`` each), splits them into POSTs of at most ``max_batch``
+changes, and signs each raw body with ``X-Hub-Signature-256``. A failed POST (non-2xx or
+transport error) is retried with exponential backoff up to ``max_attempts`` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from service.platforms.signatures import SIGNATURE_HEADER, sign_body
+from service.sandbox.state import Store, WebhookEvent
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """Compact JSON with non-ASCII escaped as \\uXXXX, like the bodies Meta signs."""
+    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def build_payloads(
+    events: list[WebhookEvent], max_batch: int, now: int
+) -> list[dict[str, Any]]:
+    """Events -> ``{"object": "page", "entry": [...]}`` bodies of at most ``max_batch`` changes."""
+    payloads: list[dict[str, Any]] = []
+    for start in range(0, len(events), max(1, max_batch)):
+        chunk = events[start : start + max(1, max_batch)]
+        entries: dict[str, dict[str, Any]] = {}
+        for event in chunk:
+            entry = entries.setdefault(
+                event.page_id, {"id": event.page_id, "time": now, "changes": []}
+            )
+            entry["changes"].append({"field": "feed", "value": event.value})
+        payloads.append({"object": "page", "entry": list(entries.values())})
+    return payloads
+
+
+class WebhookDeliverer:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        http_factory: Callable[[], httpx.AsyncClient] | None = None,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self.store = store
+        self._http_factory = http_factory or (
+            lambda: httpx.AsyncClient(timeout=store.config.webhook_timeout_seconds)
+        )
+        self.poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self.store.wakeup = self._wakeup_threadsafe
+        self._http = self._http_factory()
+        self._task = asyncio.create_task(self._run(), name="sandbox-webhooks")
+
+    async def stop(self) -> None:
+        self.store.wakeup = lambda: None
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for task in list(self._inflight):
+            task.cancel()
+        await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._http.aclose()
+
+    def _wakeup_threadsafe(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            # Let a burst of changes made in the same moment land in one batch.
+            await asyncio.sleep(0.01)
+            events = self.store.take_due_events()
+            if not events:
+                continue
+            subscription = self.store.app_subscriptions.get("page")
+            if subscription is None:
+                continue
+            now = int(self.store.now())
+            for payload in build_payloads(events, self.store.webhook_max_batch, now):
+                task = asyncio.create_task(self._deliver(subscription.callback_url, payload))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+
+    async def _deliver(self, callback_url: str, payload: dict[str, Any]) -> None:
+        body = encode_payload(payload)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign_body(self.store.config.app_secret, body),
+            "User-Agent": "facebookexternalua",
+        }
+        changes = sum(len(e["changes"]) for e in payload["entry"])
+        attempts = max(1, self.store.webhook_max_attempts)
+        for attempt in range(1, attempts + 1):
+            status: int | None = None
+            error: str | None = None
+            try:
+                response = await self._http.post(callback_url, content=body, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            self.store.record_delivery(
+                callback_url=callback_url,
+                attempt=attempt,
+                status=status,
+                error=error,
+                entries=len(payload["entry"]),
+                changes=changes,
+                body=body.decode("ascii"),
+            )
+            if status is not None and 200 <= status < 300:
+                return
+            if attempt < attempts:
+                delay = self.store.config.webhook_retry_base_seconds * 2 ** (attempt - 1)
+                await asyncio.sleep(delay)

@@ -1,0 +1,131 @@
+"""Typed settings, read once from the environment.
+
+The names are part of the outside contract (shared/INTERFACES.md); everything else has a
+``WALLGUARD_`` prefix. ``get_settings()`` caches, so a process reads its environment once; tests
+build their own ``Settings`` with ``Settings.from_env(overrides)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from service.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/wallguard"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# A fixed development key: only used when no key is configured and the environment is "dev" or
+# "test", so a production process without WALLGUARD_ENCRYPTION_KEYS refuses to start instead.
+_DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"wallguard-dev-key-not-for-prod!!").decode()
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: str = "dev"
+    database_url: str = DEFAULT_DATABASE_URL
+    # Schema changes need the table owner; the app itself runs as `db_app_role`, which RLS binds.
+    migration_database_url: str = DEFAULT_DATABASE_URL
+    db_app_role: str = "wallguard_app"
+    db_pool_size: int = 10
+    redis_url: str = DEFAULT_REDIS_URL
+    queue_name: str = "wallguard:queue"
+    encryption_keys: tuple[str, ...] = ()
+    # Keys HMAC-hashes of personal data (per tenant, derived) and OAuth state; distinct from the
+    # token encryption keys so that rotating one does not invalidate the other.
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    meta_app_id: str = ""
+    meta_app_secret: str = ""
+    meta_webhook_verify_token: str = ""
+    meta_graph_url: str = "https://graph.facebook.com"
+    meta_dialog_url: str = "https://www.facebook.com"
+    meta_graph_version: str = "v21.0"
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1_048_576
+    api_key_touch_seconds: int = 60
+    worker_poll_delay: float = 0.05
+    worker_max_jobs: int = 20
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
+        env: dict[str, str] = dict(os.environ)
+        if overrides:
+            env.update(overrides)
+        environment = env.get("WALLGUARD_ENV", "dev").strip().lower()
+        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not database_url.startswith("postgresql+asyncpg://"):
+            if database_url.startswith(("postgresql://", "postgres://")):
+                database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
+            else:
+                raise ConfigurationError("DATABASE_URL must be a postgresql+asyncpg:// URL")
+        keys = tuple(
+            k.strip() for k in env.get("WALLGUARD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+        )
+        secret_key = env.get("WALLGUARD_SECRET_KEY", "")
+        if environment not in {"dev", "test"}:
+            if not keys:
+                raise ConfigurationError("WALLGUARD_ENCRYPTION_KEYS is required outside dev/test")
+            if not secret_key:
+                raise ConfigurationError("WALLGUARD_SECRET_KEY is required outside dev/test")
+        role = env.get("WALLGUARD_DB_APP_ROLE", "wallguard_app")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+            # It is interpolated into SET ROLE and GRANT statements.
+            raise ConfigurationError("WALLGUARD_DB_APP_ROLE must be a lower-case SQL identifier")
+        return cls(
+            environment=environment,
+            database_url=database_url,
+            migration_database_url=env.get("WALLGUARD_MIGRATION_DATABASE_URL") or database_url,
+            db_app_role=role,
+            db_pool_size=_int(env, "WALLGUARD_DB_POOL_SIZE", 10),
+            redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
+            queue_name=env.get("WALLGUARD_QUEUE_NAME", "wallguard:queue"),
+            encryption_keys=keys or (_DEV_ENCRYPTION_KEY,),
+            secret_key=secret_key or "wallguard-dev-secret",
+            public_url=(env.get("WALLGUARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            meta_app_id=env.get("META_APP_ID", ""),
+            meta_app_secret=env.get("META_APP_SECRET", ""),
+            meta_webhook_verify_token=env.get("META_WEBHOOK_VERIFY_TOKEN", ""),
+            meta_graph_url=(env.get("META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),
+            meta_dialog_url=(env.get("META_DIALOG_URL") or "https://www.facebook.com").rstrip("/"),
+            meta_graph_version=env.get("META_GRAPH_VERSION", "v21.0"),
+            log_level=env.get("WALLGUARD_LOG_LEVEL", "INFO").upper(),
+            log_json=_bool(env.get("WALLGUARD_LOG_JSON", "true")),
+            max_body_bytes=_int(env, "WALLGUARD_MAX_BODY_BYTES", 1_048_576),
+            api_key_touch_seconds=_int(env, "WALLGUARD_API_KEY_TOUCH_SECONDS", 60),
+            worker_poll_delay=_float(env, "WALLGUARD_WORKER_POLL_DELAY", 0.05),
+            worker_max_jobs=_int(env, "WALLGUARD_WORKER_MAX_JOBS", 20),
+        )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,24 @@
+"""The registry of job functions and cron jobs the worker runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.cron import CronJob, cron
+from arq.worker import Function, func
+from sqlalchemy import text
+
+from service.workers.context import context_of
+
+
+async def check_database(ctx: dict[str, Any]) -> bool:
+    """A liveness probe through the queue: proves a worker can reach Postgres."""
+    db = context_of(ctx)["db"]
+    async with db.system_unit_of_work() as uow:
+        await uow.session.execute(text("SELECT 1"))
+    return True
+
+
+FUNCTIONS: list[Function] = [func(check_database, name="check_database", max_tries=1)]
+CRON_JOBS: list[CronJob] = []
+_ = cron  # cron jobs register here as the domains add them
