@@ -16,6 +16,8 @@ app = typer.Typer(
     help="Wallguard: find and hide personal data on public social pages.",
     no_args_is_help=True,
     add_completion=False,
+    # Pretty tracebacks print local variables, which may hold keys or tokens.
+    pretty_exceptions_enable=False,
 )
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")

@@ -34,7 +34,9 @@ class HealthController(Controller):
         "/ready",
         operation_id="ready",
         summary="Database and Redis are reachable",
-        responses={503: ResponseSpec(Readiness, description="A dependency is unreachable")},
+        responses={503: ResponseSpec(
+                Readiness, description="A dependency is unreachable", generate_examples=False
+            )},
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness]:
         db: Database = request.app.state.db

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import msgspec
+
 from service.settings import Settings
 
 
@@ -11,5 +13,6 @@ def render_openapi() -> str:
     from service.api.app import create_app
 
     app = create_app(Settings())
-    schema = app.openapi_schema.to_schema()
+    # Through msgspec first: the schema holds msgspec values (defaults, examples).
+    schema = json.loads(msgspec.json.encode(app.openapi_schema.to_schema()))
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -35,6 +35,10 @@ def _response(
 ) -> Response[Problem]:
     problem.instance = request.url.path
     problem.request_id = request.scope.get("state", {}).get("request_id")
+    headers = dict(headers or {})
+    if problem.request_id:
+        # Errors raised in middleware are answered outside the request-id middleware.
+        headers.setdefault("x-request-id", problem.request_id)
     return Response(
         problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
@@ -168,7 +172,10 @@ def problem_responses(*codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the problems an operation can answer with."""
     return {
         code: ResponseSpec(
-            data_container=Problem, description=_DESCRIPTIONS[code], media_type=PROBLEM_MEDIA_TYPE
+            data_container=Problem,
+            description=_DESCRIPTIONS[code],
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
         )
         for code in codes
     }

@@ -70,12 +70,12 @@ _WORDS: dict[Cue, str] = {
         tlf tlf* telefon* tel mobil* mobilnr mobilnummer* sms* ring ring mig ringe mig
         ringe til mig fange mig kontakt mig telefonnummer* nummeret abonnementet
         handy* rufnummer* rückruf* erreichbar festnetz* anrufen mobilfunk* anschluss*
-        puh puhelin* puhelinnumero* numeroon numerosta numeroni soittakaa soita takaisinsoitto*
+        puh puhelin* puhelinnumero* numeroni soittakaa soita takaisinsoitto*
         gsm kännykkä* matkapuhelin* tekstiviest* liittymä* liittymän tavoitatte tavoittaa
         nås ring tillbaka ringa mig abonnemanget numret
         ring meg ring tilbake abonnementet mobilnummeret
         phone* telephone mobile cell call me call back text me reach me reachable
-        my number number is
+        my number
     """,
     Cue.COMPANY_PHONE: """
         ringede ringer ringet ringte ringt ringde ringede til
@@ -86,7 +86,8 @@ _WORDS: dict[Cue, str] = {
         kundenservice* asiakaspalvelu* kundtjänst* customer service
     """,
     Cue.NUMBER: """
-        nummer nummeret nummern numret nr no nro numero numeron number num nummer*
+        nummer nummeret nummern numret nr no nro numero numeron numeroon numerosta number num
+        nummer*
     """,
     Cue.PERSONAL: """
         mig meg mich mir me minut minulle minua mej
@@ -235,7 +236,7 @@ _PHRASES = frozenset(
     contract number|contract no|subscriber number|subscription number|client number|
     account number|account no|account nr|acct no|acct nr|acc no|acc nr|ring mig|ringe mig|
     ringe til mig|fange mig|kontakt mig|ring tillbaka|ringa mig|ring meg|ring tilbake|
-    call me|call back|text me|reach me|my number|number is|ringede til|you ring|
+    call me|call back|text me|reach me|my number|ringede til|you ring|
     when you ring|customer service|cpr nr|cpr nummer|danish cpr|personnummer dk|
     personal identity code|identity code|finnish id|finnish personal|swedish personal|
     swedish id|f nr|d nummer|norwegian national|norwegian id|person nr|national id|

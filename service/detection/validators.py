@@ -180,9 +180,10 @@ def phone_region(digits: str, international: bool, regions: tuple[str, ...]) -> 
             number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             continue
-        found = _personal_region(number)
-        if found is not None:
-            return found
+        if phonenumbers.is_valid_number(number):
+            # The first region where the number is valid decides: a Finnish 0600 premium
+            # number is not a German landline.
+            return _personal_region(number)
     return None
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -101,6 +102,30 @@ _log = structlog.get_logger(__name__)
 def redact(text: str) -> str:
     """Replace the values of token-like query parameters in ``text`` with ``***``."""
     return _REDACT_RE.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class _RedactUrls(logging.Filter):
+    """httpx logs every request URL at INFO; Graph URLs carry access tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact(str(arg)) if isinstance(arg, str | httpx.URL) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Redact tokens from the ``httpx`` logger's lines (idempotent; done at import)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactUrls) for f in logger.filters):
+        logger.addFilter(_RedactUrls())
+
+
+install_log_redaction()
 
 
 def parse_graph_time(value: str | None) -> datetime | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -25,7 +24,9 @@ from service.sandbox.webhooks import WebhookDeliverer
 _METHODS: list[Any] = ["GET", "POST", "DELETE"]
 
 
-def create_sandbox_app(config: SandboxConfig | None = None, *, store: Store | None = None) -> Litestar:
+def create_sandbox_app(
+    config: SandboxConfig | None = None, *, store: Store | None = None
+) -> Litestar:
     """A Graph-API-compatible fake platform plus its ``/_sandbox`` control endpoints.
 
     State lives in ``app.state.store`` (a ``Store``); pass ``store`` to share one with a test.
@@ -83,7 +84,9 @@ def create_sandbox_app(config: SandboxConfig | None = None, *, store: Store | No
     return app
 
 
-def run_sandbox(host: str = "127.0.0.1", port: int = 8099, config: SandboxConfig | None = None) -> None:
+def run_sandbox(
+    host: str = "127.0.0.1", port: int = 8099, config: SandboxConfig | None = None
+) -> None:
     """Serve the sandbox in the foreground until interrupted (``wallguard sandbox``)."""
     uvicorn.run(
         create_sandbox_app(config),
@@ -102,37 +105,38 @@ class RunningSandbox:
         self.config = config or SandboxConfig()
         self.store = Store(self.config)
         self.app = create_sandbox_app(self.config, store=self.store)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, 0))
-        self.host, self.port = self._socket.getsockname()[:2]
-        self.url = f"http://{self.host}:{self.port}"
+        self.host = host
+        self.port = 0
+        # port=0: the kernel picks a free port, read back once the server listens.
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+            uvicorn.Config(
+                self.app, host=host, port=0, log_level="warning", access_log=False, lifespan="on"
+            )
         )
         self._thread = threading.Thread(target=self._serve, name="sandbox", daemon=True)
 
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
     def _serve(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._socket]))
+        asyncio.run(self._server.serve())
 
     def start(self, timeout: float = 10.0) -> RunningSandbox:
         self._thread.start()
-        ready = threading.Event()
+        waited = threading.Event()
         for _ in range(int(timeout / 0.01)):
-            if self._server.started:
-                ready.set()
+            if self._server.started or not self._thread.is_alive():
                 break
-            if not self._thread.is_alive():
-                break
-            ready.wait(0.01)
-        if not ready.is_set():
+            waited.wait(0.01)
+        if not self._server.started:
             raise RuntimeError("sandbox did not start")
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._socket.close()
 
     def __enter__(self) -> RunningSandbox:
         return self.start()

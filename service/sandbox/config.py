@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 DEFAULT_APP_ID = "sandbox-app"
 DEFAULT_APP_SECRET = "sandbox-secret"
+DEFAULT_USER_NAME = "Sandra Sandbox"
+DEFAULT_PAGES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,8 @@ class SandboxConfig:
     app_id: str = DEFAULT_APP_ID
     app_secret: str = DEFAULT_APP_SECRET
     app_name: str = "Wallguard Sandbox"
-    user_name: str = "Sandra Sandbox"
-    pages: int = 2
+    user_name: str = DEFAULT_USER_NAME
+    pages: int = DEFAULT_PAGES
     link_instagram: bool = True
     webhook_delay_seconds: float = 0.0
     webhook_max_batch: int = 5
@@ -47,10 +49,8 @@ class SandboxConfig:
         return cls(
             app_id=values.get("META_APP_ID") or DEFAULT_APP_ID,
             app_secret=values.get("META_APP_SECRET") or DEFAULT_APP_SECRET,
-            user_name=values.get("WALLGUARD_SANDBOX_USER") or cls.user_name,
-            pages=int(values.get("WALLGUARD_SANDBOX_PAGES") or cls.pages),
-            webhook_delay_seconds=float(
-                values.get("WALLGUARD_SANDBOX_WEBHOOK_DELAY") or cls.webhook_delay_seconds
-            ),
+            user_name=values.get("WALLGUARD_SANDBOX_USER") or DEFAULT_USER_NAME,
+            pages=int(values.get("WALLGUARD_SANDBOX_PAGES") or DEFAULT_PAGES),
+            webhook_delay_seconds=float(values.get("WALLGUARD_SANDBOX_WEBHOOK_DELAY") or 0.0),
             seed=int(seed) if seed else None,
         )

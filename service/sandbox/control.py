@@ -333,9 +333,7 @@ class SandboxController(Controller):
         return _object_out(store.add_ig_media(ig_user_id, data.caption))
 
     @post("/objects/{object_id:str}/comments", operation_id="sandbox_create_comment")
-    async def create_comment(
-        self, store: Store, object_id: str, data: CommentCreate
-    ) -> ObjectOut:
+    async def create_comment(self, store: Store, object_id: str, data: CommentCreate) -> ObjectOut:
         node = store.nodes.get(object_id)
         if node is None or node.deleted:
             raise NotFoundException(f"unknown object {object_id}")

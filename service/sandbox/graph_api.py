@@ -195,8 +195,9 @@ class GraphApi:
 
     # --- entry point -----------------------------------------------------------------------
 
-    async def handle(self, request: Request[Any, Any, Any], version: str, node: str,
-                     edge: str | None) -> Response[Any]:
+    async def handle(
+        self, request: Request[Any, Any, Any], version: str, node: str, edge: str | None
+    ) -> Response[Any]:
         params = {k: v for k, v in request.query_params.items()}
         if request.method in ("POST", "DELETE"):
             body = await request.body()
@@ -283,8 +284,10 @@ class GraphApi:
                     node = call.node = token.page_id
                 else:
                     raise GraphError(
-                        400, 2500, "An active access token must be used to query information "
-                        "about the current user."
+                        400,
+                        2500,
+                        "An active access token must be used to query information "
+                        "about the current user.",
                     )
             else:
                 await self._apply_faults(call)
@@ -443,8 +446,9 @@ class GraphApi:
             if token.kind == "user" and page.owner_user_id != token.user_id:
                 raise unsupported(call.method, call.node)
         if call.method != "GET" and token.kind != "page":
-            raise GraphError(403, 210, "(#210) A page access token is required to request this "
-                             "resource.")
+            raise GraphError(
+                403, 210, "(#210) A page access token is required to request this resource."
+            )
 
     async def _apply_faults(self, call: Call) -> None:
         faults = self.store.firing_faults(call.page_id)
@@ -537,7 +541,7 @@ class GraphApi:
                 400,
                 2200,
                 "(#2200) callback verification failed: The URL couldn't be validated. "
-                f"Response does not match challenge, expected value=\"{challenge}\" ({detail})",
+                f'Response does not match challenge, expected value="{challenge}" ({detail})',
             )
         self.store.app_subscriptions[p["object"]] = AppSubscription(
             object=p["object"],
@@ -604,8 +608,9 @@ class GraphApi:
             if until is not None:
                 posts = [p for p in posts if p.created_time <= until]
             fields = parse_fields(call.params.get("fields"), DEFAULT_POST_FIELDS)
-            return self._list(call, posts, newest_first=True, render=self._render_post,
-                              fields=fields)
+            return self._list(
+                call, posts, newest_first=True, render=self._render_post, fields=fields
+            )
         if edge == "feed" and method == "POST":
             message = call.params.get("message", "")
             if not message:
@@ -632,9 +637,7 @@ class GraphApi:
             if call.method == "DELETE":
                 page.subscribed_apps.pop(app_id, None)
                 return _json({"success": True})
-            fields = [
-                f for f in re.split(r"[,\s]+", call.params.get("subscribed_fields", "")) if f
-            ]
+            fields = [f for f in re.split(r"[,\s]+", call.params.get("subscribed_fields", "")) if f]
             if not fields:
                 raise bad_param("(#100) The parameter subscribed_fields is required.")
             known = {"feed", "mention", "messages", "ratings", "live_videos"}
@@ -642,12 +645,13 @@ class GraphApi:
             if unknown:
                 raise bad_param(
                     f"(#100) Param subscribed_fields must be one of {sorted(known)} - "
-                    f"got \"{unknown[0]}\""
+                    f'got "{unknown[0]}"'
                 )
             if "MODERATE" not in page.tasks and "MANAGE" not in page.tasks:
                 raise GraphError(
-                    403, 200, "(#200) Requires pages_manage_metadata permission to manage the "
-                    "object"
+                    403,
+                    200,
+                    "(#200) Requires pages_manage_metadata permission to manage the object",
                 )
             page.subscribed_apps[app_id] = fields
             return _json({"success": True})
@@ -683,17 +687,23 @@ class GraphApi:
             if is_ig:
                 fields = parse_fields(call.params.get("fields"), DEFAULT_IG_COMMENT_FIELDS)
                 return self._list(
-                    call, self.store.live_children(obj.id), newest_first=True,
-                    render=self._render_ig_comment, fields=fields,
+                    call,
+                    self.store.live_children(obj.id),
+                    newest_first=True,
+                    render=self._render_ig_comment,
+                    fields=fields,
                 )
             filter_ = call.params.get("filter", "toplevel")
             if filter_ not in ("toplevel", "stream"):
-                raise bad_param("(#100) filter must be one of the following values: toplevel, "
-                                "stream")
+                raise bad_param(
+                    "(#100) filter must be one of the following values: toplevel, stream"
+                )
             order = call.params.get("order", "chronological")
             if order not in ("chronological", "reverse_chronological"):
-                raise bad_param("(#100) order must be one of the following values: "
-                                "chronological, reverse_chronological")
+                raise bad_param(
+                    "(#100) order must be one of the following values: "
+                    "chronological, reverse_chronological"
+                )
             items = (
                 self.store.descendants(obj.id)
                 if filter_ == "stream" and obj.kind == "post"
@@ -705,8 +715,11 @@ class GraphApi:
                 # Meta withholds comment ids unless the user has the MODERATE task.
                 fields.discard("id")
             return self._list(
-                call, items, newest_first=order == "reverse_chronological",
-                render=self._render_comment, fields=fields,
+                call,
+                items,
+                newest_first=order == "reverse_chronological",
+                render=self._render_comment,
+                fields=fields,
             )
         if edge in ("comments", "replies") and method == "POST":
             if obj.kind == "ig_comment" and edge != "replies":

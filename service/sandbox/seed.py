@@ -220,7 +220,9 @@ COMPANY_REPLIES = {
 
 
 def _birth_date(rng: random.Random, low: int = 1940, high: int = 2004) -> date:
-    return date(low, 1, 1) + timedelta(days=rng.randrange((date(high, 12, 31) - date(low, 1, 1)).days))
+    return date(low, 1, 1) + timedelta(
+        days=rng.randrange((date(high, 12, 31) - date(low, 1, 1)).days)
+    )
 
 
 def make_cpr(rng: random.Random) -> str:
@@ -299,7 +301,9 @@ def make_iban(rng: random.Random, lang: str) -> str:
 
 
 def make_phone(rng: random.Random, lang: str) -> str:
-    d = lambda n: "".join(rng.choice("0123456789") for _ in range(n))  # noqa: E731
+    def d(n: int) -> str:
+        return "".join(rng.choice("0123456789") for _ in range(n))
+
     match lang:
         case "da":
             first = rng.choice("2345678")
@@ -342,7 +346,9 @@ def generate_comment(
         values["phone"] = make_phone(rng, lang)
         found.append("PHONE_NUMBER")
     if "{email}" in template:
-        values["email"] = f"{_ascii_local(name)}{rng.randrange(10, 99)}@{rng.choice(MAIL_DOMAINS[lang])}"
+        values["email"] = (
+            f"{_ascii_local(name)}{rng.randrange(10, 99)}@{rng.choice(MAIL_DOMAINS[lang])}"
+        )
         found.append("EMAIL_ADDRESS")
     if "{nid}" in template:
         values["nid"] = {

@@ -394,7 +394,8 @@ class Store:
         notify: bool = True,
         pii: tuple[str, ...] = (),
     ) -> Node:
-        """A customer's comment (``author_name``) or the page's own (None) on a post/comment/media."""
+        """A customer's comment (``author_name``) or the page's own (None) on a post, comment
+        or media item."""
         with self.lock:
             parent = self.nodes[object_id]
             n = self._next()
@@ -583,9 +584,7 @@ class Store:
         """Faults in scope for a call on ``page_id`` that fire for this call."""
         with self.lock:
             return [
-                f
-                for f in self.faults
-                if (f.page_id is None or f.page_id == page_id) and f.fires()
+                f for f in self.faults if (f.page_id is None or f.page_id == page_id) and f.fires()
             ]
 
     def count_call(self, page_id: str | None) -> tuple[int, int | None]:

@@ -10,6 +10,7 @@ transport error) is retried with exponential backoff up to ``max_attempts`` time
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -25,9 +26,7 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def build_payloads(
-    events: list[WebhookEvent], max_batch: int, now: int
-) -> list[dict[str, Any]]:
+def build_payloads(events: list[WebhookEvent], max_batch: int, now: int) -> list[dict[str, Any]]:
     """Events -> ``{"object": "page", "entry": [...]}`` bodies of at most ``max_batch`` changes."""
     payloads: list[dict[str, Any]] = []
     for start in range(0, len(events), max(1, max_batch)):
@@ -93,10 +92,8 @@ class WebhookDeliverer:
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
             # Let a burst of changes made in the same moment land in one batch.
             await asyncio.sleep(0.01)

@@ -1,0 +1,112 @@
+"""``wallguard detect``: JSON Lines in, JSON Lines out.
+
+Input, one object a line: ``{"id": "...", "text": "...", "lang": "da"}`` (``lang``
+optional).  Output, one object a line in the same order:
+``{"id": "...", "findings": [{"type", "start", "end", "score"}]}``.  A line that cannot be
+read (bad JSON, invalid UTF-8, missing or non-string text, text too long) gets
+``{"id": ... or null, "error": "..."}`` and the stream goes on.  Empty lines are skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+import msgspec
+
+from .engine import Detector
+from .types import DetectionError, EntityType
+
+
+class _Request(msgspec.Struct):
+    id: Any = None
+    text: Any = None
+    lang: Any = None
+    region: Any = None
+
+
+class _OutFinding(msgspec.Struct, array_like=False):
+    type: EntityType
+    start: int
+    end: int
+    score: float
+
+
+class _Result(msgspec.Struct):
+    id: Any
+    findings: list[_OutFinding]
+
+
+class _Error(msgspec.Struct):
+    id: Any
+    error: str
+
+
+_decoder = msgspec.json.Decoder(_Request)
+_encoder = msgspec.json.Encoder()
+
+
+def _lines(stream: IO[Any]) -> Iterable[bytes]:
+    binary = getattr(stream, "buffer", None)
+    source = binary if binary is not None else stream
+    for line in source:
+        yield line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+
+
+def _write(out: IO[Any], binary: bool, payload: bytes) -> None:
+    if binary:
+        out.write(payload)
+    else:
+        out.write(payload.decode())
+
+
+def detect_line(detector: Detector, line: bytes) -> bytes:
+    """One input line to one output line (without the newline)."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _encoder.encode(_Error(id=None, error=f"invalid UTF-8 at byte {exc.start}"))
+    try:
+        request = _decoder.decode(line)
+    except msgspec.ValidationError as exc:
+        return _encoder.encode(_Error(id=None, error=f"invalid request: {exc}"))
+    except msgspec.DecodeError as exc:
+        return _encoder.encode(_Error(id=None, error=f"invalid JSON: {exc}"))
+    ident = request.id if isinstance(request.id, (str, int)) else None
+    if not isinstance(request.text, str):
+        return _encoder.encode(_Error(id=ident, error="'text' must be a string"))
+    lang = request.lang if isinstance(request.lang, str) else None
+    region = request.region if isinstance(request.region, str) else None
+    try:
+        findings = detector.detect(request.text, lang=lang, region=region)
+    except DetectionError as exc:
+        return _encoder.encode(_Error(id=ident, error=str(exc)))
+    return _encoder.encode(
+        _Result(
+            id=request.id,
+            findings=[_OutFinding(f.type, f.start, f.end, f.score) for f in findings],
+        )
+    )
+
+
+def run(in_stream: IO[Any], out_stream: IO[Any], regions: Sequence[str] = ()) -> int:
+    """The ``wallguard detect`` loop.  Returns the exit code (0; 1 if any line failed)."""
+    detector = Detector(regions=regions)
+    out_binary = getattr(out_stream, "buffer", None)
+    target = out_binary if out_binary is not None else out_stream
+    binary = out_binary is not None or not isinstance(out_stream, io.TextIOBase)
+    failed = False
+    for line in _lines(in_stream):
+        if not line.strip():
+            continue
+        payload = detect_line(detector, line.rstrip(b"\r\n"))
+        failed = failed or payload.startswith(b'{"id"') and b'"error":' in payload[:200]
+        _write(target, binary, payload + b"\n")
+    target.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.stdin, sys.stdout, sys.argv[1:]))

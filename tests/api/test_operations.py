@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import MakeTenant
+
+
+async def test_health_ready_metrics(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": True, "redis": True}
+    t = await make_tenant()
+    await client.get("/v1/tenant", headers=t.headers)
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "wallguard_requests_total" in metrics.text
+    assert t.api_key not in metrics.text
+
+
+async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    r = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+    assert r.headers["x-request-id"] != "bad id with spaces"
+    assert len(r.headers["x-request-id"]) == 32
+    r = await client.get("/v1/tenant")
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+async def test_request_id_header_is_sent_once(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+    t = await make_tenant()
+    for path in ("/v1/tenant", "/v1/clients/00000000-0000-0000-0000-000000000000"):
+        r = await client.get(path, headers=t.headers)
+        assert len(r.headers.get_list("x-request-id")) == 1

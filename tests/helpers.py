@@ -1,0 +1,75 @@
+"""Shared helpers for tests that run real processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wallguard(*args: str, env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+class Process:
+    """A child process whose output goes to a file (a pipe nobody reads would block it)."""
+
+    def __init__(self, *args: str, env: Mapping[str, str]) -> None:
+        self.log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", *args],
+            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+        )
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> str:
+        """Terminate (then kill), close the log, return everything it printed."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        out = self.output()
+        self.log.close()
+        return out
+
+
+def start_wallguard(*args: str, env: Mapping[str, str]) -> Process:
+    return Process(*args, env=env)
+
+
+def wait_http(url: str, proc: Process | None = None, attempts: int = 200) -> None:
+    """Wait until a server answers (bounded by attempts, not by a timing assertion)."""
+    for _ in range(attempts):
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited early: {proc.output()[-2000:]}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} never answered")
