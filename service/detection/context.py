@@ -51,7 +51,9 @@ _WORDS: dict[Cue, str] = {
         kontraktnummer* forsikringsnummer* forsikringsnr
         kundennummer* kundennr* kunden nr kd nr kdnr kd vertragsnummer* vertragsnr* vsnr
         versicherungsnummer* versicherungsscheinnummer* mitgliedsnummer* mitgliedsnr
-        policennummer* vertragskonto*
+        policennummer* vertragskonto* kundenkonto* vertrags nr mitglieds nr versicherungs nr
+        police nr aftale nr abonnements nr medlems nr avtals nr försäkrings nr avtale nr
+        polise nr versichertennummer* kundenreferenz*
         asiakasnumero* asiakasnro as nro asiakastunnus* sopimusnumero* sopimusnro
         vakuutusnumero* vakuutusnro jäsennumero* jäsennro asiakkuusnumero*
         kundnummer* kundnr kund nr avtalsnummer* avtalsnr försäkringsnummer* försäkringsnr
@@ -75,7 +77,8 @@ _WORDS: dict[Cue, str] = {
         nås ring tillbaka ringa mig abonnemanget numret
         ring meg ring tilbake abonnementet mobilnummeret
         phone* telephone mobile cell call me call back text me reach me reachable
-        my number
+        my number telefonnr tlf nr tel nr træffes whatsapp contact me sms'en tekstari*
+        zurückrufen rückrufnummer* puhelinnro telefonnummret mobilnumret
     """,
     Cue.COMPANY_PHONE: """
         ringede ringer ringet ringte ringt ringde ringede til
@@ -108,7 +111,7 @@ _WORDS: dict[Cue, str] = {
         norwegian id personnummeret
     """,
     Cue.PNR: """
-        personnummer personnr person nr
+        personnummer personnr person nr pnr
     """,
     Cue.NATIONAL_ID: """
         national id national identity id number identity number personal number
@@ -134,7 +137,8 @@ _WORDS: dict[Cue, str] = {
         erstattung* rückerstattung* refund* overføres overføre overfør indbetal* indsæt*
         sætte sæt sett insättning* sätt betalas betales überweis* lastschrift* lastschriftmandat*
         direct debit autogiro* avtalegiro* betalingsservice einzug* abbuch* palauttaa
-        palautus* maksakaa tilbake tillbaka
+        palautus* maksakaa tilbake tillbaka udbetal* utbetal* auszahl* gutschrift* hyvittää
+        tilisiirto* payout repay* reimburs* paid into pay into
     """,
     Cue.BANK_CODE: """
         reg reg nr regnr registreringsnummer* clearing* clearingnummer* sort code sortcode
@@ -171,7 +175,8 @@ _WORDS: dict[Cue, str] = {
         saken saksnummer* referanse* bestilling* bestillingsnummer*
         invoice* tracking parcel shipment* case case number ticket reference* ref gift
         gift card voucher* booking confirmation claim claim number incident receipt
-        transaction* serial model
+        transaction* serial model störung* seuranta* ocr kid kidnummer* ordrenr
+        sendungs nr bestell nr rechnungs nr auftrags nr
     """,
 }
 
@@ -245,13 +250,21 @@ _PHRASES = frozenset(
     steuer idnr|steuer identifikationsnummer|tax id|tax identification|german tax id|
     iban format|kto nr|bank details|bank account|direct debit|reg nr|sort code|
     sorting code|routing number|card number|credit card|debit card|card no|betalt med|
-    betalade med|betalte med|paid with|gift card|case number|claim number
+    betalade med|betalte med|paid with|gift card|case number|claim number|tlf nr|tel nr|
+    contact me|vertrags nr|mitglieds nr|versicherungs nr|police nr|aftale nr|abonnements nr|
+    medlems nr|avtals nr|försäkrings nr|avtale nr|polise nr|paid into|pay into|sendungs nr|
+    bestell nr|rechnungs nr|auftrags nr
     """.replace("\n", "").split("|")
 )
 _PHRASES = frozenset(p.strip() for p in _PHRASES)
 
 _EXACT, _STEMS = _compile(_WORDS)
-_MAX_PHRASE = max(len(key) for key in _EXACT)
+_SINGLE = {key[0]: cue for key, cue in _EXACT.items() if len(key) == 1}
+#: Last word of each multi-word phrase -> the phrases ending with it, longest first.
+_PHRASE_ENDS: dict[str, list[tuple[tuple[str, ...], Cue]]] = {}
+for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
+    if len(_key) > 1:
+        _PHRASE_ENDS.setdefault(_key[-1], []).append((_key, _cue))
 
 
 def tokens(text: str) -> list[str]:
@@ -261,11 +274,16 @@ def tokens(text: str) -> list[str]:
 
 def _cue_at(words: Sequence[str], end: int) -> tuple[Cue, int] | None:
     """The cue whose phrase ends at ``words[end]`` (longest phrase wins) and its length."""
-    for length in range(min(_MAX_PHRASE, end + 1), 0, -1):
-        cue = _EXACT.get(tuple(words[end - length + 1 : end + 1]))
-        if cue is not None:
-            return cue, length
     word = words[end]
+    phrases = _PHRASE_ENDS.get(word)
+    if phrases is not None:
+        for key, cue in phrases:
+            length = len(key)
+            if length <= end + 1 and tuple(words[end - length + 1 : end + 1]) == key:
+                return cue, length
+    cue = _SINGLE.get(word)
+    if cue is not None:
+        return cue, 1
     for stem, cue in _STEMS.get(word[:3], ()):
         if word.startswith(stem):
             return cue, 1

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import validators as v
+from .language import guess_language
 from .context import Cue, CueHit, cues_after, cues_before
 from .masking import mask
 from .tenant_rules import TenantRules
@@ -116,8 +117,7 @@ _EN_ADDRESS = re.compile(
     rf"|,[ ][A-Z]{{2}}[ ]\d{{5}}(?:-\d{{4}})?\b))?"
 )
 _EN_FLAT = re.compile(r"(?:Flat|Apartment|Apt\.?|Unit)[ ]\d{1,4}[A-Z]?,[ ]$")
-_WORD_BEFORE = re.compile(r"([^\W\d_][\w.'\u2019-]*)[ ]$")
-_CAP_WORD_BEFORE = re.compile(rf"([{_UPPER}][\w.'\u2019-]*)[ ]$")
+_ANY_DIGIT = re.compile(r"\d")
 
 _ID_TYPES = (T.DK_CPR, T.SE_PERSONNUMMER, T.NO_FODSELSNUMMER, T.DE_TAX_ID, T.FI_HETU)
 _ID_BY_LANG = {
@@ -236,14 +236,15 @@ class Detector:
         region = region.upper() if region else None
         if lang is None and region is not None:
             lang = _REGION_LANG.get(region)
+        if lang is None:
+            lang = guess_language(text)
         regions = self._region_order(lang, region)
 
         candidates: list[_Candidate] = []
         blocked: list[tuple[int, int]] = []
         if "@" in text or "at" in text or "snabel" in text or "ät" in text:
             candidates.extend(self._emails(text))
-        has_digits = any(ch.isdigit() for ch in text)
-        if has_digits:
+        if _ANY_DIGIT.search(text):
             candidates.extend(self._ibans(text, blocked))
             candidates.extend(self._hetus(text, lang))
             candidates.extend(self._numbers(text, lang, regions, blocked))
@@ -411,7 +412,7 @@ class Detector:
                 after=cues_after(_SENTENCE_END.split(text[end : end + 60], maxsplit=1)[0]),
                 before_text=before_text,
             )
-            found.extend(self._read_chain(text, groups, prefix, start, end, ctx, lang, regions))
+            found.extend(self._read_chain(text, groups, prefix, start, ctx, lang, regions))
             # "clearing 1234, 1234567": a bank code and an account separated by a comma.
             if (
                 index + 1 < len(chains)
@@ -434,62 +435,65 @@ class Detector:
         groups: list[tuple[int, str]],
         prefix: str,
         start: int,
-        end: int,
         ctx: _Context,
         lang: str | None,
         regions: tuple[str, ...],
     ) -> list[_Candidate]:
+        """Read a digit run left to right, taking the longest sub-run that is a value.
+
+        Most runs are one value ("+45 40 52 37 46"); a run can also hold two ("CPR
+        0101901234 12345678" after a line break).  Context words reach only the sub-runs
+        at the edges of the run: a keyword before the run belongs to its first value.
+        """
         out: list[_Candidate] = []
         count = len(groups)
-        empty = _Context()
-        for i in range(count):
-            digits = ""
-            for j in range(i, min(count, i + 8)):
-                digits += groups[j][1]
-                if len(digits) > 19:
-                    break
-                sub_start = groups[i][0]
-                sub_end = groups[j][0] + len(groups[j][1])
-                # Context only reaches the sub-runs at the edges of the run.
-                if i == 0 and j == count - 1:
-                    sub_ctx = ctx
-                elif i == 0:
-                    sub_ctx = _Context(before=ctx.before, before_text=ctx.before_text)
-                else:
-                    sub_ctx = empty
-                lead = ""
+        number_start = start + len(prefix)
+        lead = "+" if "+" in text[number_start : groups[0][0]] else ""
+        seps = [
+            text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]] for k in range(count - 1)
+        ]
+        lens = [len(g) for _, g in groups]
+        i = 0
+        while i < count:
+            found: _Candidate | None = None
+            top = min(count, i + 8) - 1
+            for j in range(top, i - 1, -1):
+                digits = "".join(g for _, g in groups[i : j + 1])
+                if len(digits) > 19 or len(digits) < 4:
+                    continue
                 if i == 0:
-                    lead_start = start + len(prefix)
-                    sub_start = lead_start
-                    raw_lead = text[lead_start : groups[0][0]]
-                    lead = "+" if "+" in raw_lead else ""
-                    if sub_start < groups[0][0] and raw_lead == "(":
-                        pass
-                seps = [
-                    text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]]
-                    for k in range(i, j)
-                ]
-                lens = [len(groups[k][1]) for k in range(i, j + 1)]
+                    sub_ctx = ctx if j == count - 1 else _Context(ctx.before, [], ctx.before_text)
+                else:
+                    sub_ctx = _EMPTY_CONTEXT
+                sub_seps = seps[i:j]
+                sub_lens = lens[i : j + 1]
+                sub_lead = lead if i == 0 else ""
+                if sub_lead and "(" in sub_seps[0:2].__str__() and "0" in digits[:5]:
+                    # "+49 (0)30 1234567": the bracketed trunk zero is not dialled.
+                    digits, sub_lens, sub_seps = _drop_trunk_zero(digits, sub_lens, sub_seps)
                 cand = self._classify(
-                    digits,
-                    lens,
-                    seps,
-                    lead,
-                    prefix if i == 0 else "",
-                    sub_ctx,
-                    lang,
-                    regions,
+                    digits, sub_lens, sub_seps, sub_lead, prefix if i == 0 else "", sub_ctx,
+                    lang, regions,
                 )
-                if cand is not None:
-                    kind, score, normalized = cand
-                    s = sub_start
-                    if kind is T.CUSTOMER_NUMBER and i == 0 and prefix:
+                if cand is None:
+                    continue
+                kind, score, normalized = cand
+                s = groups[i][0]
+                if i == 0:
+                    if kind is T.CUSTOMER_NUMBER and prefix:
                         s = start
-                    if kind is not T.PHONE_NUMBER and text[s : s + 1] in "(+" and s < groups[i][0]:
-                        s = groups[i][0]
-                    if kind is T.PHONE_NUMBER and text[sub_end : sub_end + 1] == ")":
-                        sub_end += 1
-                    out.append(_Candidate(kind, s, sub_end, score, normalized))
+                    elif kind is T.PHONE_NUMBER:
+                        s = number_start
+                e = groups[j][0] + len(groups[j][1])
+                if kind is T.PHONE_NUMBER and text[e : e + 1] == ")" and "(" in text[s:e]:
+                    e += 1
+                found = _Candidate(kind, s, e, score, normalized)
+                i = j + 1
+                break
+            if found is None:
+                i += 1
+            else:
+                out.append(found)
         return out
 
     def _classify(
@@ -627,7 +631,7 @@ class Detector:
         # Phone numbers.
         international = bool(lead) or digits.startswith("00")
         phone_digits = digits[2:] if digits.startswith("00") and not lead else digits
-        if 6 <= len(phone_digits) <= 15 and "." not in kinds:
+        if 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
             region = v.phone_region(phone_digits, international, regions)
             if region is not None:
                 if international:
@@ -680,28 +684,59 @@ class Detector:
         return _Candidate(T.POSTAL_ADDRESS, street_start, end, score, " ".join(raw.casefold().split()))
 
     def _street_start(self, text: str, number_start: int) -> int | None:
-        window = text[max(0, number_start - 60) : number_start]
-        match = _WORD_BEFORE.search(window)
-        if match is None:
+        """Where the street name before a house number starts, or None if there is none."""
+        if number_start < 3 or text[number_start - 1] != " ":
             return None
-        word = match.group(1)
+        word_start = _word_start(text, number_start - 1)
+        word = text[word_start : number_start - 1]
+        if len(word) < 3 or not word[0].isalpha():
+            return None
         lower = word.lower()
-        offset = number_start - len(window)
         if lower in _STREET_WORDS:
             # "Thorvald Meyers gate 30", "Berliner Straße 5": the name is the words before.
             first = None
-            rest = window[: match.start()]
+            position = word_start
             for _ in range(3):
-                cap = _CAP_WORD_BEFORE.search(rest)
-                if cap is None:
+                if position < 2 or text[position - 1] != " ":
                     break
-                first = cap.start()
-                rest = rest[: cap.start()]
-            return None if first is None else offset + first
-        if word[0].isupper() and lower.endswith(_STREET_SUFFIXES) and len(word) > 4:
-            if any(len(word) > len(s) + 1 and lower.endswith(s) for s in _STREET_SUFFIXES):
-                return offset + match.start()
+                previous = _word_start(text, position - 1)
+                if previous == position - 1 or not text[previous].isupper():
+                    break
+                first = position = previous
+            return first
+        if word[0].isupper() and lower.endswith(_STREET_SUFFIXES):
+            if any(len(lower) > len(s) + 1 and lower.endswith(s) for s in _STREET_SUFFIXES):
+                return word_start
         return None
+
+
+def _word_start(text: str, end: int) -> int:
+    """Start of the word (letters, dots, dashes, apostrophes) that ends at ``end``."""
+    start = end
+    low = max(0, end - 40)
+    while start > low and (text[start - 1].isalpha() or text[start - 1] in ".-'\u2019"):
+        start -= 1
+    return start
+
+
+_EMPTY_CONTEXT = _Context()
+
+
+def _drop_trunk_zero(
+    digits: str, lens: list[int], seps: list[str]
+) -> tuple[str, list[int], list[str]]:
+    """Remove a ``(0)`` group written after a country code."""
+    offset = 0
+    for k, length in enumerate(lens):
+        if k > 0 and length == 1 and seps[k - 1].endswith("(") and digits[offset] == "0":
+            if k < len(seps) and seps[k].startswith(")"):
+                return (
+                    digits[:offset] + digits[offset + 1 :],
+                    lens[:k] + lens[k + 1 :],
+                    seps[: k - 1] + [seps[k - 1] + "0" + seps[k]] + seps[k + 1 :],
+                )
+        offset += length
+    return digits, lens, seps
 
 
 def _normal(raw: str) -> str:

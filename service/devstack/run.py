@@ -77,7 +77,7 @@ AFTER_START: list[AfterStart] = []
 
 
 def run_dev(api_port: int, sandbox_port: int, state_dir: Path) -> int:
-    console = Console()
+    console = Console(soft_wrap=True)
     state_dir = state_dir.expanduser().resolve()
     with_sandbox = os.environ.get(SKIP_SANDBOX_ENV, "").strip().lower() not in {"1", "true", "yes"}
     stack = ExitStack()
@@ -175,7 +175,7 @@ def _database(
             overrides = {"DATABASE_URL": configured, "WALLGUARD_ENV": "dev"}
             url = Settings.from_env(overrides).database_url
             console.print(f"PostgreSQL: using DATABASE_URL ({_where(configured)})", highlight=False)
-            return url, f"PostgreSQL at {_where(configured)}"
+            return url, f"{_where(configured)} (DATABASE_URL)"
         console.print(
             f"[yellow]DATABASE_URL ({_where(configured)}) is not reachable ({problem}): "
             "starting an embedded PostgreSQL instead",
@@ -188,7 +188,7 @@ def _database(
     console.print(
         f"PostgreSQL: embedded at {_where(postgres.url)}, data in {data_dir}", highlight=False
     )
-    return postgres.url, f"PostgreSQL data {data_dir} (log: {data_dir / 'server.log'})"
+    return postgres.url, f"{data_dir} (log: server.log)"
 
 
 def _redis(console: Console, stack: ExitStack, signals: _StopSignals, state_dir: Path) -> str:
@@ -443,7 +443,7 @@ def _print_banner(
     table.add_row("Docs", f"{api_url}/schema")
     table.add_row("Sandbox", sandbox_url or f"not running ({SKIP_SANDBOX_ENV} is set)")
     table.add_row("Tenant", f"{DEMO_TENANT_NAME} ({demo.tenant_id})")
-    table.add_row("Data", data_note)
+    table.add_row("Database", data_note)
     console.print(Panel(table, title="Wallguard dev", expand=False), highlight=False)
     # Outside the panel and never wrapped, so both lines copy and paste cleanly.
     console.print(f"Demo admin API key: {demo.api_key}", soft_wrap=True, highlight=False)

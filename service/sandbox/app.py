@@ -13,6 +13,7 @@ from litestar import Litestar, Request, Response, Router, route
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import FromPath
 
 from service.sandbox.config import SandboxConfig
 from service.sandbox.control import SandboxController
@@ -45,12 +46,17 @@ def create_sandbox_app(
     deliverer = WebhookDeliverer(store)
 
     @route("/{version:str}/{node:str}", http_method=_METHODS, include_in_schema=False)
-    async def graph_node(request: Request[Any, Any, Any], version: str, node: str) -> Response[Any]:
+    async def graph_node(
+        request: Request[Any, Any, Any], version: FromPath[str], node: FromPath[str]
+    ) -> Response[Any]:
         return await graph.handle(request, version, node, None)
 
     @route("/{version:str}/{node:str}/{edge:str}", http_method=_METHODS, include_in_schema=False)
     async def graph_edge(
-        request: Request[Any, Any, Any], version: str, node: str, edge: str
+        request: Request[Any, Any, Any],
+        version: FromPath[str],
+        node: FromPath[str],
+        edge: FromPath[str],
     ) -> Response[Any]:
         return await graph.handle(request, version, node, edge)
 

@@ -28,15 +28,18 @@ Webhooks and calls
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.sandbox.seed import seed_store
 from service.sandbox.state import ALL_TASKS, Node, Store
+
+StoreDep = NamedDependency[Store]
 
 
 class PageCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -275,12 +278,12 @@ class SandboxController(Controller):
     tags = ["sandbox"]
 
     @post("/reset", operation_id="sandbox_reset", status_code=200)
-    async def reset(self, store: Store) -> ResetOut:
+    async def reset(self, store: StoreDep) -> ResetOut:
         store.reset()
         return ResetOut([_page_out(store, pid) for pid in sorted(store.pages)])
 
     @post("/seed", operation_id="sandbox_seed", status_code=200)
-    async def seed(self, store: Store, data: SeedRequest) -> SeedOut:
+    async def seed(self, store: StoreDep, data: JSONBody[SeedRequest]) -> SeedOut:
         if data.page_ids is not None:
             missing = [p for p in data.page_ids if p not in store.pages]
             if missing:
@@ -298,12 +301,12 @@ class SandboxController(Controller):
         return msgspec.convert(summary, SeedOut, from_attributes=True)
 
     @get("/pages", operation_id="sandbox_list_pages")
-    async def list_pages(self, store: Store) -> list[PageOut]:
+    async def list_pages(self, store: StoreDep) -> list[PageOut]:
         with store.lock:
             return [_page_out(store, pid) for pid in sorted(store.pages)]
 
     @post("/pages", operation_id="sandbox_create_page")
-    async def create_page(self, store: Store, data: PageCreate) -> PageOut:
+    async def create_page(self, store: StoreDep, data: JSONBody[PageCreate]) -> PageOut:
         page = store.create_page(
             data.name,
             category=data.category,
@@ -314,26 +317,32 @@ class SandboxController(Controller):
         return _page_out(store, page.id)
 
     @post("/pages/{page_id:str}/tokens", operation_id="sandbox_page_token")
-    async def page_token(self, store: Store, page_id: str) -> TokenOut:
+    async def page_token(self, store: StoreDep, page_id: FromPath[str]) -> TokenOut:
         if page_id not in store.pages:
             raise NotFoundException(f"unknown page {page_id}")
         token = store.new_token("page", user_id=store.user_id, page_id=page_id)
         return TokenOut(token.value, page_id)
 
     @post("/pages/{page_id:str}/posts", operation_id="sandbox_create_post")
-    async def create_post(self, store: Store, page_id: str, data: PostCreate) -> ObjectOut:
+    async def create_post(
+        self, store: StoreDep, page_id: FromPath[str], data: JSONBody[PostCreate]
+    ) -> ObjectOut:
         if page_id not in store.pages:
             raise NotFoundException(f"unknown page {page_id}")
         return _object_out(store.add_post(page_id, data.message, author_name=data.author_name))
 
     @post("/ig/{ig_user_id:str}/media", operation_id="sandbox_create_ig_media")
-    async def create_media(self, store: Store, ig_user_id: str, data: MediaCreate) -> ObjectOut:
+    async def create_media(
+        self, store: StoreDep, ig_user_id: FromPath[str], data: JSONBody[MediaCreate]
+    ) -> ObjectOut:
         if ig_user_id not in store.ig_users:
             raise NotFoundException(f"unknown Instagram account {ig_user_id}")
         return _object_out(store.add_ig_media(ig_user_id, data.caption))
 
     @post("/objects/{object_id:str}/comments", operation_id="sandbox_create_comment")
-    async def create_comment(self, store: Store, object_id: str, data: CommentCreate) -> ObjectOut:
+    async def create_comment(
+        self, store: StoreDep, object_id: FromPath[str], data: JSONBody[CommentCreate]
+    ) -> ObjectOut:
         node = store.nodes.get(object_id)
         if node is None or node.deleted:
             raise NotFoundException(f"unknown object {object_id}")
@@ -341,30 +350,32 @@ class SandboxController(Controller):
             raise ValidationException("author_name must not be empty")
         return _object_out(store.add_comment(object_id, data.message, author_name=data.author_name))
 
-    def _comment(self, store: Store, comment_id: str) -> Node:
+    def _comment(self, store: StoreDep, comment_id: str) -> Node:
         node = store.nodes.get(comment_id)
         if node is None or node.kind not in ("comment", "ig_comment"):
             raise NotFoundException(f"unknown comment {comment_id}")
         return node
 
     @get("/comments/{comment_id:str}", operation_id="sandbox_comment_state")
-    async def comment_state(self, store: Store, comment_id: str) -> CommentState:
+    async def comment_state(self, store: StoreDep, comment_id: FromPath[str]) -> CommentState:
         with store.lock:
             return _comment_state(store, self._comment(store, comment_id))
 
     @patch("/comments/{comment_id:str}", operation_id="sandbox_edit_comment")
-    async def edit_comment(self, store: Store, comment_id: str, data: CommentEdit) -> ObjectOut:
+    async def edit_comment(
+        self, store: StoreDep, comment_id: FromPath[str], data: JSONBody[CommentEdit]
+    ) -> ObjectOut:
         node = self._comment(store, comment_id)
         return _object_out(store.edit_message(node.id, data.message))
 
     @delete("/comments/{comment_id:str}", operation_id="sandbox_remove_comment", status_code=204)
-    async def remove_comment(self, store: Store, comment_id: str) -> None:
+    async def remove_comment(self, store: StoreDep, comment_id: FromPath[str]) -> None:
         node = self._comment(store, comment_id)
         store.delete_node(node.id)
 
     @get("/hidden", operation_id="sandbox_hidden_comments")
     async def hidden(
-        self, store: Store, page_id: Annotated[str | None, Parameter(query="page_id")] = None
+        self, store: StoreDep, page_id: FromQuery[str | None] = None
     ) -> list[CommentState]:
         with store.lock:
             return [
@@ -378,13 +389,13 @@ class SandboxController(Controller):
 
     @get("/replies", operation_id="sandbox_page_replies")
     async def replies(
-        self, store: Store, page_id: Annotated[str | None, Parameter(query="page_id")] = None
+        self, store: StoreDep, page_id: FromQuery[str | None] = None
     ) -> list[ObjectOut]:
         with store.lock:
             return [_object_out(n) for n in store.page_replies(page_id) if not n.deleted]
 
     @post("/faults", operation_id="sandbox_add_fault")
-    async def add_fault(self, store: Store, data: FaultCreate) -> FaultOut:
+    async def add_fault(self, store: StoreDep, data: JSONBody[FaultCreate]) -> FaultOut:
         if data.kind == "rate_limit" and not (
             data.code in (4, 17, 32, 613) or 80000 <= data.code <= 80014
         ):
@@ -402,20 +413,22 @@ class SandboxController(Controller):
         return _fault_out(fault)
 
     @get("/faults", operation_id="sandbox_list_faults")
-    async def list_faults(self, store: Store) -> list[FaultOut]:
+    async def list_faults(self, store: StoreDep) -> list[FaultOut]:
         with store.lock:
             return [_fault_out(f) for f in store.faults]
 
     @delete("/faults", operation_id="sandbox_clear_faults", status_code=204)
-    async def clear_faults(self, store: Store) -> None:
+    async def clear_faults(self, store: StoreDep) -> None:
         store.clear_faults()
 
     @post("/tokens/expire", operation_id="sandbox_expire_tokens", status_code=200)
-    async def expire_tokens(self, store: Store, data: ExpireTokens) -> Expired:
+    async def expire_tokens(self, store: StoreDep, data: JSONBody[ExpireTokens]) -> Expired:
         return Expired(store.expire_tokens(token=data.token, page_id=data.page_id, kind=data.kind))
 
     @put("/webhooks/settings", operation_id="sandbox_webhook_settings")
-    async def webhook_settings(self, store: Store, data: WebhookSettings) -> WebhookSettingsOut:
+    async def webhook_settings(
+        self, store: StoreDep, data: JSONBody[WebhookSettings]
+    ) -> WebhookSettingsOut:
         with store.lock:
             if data.delay_seconds is not None:
                 store.webhook_delay = max(0.0, data.delay_seconds)
@@ -426,7 +439,7 @@ class SandboxController(Controller):
             return self._settings(store)
 
     @get("/webhooks/settings", operation_id="sandbox_get_webhook_settings")
-    async def get_webhook_settings(self, store: Store) -> WebhookSettingsOut:
+    async def get_webhook_settings(self, store: StoreDep) -> WebhookSettingsOut:
         with store.lock:
             return self._settings(store)
 
@@ -442,17 +455,17 @@ class SandboxController(Controller):
         )
 
     @get("/webhooks/deliveries", operation_id="sandbox_webhook_deliveries")
-    async def deliveries(self, store: Store) -> list[DeliveryOut]:
+    async def deliveries(self, store: StoreDep) -> list[DeliveryOut]:
         with store.lock:
             return [msgspec.convert(d, DeliveryOut, from_attributes=True) for d in store.deliveries]
 
     @get("/calls", operation_id="sandbox_call_log")
     async def calls(
         self,
-        store: Store,
-        method: Annotated[str | None, Parameter(query="method")] = None,
-        path: Annotated[str | None, Parameter(query="path")] = None,
-        since_seq: Annotated[int, Parameter(query="since_seq")] = 0,
+        store: StoreDep,
+        method: FromQuery[str | None] = None,
+        path: FromQuery[str | None] = None,
+        since_seq: FromQuery[int] = 0,
     ) -> list[CallOut]:
         with store.lock:
             return [
@@ -464,6 +477,6 @@ class SandboxController(Controller):
             ]
 
     @delete("/calls", operation_id="sandbox_clear_calls", status_code=204)
-    async def clear_calls(self, store: Store) -> None:
+    async def clear_calls(self, store: StoreDep) -> None:
         with store.lock:
             store.calls.clear()

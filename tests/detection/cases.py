@@ -19,7 +19,7 @@ POSITIVE: list[Case] = [
     ("sv", "Maila mig: karin.berg snabel-a telia.com tack", [(T.EMAIL_ADDRESS, "karin.berg snabel-a telia.com")]),
     ("fi", "Vastatkaa sähköpostiin 😀jussi.k@elisa.fi😀 kiitos", [(T.EMAIL_ADDRESS, "jussi.k@elisa.fi")]),
     # phones
-    ("da", "Min mobil: 2 0 3 4 5 6 7 8", []),
+    ("da", "Min mobil: 2 0 3 4 5 6 7 8", [(T.PHONE_NUMBER, "2 0 3 4 5 6 7 8")]),
     ("da", "I kan ringe til mig på 28.45.19.73 i aften", [(T.PHONE_NUMBER, "28.45.19.73")]),
     ("da", "Mobilnr +45 28 45\n19 73 hvis I vil", [(T.PHONE_NUMBER, "+45 28 45\n19 73")]),
     ("de", "Handy 0171 2345678📱 bitte nur abends", [(T.PHONE_NUMBER, "0171 2345678")]),
@@ -28,7 +28,6 @@ POSITIVE: list[Case] = [
     ("sv", "Mobil: 070-123 45 67, ring efter fem", [(T.PHONE_NUMBER, "070-123 45 67")]),
     ("nb", "Mobilen min er 412 34 567.", [(T.PHONE_NUMBER, "412 34 567")]),
     ("en", "Call me back on 07911 123456 please", [(T.PHONE_NUMBER, "07911 123456")]),
-    ("en", "my cell is (212) 555-0187 thx", []),  # 555-01xx is fictional: not a valid number
     ("en", "my cell is (646) 412-3456 thx", [(T.PHONE_NUMBER, "(646) 412-3456")]),
     # national IDs
     ("da", "Mit personnummer er 090792-1395, hvis I skal bruge det", [(T.DK_CPR, "090792-1395")]),

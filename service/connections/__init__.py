@@ -1,0 +1,1 @@
+"""Page connections: a tenant's Facebook Pages and Instagram accounts, their encrypted tokens."""

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.types import TenantId
+from service.connections.models import Connection, Platform
+from service.pagination import page_of, paginate
+
+
+class ConnectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
+        return await self.session.get(Connection, (tenant_id, connection_id))
+
+    async def get_for_update(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
+        stmt = (
+            select(Connection)
+            .where(Connection.tenant_id == tenant_id, Connection.id == connection_id)
+            .with_for_update()
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def by_external_id(
+        self, tenant_id: TenantId, platform: Platform, external_id: str
+    ) -> Connection | None:
+        stmt = select(Connection).where(
+            Connection.tenant_id == tenant_id,
+            Connection.platform == platform,
+            Connection.external_id == external_id,
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def list(
+        self, tenant_id: TenantId, *, client_id: uuid.UUID | None, cursor: str | None, limit: int
+    ) -> tuple[list[Connection], str | None]:
+        stmt = select(Connection).where(Connection.tenant_id == tenant_id)
+        if client_id is not None:
+            stmt = stmt.where(Connection.client_id == client_id)
+        rows = (await self.session.scalars(paginate(stmt, Connection.id, cursor, limit))).all()
+        return page_of(rows, limit, lambda c: c.id)
+
+    async def route(self, platform: Platform, external_ids: Sequence[str]) -> list[Connection]:
+        """Every tenant's connection for these pages. Needs a system unit of work: an inbound
+        event names a page, and several tenants (an agency and the company) may watch it."""
+        stmt = select(Connection).where(
+            Connection.platform == platform, Connection.external_id.in_(list(external_ids))
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    def add(self, connection: Connection) -> None:
+        self.session.add(connection)
+
+    async def delete(self, connection: Connection) -> None:
+        await self.session.delete(connection)

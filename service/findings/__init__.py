@@ -1,0 +1,1 @@
+"""Findings: comments found exposing personal data, stored masked, never the raw value."""

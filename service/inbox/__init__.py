@@ -1,0 +1,1 @@
+"""The inbox: platform webhook events stored durably (encrypted) before they are acknowledged."""

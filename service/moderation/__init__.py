@@ -1,0 +1,1 @@
+"""Moderation actions on the platform (hide, unhide, reply), each done exactly once."""

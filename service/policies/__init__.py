@@ -1,0 +1,1 @@
+"""What Wallguard does on a page: monitor, hide, or hide and reply; which types; tenant rules."""

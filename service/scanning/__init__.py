@@ -1,0 +1,1 @@
+"""Backfill scans of a page's history, with checkpoints and live progress."""
