@@ -35,7 +35,7 @@ def _key_bytes(key: str) -> bytes:
     if len(raw) != 32:
         raise ConfigurationError(
             "each WALLGUARD_ENCRYPTION_KEYS entry must be 32 bytes, url-safe base64 "
-            '(python -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())")'
+            "(make one with `wallguard keys generate`)"
         )
     return raw
 
@@ -61,7 +61,12 @@ class Cipher:
     def encrypt(self, plaintext: bytes, *, tenant_id: uuid.UUID, purpose: str) -> bytes:
         key_id, aead = self._keys[0]
         nonce = os.urandom(12)
-        return _VERSION + key_id + nonce + aead.encrypt(nonce, plaintext, self._aad(tenant_id, purpose))
+        return (
+            _VERSION
+            + key_id
+            + nonce
+            + aead.encrypt(nonce, plaintext, self._aad(tenant_id, purpose))
+        )
 
     def decrypt(self, blob: bytes, *, tenant_id: uuid.UUID, purpose: str) -> bytes:
         if len(blob) < 1 + 4 + 12 + 16 or blob[:1] != _VERSION:
@@ -88,4 +93,6 @@ class Cipher:
 def tenant_hash_key(secret_key: str, tenant_id: uuid.UUID) -> bytes:
     """The per-tenant key for fingerprints of personal data (repeat and erasure matching).
     Derived, not stored: the same value hashes differently in two tenants."""
-    return hmac.new(secret_key.encode(), f"fingerprint:{tenant_id}".encode(), hashlib.sha256).digest()
+    return hmac.new(
+        secret_key.encode(), f"fingerprint:{tenant_id}".encode(), hashlib.sha256
+    ).digest()

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 import httpx
 
+from service.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -73,3 +75,41 @@ def wait_http(url: str, proc: Process | None = None, attempts: int = 200) -> Non
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} never answered")
+
+
+class ApiServer:
+    """The real API app served by uvicorn in a background thread on a free loopback port, so
+    the sandbox can call its webhooks and browsers-as-tests can follow OAuth redirects."""
+
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        import threading
+
+        import uvicorn
+
+        from service.api.app import create_app
+
+        self.port = port or free_port()
+        self.settings = settings
+        self._server = uvicorn.Server(uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+            access_log=False, lifespan="on",
+        ))
+        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ApiServer:
+        self._thread.start()
+        for _ in range(500):
+            if self._server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            time.sleep(0.01)
+        raise RuntimeError("the API server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)

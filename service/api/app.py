@@ -16,11 +16,15 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from service.api.api_keys import ApiKeyController
 from service.api.auth import ApiKeyAuthMiddleware
 from service.api.clients import ClientController
+from service.api.connections import ConnectionController
 from service.api.deps import DEPENDENCIES
 from service.api.health import HealthController
 from service.api.middleware import request_id_middleware
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.tenant import TenantController
+from service.api.webhooks import MetaWebhookController
+from service.connections.graph import graph_client
+from service.crypto import Cipher
 from service.db import Database
 from service.logging import configure_logging
 from service.queue import Queue
@@ -62,6 +66,8 @@ def openapi_config() -> OpenAPIConfig:
         security=[{"bearerAuth": []}],
         tags=[
             Tag(name="Tenant"),
+            Tag(name="Connections"),
+            Tag(name="Platform webhooks"),
             Tag(name="Clients"),
             Tag(name="API keys"),
             Tag(name="Detection"),
@@ -86,9 +92,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.db = db
         app.state.queue = queue
+        app.state.cipher = Cipher(settings.encryption_keys)
+        app.state.graph = graph_client(settings)
         try:
             yield
         finally:
+            await app.state.graph.aclose()
             await db.dispose()
             if queue is not None:
                 await queue.close()
@@ -103,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TenantController,
             ClientController,
             ApiKeyController,
+            ConnectionController,
+            MetaWebhookController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

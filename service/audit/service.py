@@ -21,17 +21,20 @@ GENESIS = b"\x00" * 32
 
 def _canonical(event: AuditEvent) -> bytes:
     # Everything that matters about the event, in a fixed order: any change alters the hash.
-    return msgspec.json.encode({
-        "tenant_id": str(event.tenant_id),
-        "id": str(event.id),
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "data": event.data,
-    }, order="sorted")
+    return msgspec.json.encode(
+        {
+            "tenant_id": str(event.tenant_id),
+            "id": str(event.id),
+            "seq": event.seq,
+            "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+            "actor": event.actor,
+            "action": event.action,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "data": event.data,
+        },
+        order="sorted",
+    )
 
 
 def chain_hash(prev_hash: bytes, event: AuditEvent) -> bytes:
@@ -39,24 +42,39 @@ def chain_hash(prev_hash: bytes, event: AuditEvent) -> bytes:
 
 
 async def record(
-    uow: UnitOfWork, tenant_id: TenantId, *, actor: str, action: str, subject_type: str,
-    subject_id: str | uuid.UUID, data: dict[str, Any] | None = None,
+    uow: UnitOfWork,
+    tenant_id: TenantId,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | uuid.UUID,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the change it
     describes). ``data`` must never hold personal data: ids, statuses, masked forms only."""
     session = uow.session
     # Create the head once, then lock it: appends within one tenant are serialised.
     await session.execute(
-        insert(AuditHead).values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+        insert(AuditHead)
+        .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
         .on_conflict_do_nothing(index_elements=["tenant_id"])
     )
-    head = (await session.execute(
-        select(AuditHead).where(AuditHead.tenant_id == tenant_id).with_for_update()
-    )).scalar_one()
+    head = (
+        await session.execute(
+            select(AuditHead).where(AuditHead.tenant_id == tenant_id).with_for_update()
+        )
+    ).scalar_one()
     event = AuditEvent(
-        tenant_id=tenant_id, seq=head.seq + 1, occurred_at=utcnow().replace(microsecond=0),
-        actor=actor, action=action, subject_type=subject_type, subject_id=str(subject_id),
-        data=data or {}, prev_hash=head.hash,
+        tenant_id=tenant_id,
+        seq=head.seq + 1,
+        occurred_at=utcnow().replace(microsecond=0),
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        data=data or {},
+        prev_hash=head.hash,
     )
     event.id = new_id()
     event.hash = chain_hash(head.hash, event)
@@ -88,29 +106,57 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
     last: int | None = None
     after = 0
     while True:
-        rows = (await session.scalars(
-            select(AuditEvent).where(AuditEvent.tenant_id == tenant_id, AuditEvent.seq > after)
-            .order_by(AuditEvent.seq).limit(batch)
-        )).all()
+        rows = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == tenant_id, AuditEvent.seq > after)
+                .order_by(AuditEvent.seq)
+                .limit(batch)
+            )
+        ).all()
         if not rows:
             break
         for event in rows:
             if first is None:
                 first, prev, expected_seq = event.seq, event.prev_hash, event.seq
             if event.seq != expected_seq:
-                return ChainReport(valid=False, events=count, first_seq=first, last_seq=last,
-                                   broken_at_seq=event.seq, reason="a sequence number is missing")
+                return ChainReport(
+                    valid=False,
+                    events=count,
+                    first_seq=first,
+                    last_seq=last,
+                    broken_at_seq=event.seq,
+                    reason="a sequence number is missing",
+                )
             if event.prev_hash != prev:
-                return ChainReport(valid=False, events=count, first_seq=first, last_seq=last,
-                                   broken_at_seq=event.seq, reason="the link to the previous event is broken")
+                return ChainReport(
+                    valid=False,
+                    events=count,
+                    first_seq=first,
+                    last_seq=last,
+                    broken_at_seq=event.seq,
+                    reason="the link to the previous event is broken",
+                )
             if chain_hash(event.prev_hash, event) != event.hash:
-                return ChainReport(valid=False, events=count, first_seq=first, last_seq=last,
-                                   broken_at_seq=event.seq, reason="the event was changed")
+                return ChainReport(
+                    valid=False,
+                    events=count,
+                    first_seq=first,
+                    last_seq=last,
+                    broken_at_seq=event.seq,
+                    reason="the event was changed",
+                )
             prev, expected_seq, last = event.hash, event.seq + 1, event.seq
             count += 1
         after = rows[-1].seq
     head = await session.get(AuditHead, tenant_id)
     if head is not None and last is not None and (head.seq != last or head.hash != prev):
-        return ChainReport(valid=False, events=count, first_seq=first, last_seq=last,
-                           broken_at_seq=last, reason="events after the last one were removed")
+        return ChainReport(
+            valid=False,
+            events=count,
+            first_seq=first,
+            last_seq=last,
+            broken_at_seq=last,
+            reason="events after the last one were removed",
+        )
     return ChainReport(valid=True, events=count, first_seq=first, last_seq=last)

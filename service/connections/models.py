@@ -4,7 +4,15 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import ARRAY, ForeignKeyConstraint, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ARRAY,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, TenantOwned

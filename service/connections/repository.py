@@ -18,7 +18,9 @@ class ConnectionRepository:
     async def get(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
         return await self.session.get(Connection, (tenant_id, connection_id))
 
-    async def get_for_update(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
+    async def get_for_update(
+        self, tenant_id: TenantId, connection_id: uuid.UUID
+    ) -> Connection | None:
         stmt = (
             select(Connection)
             .where(Connection.tenant_id == tenant_id, Connection.id == connection_id)

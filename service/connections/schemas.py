@@ -41,8 +41,8 @@ class ConnectionList(msgspec.Struct, kw_only=True):
 class ConnectionUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Pause stops hiding and polling on this page; resume starts them again.
     status: Literal["active", "paused"] | msgspec.UnsetType = msgspec.UNSET
-    country: Country | None | msgspec.UnsetType = msgspec.UNSET
-    default_language: Language | None | msgspec.UnsetType = msgspec.UNSET
+    country: Country | msgspec.UnsetType | None = msgspec.UNSET
+    default_language: Language | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class OAuthStart(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -53,14 +53,23 @@ def store_token(cipher: Cipher, connection: Connection, token: str) -> None:
     )
 
 
-async def mark_needs_reauth(uow: UnitOfWork, connection: Connection, reason: str, actor: str) -> None:
+async def mark_needs_reauth(
+    uow: UnitOfWork, connection: Connection, reason: str, actor: str
+) -> None:
     """The platform refused the token (code 190): stop using it until a user reconnects."""
     if connection.status in {ConnectionStatus.NEEDS_REAUTH, ConnectionStatus.REVOKED}:
         return
     connection.status = ConnectionStatus.NEEDS_REAUTH
     connection.status_reason = reason[:500]
-    await record(uow, TenantId(connection.tenant_id), actor=actor, action="connection.needs_reauth",
-                 subject_type="connection", subject_id=connection.id, data={"reason": reason[:500]})
+    await record(
+        uow,
+        TenantId(connection.tenant_id),
+        actor=actor,
+        action="connection.needs_reauth",
+        subject_type="connection",
+        subject_id=connection.id,
+        data={"reason": reason[:500]},
+    )
 
 
 class ConnectionService:
@@ -77,17 +86,28 @@ class ConnectionService:
             raise NotFound(f"Connection {connection_id} not found.")
         return connection
 
-    async def start_oauth(self, principal: Principal, data: schemas.OAuthStart) -> schemas.OAuthStarted:
+    async def start_oauth(
+        self, principal: Principal, data: schemas.OAuthStart
+    ) -> schemas.OAuthStarted:
         await ClientService(self.uow).load(principal, data.client_id)
         if not self.settings.meta_app_id:
             raise ServiceUnavailable("The Meta app is not configured (META_APP_ID).")
         expires = int(time.time()) + STATE_TTL_SECONDS
-        state = sign_state(self.settings.secret_key, OAuthState(
-            tenant_id=principal.tenant_id, client_id=data.client_id, page_ids=data.page_ids,
-            redirect_to=data.redirect_to, actor=principal.actor, expires=expires,
-            nonce=secrets.token_urlsafe(12),
-        ))
-        graph = GraphClient(app_id=self.settings.meta_app_id, version=self.settings.meta_graph_version)
+        state = sign_state(
+            self.settings.secret_key,
+            OAuthState(
+                tenant_id=principal.tenant_id,
+                client_id=data.client_id,
+                page_ids=data.page_ids,
+                redirect_to=data.redirect_to,
+                actor=principal.actor,
+                expires=expires,
+                nonce=secrets.token_urlsafe(12),
+            ),
+        )
+        graph = GraphClient(
+            app_id=self.settings.meta_app_id, version=self.settings.meta_graph_version
+        )
         url = graph.build_authorize_url(
             callback_url(self.settings), state, DEFAULT_SCOPES, self.settings.meta_dialog_url
         )
@@ -124,11 +144,19 @@ class ConnectionService:
                     raise BadRequest(
                         f"The connection is {connection.status.value}: reconnect it through OAuth."
                     )
+                paused = wanted is ConnectionStatus.PAUSED
                 connection.status = wanted
-                connection.status_reason = "paused by a user" if wanted is ConnectionStatus.PAUSED else None
-                await record(self.uow, principal.tenant_id, actor=principal.actor,
-                             action=f"connection.{'paused' if wanted is ConnectionStatus.PAUSED else 'resumed'}",
-                             subject_type="connection", subject_id=connection.id)
+                connection.status_reason = (
+                    "paused by a user" if wanted is ConnectionStatus.PAUSED else None
+                )
+                await record(
+                    self.uow,
+                    principal.tenant_id,
+                    actor=principal.actor,
+                    action="connection.paused" if paused else "connection.resumed",
+                    subject_type="connection",
+                    subject_id=connection.id,
+                )
         apply_changes(connection, values)
         await self.uow.session.flush()
         return to_schema(connection, schemas.Connection)
@@ -172,44 +200,65 @@ async def complete_oauth(
         for page in pages:
             targets = [(Platform.FACEBOOK, page.id, page.name, None)]
             if page.instagram_business_account_id:
-                targets.append((Platform.INSTAGRAM, page.instagram_business_account_id,
-                                f"{page.name} (Instagram)", page.id))
+                targets.append(
+                    (
+                        Platform.INSTAGRAM,
+                        page.instagram_business_account_id,
+                        f"{page.name} (Instagram)",
+                        page.id,
+                    )
+                )
             for platform, external_id, name, linked in targets:
                 connection = await repo.by_external_id(tenant_id, platform, external_id)
                 created = connection is None
                 if connection is None:
                     connection = Connection(
-                        tenant_id=tenant_id, client_id=client.id, platform=platform,
-                        external_id=external_id, country=client.country,
-                        default_language=client.default_language, tasks=[],
+                        tenant_id=tenant_id,
+                        client_id=client.id,
+                        platform=platform,
+                        external_id=external_id,
+                        country=client.country,
+                        default_language=client.default_language,
+                        tasks=[],
                     )
                     repo.add(connection)
                 connection.name = name
                 connection.linked_page_id = linked
                 connection.tasks = list(page.tasks)
                 connection.status = ConnectionStatus.ACTIVE
-                connection.status_reason = None if page.can_moderate else (
-                    "the authorising user lacks the MODERATE task on this page"
+                connection.status_reason = (
+                    None
+                    if page.can_moderate
+                    else ("the authorising user lacks the MODERATE task on this page")
                 )
                 if subscribed.get(page.id):
                     connection.subscribed_at = now
                 store_token(cipher, connection, page.access_token)
                 await uow.session.flush()
-                await record(uow, tenant_id, actor=state.actor,
-                             action="connection.connected" if created else "connection.reauthorised",
-                             subject_type="connection", subject_id=connection.id,
-                             data={"platform": platform.value, "external_id": external_id})
+                await record(
+                    uow,
+                    tenant_id,
+                    actor=state.actor,
+                    action="connection.connected" if created else "connection.reauthorised",
+                    subject_type="connection",
+                    subject_id=connection.id,
+                    data={"platform": platform.value, "external_id": external_id},
+                )
                 result.append(connection)
         items = [to_schema(c, schemas.Connection) for c in result]
     return state, schemas.OAuthCompleted(connections=items)
 
 
 async def disconnect(
-    db: Database, settings: Settings, graph: GraphClient, principal: Principal,
+    db: Database,
+    settings: Settings,
+    graph: GraphClient,
+    principal: Principal,
     connection_id: uuid.UUID,
-) -> None:
+) -> schemas.Connection:
     """Unsubscribe the app from the page (best effort: the token may already be dead) and forget
-    the connection and its token."""
+    the token. The row stays, status revoked, so its findings and audit trail keep their page;
+    connecting the page again through OAuth revives it."""
     cipher = Cipher(settings.encryption_keys)
     async with db.unit_of_work(principal.tenant_id) as uow:
         connection = await ConnectionService(uow, settings).load(principal, connection_id)
@@ -222,7 +271,96 @@ async def disconnect(
             log.info("page_unsubscribe_failed", error=type(exc).__name__)
     async with db.unit_of_work(principal.tenant_id) as uow:
         connection = await ConnectionService(uow, settings).load(principal, connection_id)
-        await record(uow, principal.tenant_id, actor=principal.actor, action="connection.deleted",
-                     subject_type="connection", subject_id=connection.id,
-                     data={"platform": platform.value, "external_id": external_id})
-        await ConnectionRepository(uow.session).delete(connection)
+        connection.token_ciphertext = None
+        connection.status = ConnectionStatus.REVOKED
+        connection.status_reason = "disconnected by a user"
+        connection.subscribed_at = None
+        await record(
+            uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="connection.revoked",
+            subject_type="connection",
+            subject_id=connection.id,
+            data={"platform": platform.value, "external_id": external_id},
+        )
+        await uow.session.flush()
+        return to_schema(connection, schemas.Connection)
+
+
+async def verify_connection(
+    db: Database,
+    settings: Settings,
+    graph: GraphClient,
+    principal: Principal,
+    connection_id: uuid.UUID,
+) -> schemas.Connection:
+    """Ask the platform whether the token still works and the app is still subscribed; a refused
+    token (190) turns the connection needs_reauth, a restored one active again."""
+    cipher = Cipher(settings.encryption_keys)
+    async with db.unit_of_work(principal.tenant_id) as uow:
+        connection = await ConnectionService(uow, settings).load(principal, connection_id)
+        if connection.status is ConnectionStatus.REVOKED or connection.token_ciphertext is None:
+            raise BadRequest("The connection is revoked: connect the page again through OAuth.")
+        token = page_token(cipher, connection)
+        page_id = connection.linked_page_id or connection.external_id
+    problem: str | None = None
+    subscribed: bool | None = None
+    try:
+        apps = await graph.get_subscribed_apps(page_id, token)
+        subscribed = any(app.id == settings.meta_app_id for app in apps)
+    except platform_errors.TokenInvalid as exc:
+        problem = f"the platform refused the token: {exc.message}"
+    except platform_errors.PlatformError as exc:
+        raise ServiceUnavailable(f"The platform did not answer the check: {exc.message}") from None
+    async with db.unit_of_work(principal.tenant_id) as uow:
+        connection = await ConnectionService(uow, settings).load(principal, connection_id)
+        if problem is not None:
+            await mark_needs_reauth(uow, connection, problem, principal.actor)
+        elif subscribed is not None:
+            connection.subscribed_at = connection.subscribed_at or utcnow() if subscribed else None
+        await uow.session.flush()
+        return to_schema(connection, schemas.Connection)
+
+
+async def rotate_encryption(db: Database, cipher: Cipher, batch: int = 500) -> int:
+    """Re-encrypt every stored secret with the first configured key; returns how many changed.
+    Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before removing the old one."""
+    from sqlalchemy import select
+
+    from service.inbox.models import InboxEvent
+    from service.inbox.service import PAYLOAD_PURPOSE
+
+    changed = 0
+    targets = [
+        (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
+        (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
+    ]
+    for model, column, attribute, purpose in targets:
+        last: tuple[uuid.UUID, uuid.UUID] | None = None
+        while True:
+            async with db.system_unit_of_work() as uow:
+                stmt = select(model).where(column.is_not(None))
+                if last is not None:
+                    stmt = stmt.where(
+                        (model.tenant_id, model.id) > last  # type: ignore[operator]
+                    )
+                rows = (
+                    await uow.session.scalars(
+                        stmt.order_by(model.tenant_id, model.id).limit(batch).with_for_update()
+                    )
+                ).all()
+                for row in rows:
+                    blob: bytes = getattr(row, attribute)
+                    if cipher.needs_rotation(blob):
+                        plain = cipher.decrypt(blob, tenant_id=row.tenant_id, purpose=purpose)
+                        setattr(
+                            row,
+                            attribute,
+                            cipher.encrypt(plain, tenant_id=row.tenant_id, purpose=purpose),
+                        )
+                        changed += 1
+            if len(rows) < batch:
+                break
+            last = (rows[-1].tenant_id, rows[-1].id)
+    return changed

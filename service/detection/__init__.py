@@ -4,7 +4,7 @@ Pure: text in, findings out; no I/O, no database.  Build a :class:`Detector` onc
 tenant's :class:`TenantRules`) and call :meth:`Detector.detect` for each text.
 """
 
-from .engine import REPORT_THRESHOLD, Detector
+from .engine import REPORT_THRESHOLD, Detector, Span
 from .hashing import fingerprint
 from .language import guess_language
 from .tenant_rules import CustomPattern, TenantRules
@@ -28,6 +28,7 @@ __all__ = [
     "Finding",
     "InvalidTextError",
     "PatternError",
+    "Span",
     "TenantRules",
     "TextTooLongError",
     "fingerprint",

@@ -272,6 +272,28 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+_NO_CUE = (None, 0)
+#: Word -> its one-word cue (exact or by stem); filled on first sight, bounded.
+_WORD_CUES: dict[str, Cue | None] = {}
+_WORD_CUES_MAX = 100_000
+
+
+def _word_cue(word: str) -> Cue | None:
+    cue = _WORD_CUES.get(word, _NO_CUE)
+    if cue is not _NO_CUE:
+        return cue  # type: ignore[return-value]
+    found = _SINGLE.get(word)
+    if found is None:
+        for stem, stem_cue in _STEMS.get(word[:3], ()):
+            if word.startswith(stem):
+                found = stem_cue
+                break
+    if len(_WORD_CUES) >= _WORD_CUES_MAX:
+        _WORD_CUES.clear()
+    _WORD_CUES[word] = found
+    return found
+
+
 def _cue_at(words: Sequence[str], end: int) -> tuple[Cue, int] | None:
     """The cue whose phrase ends at ``words[end]`` (longest phrase wins) and its length."""
     word = words[end]
@@ -281,13 +303,8 @@ def _cue_at(words: Sequence[str], end: int) -> tuple[Cue, int] | None:
             length = len(key)
             if length <= end + 1 and tuple(words[end - length + 1 : end + 1]) == key:
                 return cue, length
-    cue = _SINGLE.get(word)
-    if cue is not None:
-        return cue, 1
-    for stem, cue in _STEMS.get(word[:3], ()):
-        if word.startswith(stem):
-            return cue, 1
-    return None
+    cue = _word_cue(word)
+    return None if cue is None else (cue, 1)
 
 
 def cues_before(text: str, limit: int = 8) -> list[CueHit]:
@@ -303,7 +320,7 @@ def cues_before(text: str, limit: int = 8) -> list[CueHit]:
     distance = 0
     while index >= 0 and distance < limit:
         word = words[index]
-        if word.isdigit():
+        if word[0].isdigit():
             break
         found = _cue_at(words, index)
         if found is None:

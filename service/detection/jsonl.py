@@ -80,13 +80,13 @@ def detect_line(detector: Detector, line: bytes) -> bytes:
     lang = request.lang if isinstance(request.lang, str) else None
     region = request.region if isinstance(request.region, str) else None
     try:
-        findings = detector.detect(request.text, lang=lang, region=region)
+        spans = detector.detect_spans(request.text, lang=lang, region=region)
     except DetectionError as exc:
         return _encoder.encode(_Error(id=ident, error=str(exc)))
     return _encoder.encode(
         _Result(
             id=request.id,
-            findings=[_OutFinding(f.type, f.start, f.end, f.score) for f in findings],
+            findings=[_OutFinding(kind, start, end, score) for kind, start, end, score in spans],
         )
     )
 

@@ -52,18 +52,24 @@ _NATIONAL_LENGTHS: dict[str, tuple[int, int]] = {
 }
 
 
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_CACHE_SIZE = 8192
+
+
 def luhn_ok(digits: str) -> bool:
-    """Luhn checksum (payment cards, Swedish personnummer)."""
-    return bool(luhn.is_valid(digits))
+    """Luhn checksum (payment cards, Swedish personnummer); digits only."""
+    total = sum(int(d) for d in digits[-1::-2])
+    total += sum(_LUHN_DOUBLED[int(d)] for d in digits[-2::-2])
+    return total % 10 == 0
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_payment_card(digits: str) -> bool:
-    """A Visa or Mastercard number: 13-19 digits, issuer prefix, Luhn."""
-    if not 13 <= len(digits) <= 19:
-        return False
+    """A Visa or Mastercard number: issuer prefix and length, then Luhn."""
     first = digits[0]
     if first == "4":
-        pass
+        if len(digits) not in (13, 16, 19):
+            return False
     elif first == "5":
         if digits[1] not in "12345" or len(digits) != 16:
             return False
@@ -72,10 +78,12 @@ def is_payment_card(digits: str) -> bool:
             return False
     else:
         return False
-    return luhn_ok(digits)
+    return luhn_ok(digits) and bool(luhn.is_valid(digits))
 
 
 def _date_ok(year: int, month: int, day: int) -> bool:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
     try:
         datetime.date(year, month, day)
     except ValueError:
@@ -83,6 +91,7 @@ def _date_ok(year: int, month: int, day: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_dk_cpr(digits: str) -> bool:
     """A valid Danish CPR birth date (numbers since 2007 need not pass mod 11)."""
     if len(digits) != 10 or not _date_ok(2000, int(digits[2:4]), int(digits[:2])):
@@ -95,40 +104,76 @@ def dk_cpr_mod11(digits: str) -> bool:
     return sum(int(d) * w for d, w in zip(digits, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_se_personnummer(digits: str) -> bool:
-    """Swedish personnummer, 10 or 12 digits, date and Luhn."""
+    """Swedish personnummer, 10 or 12 digits: Luhn, then the date (stdnum)."""
     if len(digits) == 12:
         if digits[:2] not in ("18", "19", "20"):
             return False
     elif len(digits) != 10:
         return False
-    if not luhn_ok(digits[-10:]):
+    if not luhn_ok(digits[-10:]) or not _date_ok(2000, int(digits[-8:-6]), 1):
         return False
     return bool(personnummer.is_valid(digits))
 
 
+def _mod11_check(digits: str, weights: tuple[int, ...]) -> int:
+    """The mod-11 check digit used in Norway (10 means: no valid number)."""
+    rest = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    return 0 if rest == 0 else 11 - rest
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_no_fodselsnummer(digits: str) -> bool:
     """Norwegian fødselsnummer (or D-number): 11 digits, both mod-11 check digits."""
-    return len(digits) == 11 and bool(fodselsnummer.is_valid(digits))
+    if len(digits) != 11:
+        return False
+    if _mod11_check(digits, (3, 7, 6, 1, 8, 9, 4, 5, 2)) != int(digits[9]):
+        return False
+    if _mod11_check(digits, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) != int(digits[10]):
+        return False
+    return bool(fodselsnummer.is_valid(digits))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_no_bank_account(digits: str) -> bool:
     """Norwegian account number: 11 digits, mod 11."""
-    return len(digits) == 11 and bool(kontonr.is_valid(digits))
+    if len(digits) != 11:
+        return False
+    if _mod11_check(digits, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) != int(digits[10]):
+        return False
+    return bool(kontonr.is_valid(digits))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_de_tax_id(digits: str) -> bool:
-    """German Steuer-ID (IdNr): 11 digits, no leading zero, ISO 7064 check digit."""
-    return len(digits) == 11 and digits[0] != "0" and bool(idnr.is_valid(digits))
+    """German Steuer-ID (IdNr): 11 digits, no leading zero, ISO 7064 mod 11,10."""
+    if len(digits) != 11 or digits[0] == "0":
+        return False
+    product = 10
+    for d in digits[:10]:
+        total = (int(d) + product) % 10 or 10
+        product = (2 * total) % 11
+    if (11 - product) % 10 != int(digits[10]):
+        return False
+    return bool(idnr.is_valid(digits))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_fi_hetu(value: str) -> bool:
     """Finnish henkilötunnus with its century sign and check character."""
     return bool(hetu.is_valid(value.upper()))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_iban(compact: str) -> bool:
-    """An IBAN (any country stdnum knows) passing mod 97 and the national format."""
+    """An IBAN passing mod 97, then the national format (stdnum)."""
+    if not compact[:2].isalpha() or not compact[2:4].isdigit() or not compact.isalnum():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    if int(number) % 97 != 1:
+        return False
     return bool(stdnum_iban.is_valid(compact))
 
 

@@ -14,13 +14,13 @@ from service.db_types import str_enum
 
 
 class FindingStatus(enum.StrEnum):
-    HIDDEN = "hidden"            # hidden on the platform by Wallguard
-    MONITORED = "monitored"      # policy is monitor-only: recorded, left visible
-    REPORTED = "reported"        # the company's own reply: reported, never hidden
+    HIDDEN = "hidden"  # hidden on the platform by Wallguard
+    MONITORED = "monitored"  # policy is monitor-only: recorded, left visible
+    REPORTED = "reported"  # the company's own reply: reported, never hidden
     PENDING_HIDE = "pending_hide"
     HIDE_FAILED = "hide_failed"
-    UNHIDDEN = "unhidden"        # restored after review
-    CONFIRMED = "confirmed"      # reviewed and confirmed
+    UNHIDDEN = "unhidden"  # restored after review
+    CONFIRMED = "confirmed"  # reviewed and confirmed
 
 
 class FindingSource(enum.StrEnum):

@@ -33,8 +33,9 @@ class InboxEvent(TenantOwned, Base):
             ["connections.tenant_id", "connections.id"],
             ondelete="CASCADE",
         ),
-        Index("ix_inbox_events_pending", "status", "updated_at",
-              postgresql_where="status = 'pending'"),
+        Index(
+            "ix_inbox_events_pending", "status", "updated_at", postgresql_where="status = 'pending'"
+        ),
     )
 
     connection_id: Mapped[uuid.UUID]

@@ -35,8 +35,12 @@ class ModerationAction(TenantOwned, Base):
             ["connections.tenant_id", "connections.id"],
             ondelete="CASCADE",
         ),
-        Index("ix_moderation_actions_pending", "status", "updated_at",
-              postgresql_where="status = 'pending'"),
+        Index(
+            "ix_moderation_actions_pending",
+            "status",
+            "updated_at",
+            postgresql_where="status = 'pending'",
+        ),
     )
 
     connection_id: Mapped[uuid.UUID]

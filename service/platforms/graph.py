@@ -110,8 +110,7 @@ class _RedactUrls(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args:
             record.args = tuple(
-                redact(str(arg)) if isinstance(arg, str | httpx.URL) else arg
-                for arg in record.args
+                redact(str(arg)) if isinstance(arg, str | httpx.URL) else arg for arg in record.args
             )
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)

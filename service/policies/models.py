@@ -35,10 +35,20 @@ class Policy(TenantOwned, Base):
             ondelete="CASCADE",
         ),
         # One client policy and at most one override per connection.
-        Index("uq_policies_client", "tenant_id", "client_id", unique=True,
-              postgresql_where=text("connection_id IS NULL")),
-        Index("uq_policies_connection", "tenant_id", "connection_id", unique=True,
-              postgresql_where=text("connection_id IS NOT NULL")),
+        Index(
+            "uq_policies_client",
+            "tenant_id",
+            "client_id",
+            unique=True,
+            postgresql_where=text("connection_id IS NULL"),
+        ),
+        Index(
+            "uq_policies_connection",
+            "tenant_id",
+            "connection_id",
+            unique=True,
+            postgresql_where=text("connection_id IS NOT NULL"),
+        ),
     )
 
     client_id: Mapped[uuid.UUID]

@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import FromPath
 
+from service.sandbox import control as control_module
 from service.sandbox.config import SandboxConfig
 from service.sandbox.control import SandboxController
 from service.sandbox.graph_api import GraphApi
@@ -78,8 +79,8 @@ def create_sandbox_app(
         openapi_config=OpenAPIConfig(
             title="Wallguard platform sandbox",
             version="1.0.0",
-            description=(SandboxController.__doc__ or "")
-            + "\n\nGraph API paths (/vNN.N/...) are served too but not listed here.",
+            description=(control_module.__doc__ or "")
+            + "\nGraph API paths (/vNN.N/...) are served too but not listed here.",
             path="/_sandbox/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),

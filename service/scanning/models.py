@@ -30,7 +30,11 @@ class Scan(TenantOwned, Base):
             ["connections.tenant_id", "connections.id"],
             ondelete="CASCADE",
         ),
-        Index("ix_scans_active", "status", postgresql_where="status IN ('pending','running','waiting')"),
+        Index(
+            "ix_scans_active",
+            "status",
+            postgresql_where="status IN ('pending','running','waiting')",
+        ),
     )
 
     connection_id: Mapped[uuid.UUID]

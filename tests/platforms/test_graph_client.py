@@ -22,8 +22,6 @@ from service.platforms.errors import (
 )
 from service.platforms.graph import GraphClient, redact
 
-pytestmark = pytest.mark.asyncio
-
 TOKEN = "EAAPsecretPageToken123"
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -93,6 +91,7 @@ def comment(n: int) -> dict[str, Any]:
         (httpx.Response(404, text="nope"), NotFound, {"code": None}),
     ],
 )
+@pytest.mark.asyncio
 async def test_errors_map_to_the_hierarchy(
     response: httpx.Response, expected: type[PlatformError], check: dict[str, Any]
 ) -> None:
@@ -105,6 +104,7 @@ async def test_errors_map_to_the_hierarchy(
     assert sleeper.sleeps == []  # none of these is retried
 
 
+@pytest.mark.asyncio
 async def test_rate_limit_retry_after_comes_from_the_usage_header() -> None:
     buc = {"123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 12}]}
     response = graph_error(400, 32, "(#32) Page request limit reached")
@@ -115,6 +115,7 @@ async def test_rate_limit_retry_after_comes_from_the_usage_header() -> None:
     assert caught.value.retry_after == 12 * 60
 
 
+@pytest.mark.asyncio
 async def test_rate_limit_without_an_estimate_uses_retry_after_or_a_default() -> None:
     client, _ = make_client(lambda request: httpx.Response(429, headers={"Retry-After": "30"}))
     with pytest.raises(RateLimited) as caught:
@@ -126,6 +127,7 @@ async def test_rate_limit_without_an_estimate_uses_retry_after_or_a_default() ->
     assert caught.value.retry_after > 0
 
 
+@pytest.mark.asyncio
 async def test_5xx_is_retried_with_growing_backoff_then_succeeds() -> None:
     answers = [graph_error(500, 1), graph_error(503, 2), httpx.Response(200, json=comment(2))]
     calls: list[httpx.Request] = []
@@ -142,6 +144,7 @@ async def test_5xx_is_retried_with_growing_backoff_then_succeeds() -> None:
     assert sleeper.sleeps[1] > sleeper.sleeps[0]
 
 
+@pytest.mark.asyncio
 async def test_5xx_gives_up_after_the_bounded_retries() -> None:
     calls: list[httpx.Request] = []
 
@@ -156,6 +159,7 @@ async def test_5xx_gives_up_after_the_bounded_retries() -> None:
     assert all(s <= 3.0 for s in sleeper.sleeps)
 
 
+@pytest.mark.asyncio
 async def test_timeouts_are_retried_and_reported_without_the_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout(f"timed out reading {request.url}", request=request)
@@ -169,6 +173,7 @@ async def test_timeouts_are_retried_and_reported_without_the_token() -> None:
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
+@pytest.mark.asyncio
 async def test_a_reply_is_not_retried_once_it_may_have_been_sent() -> None:
     calls: list[httpx.Request] = []
 
@@ -200,6 +205,7 @@ async def test_a_reply_is_not_retried_once_it_may_have_been_sent() -> None:
     assert len(calls) == 2  # but the refused connection was retried
 
 
+@pytest.mark.asyncio
 async def test_comments_follow_cursors_until_there_is_no_next() -> None:
     seen_after: list[str | None] = []
 
@@ -225,6 +231,7 @@ async def test_comments_follow_cursors_until_there_is_no_next() -> None:
     assert cursor is None
 
 
+@pytest.mark.asyncio
 async def test_list_pages_reads_tasks_and_instagram_account() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         assert "instagram_business_account" in request.url.params["fields"]
@@ -248,6 +255,7 @@ async def test_list_pages_reads_tasks_and_instagram_account() -> None:
     ]
 
 
+@pytest.mark.asyncio
 async def test_high_usage_slows_the_client_down() -> None:
     usage = {"value": 10}
 
@@ -277,6 +285,7 @@ async def test_high_usage_slows_the_client_down() -> None:
     assert client.throttle_delay("other-page") == 0
 
 
+@pytest.mark.asyncio
 async def test_tokens_travel_as_graph_documents_and_carry_appsecret_proof() -> None:
     seen: list[httpx.Request] = []
 
@@ -300,6 +309,7 @@ async def test_tokens_travel_as_graph_documents_and_carry_appsecret_proof() -> N
     assert form["object"] == ["page"] and form["fields"] == ["feed"]
 
 
+@pytest.mark.asyncio
 async def test_authorize_url() -> None:
     client, _ = make_client(lambda request: httpx.Response(500))
     url = httpx.URL(
@@ -315,6 +325,7 @@ async def test_authorize_url() -> None:
     assert url.params["redirect_uri"] == "https://wg.example/cb"
 
 
+@pytest.mark.asyncio
 async def test_code_exchange_errors_do_not_leak_the_secret_or_code() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return graph_error(
@@ -328,6 +339,7 @@ async def test_code_exchange_errors_do_not_leak_the_secret_or_code() -> None:
     assert "THE-CODE" not in text and "shh" not in text
 
 
+@pytest.mark.asyncio
 async def test_httpx_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     client, _ = make_client(lambda request: httpx.Response(200, json=comment(1)))
     with caplog.at_level(logging.INFO, logger="httpx"):
@@ -343,6 +355,7 @@ def test_redact() -> None:
     )
 
 
+@pytest.mark.asyncio
 async def test_unexpected_body_shape_is_a_platform_error() -> None:
     client, _ = make_client(lambda request: httpx.Response(200, text="<html>proxy</html>"))
     with pytest.raises(PlatformError):

@@ -485,3 +485,94 @@ async def test_graph_errors_use_the_graph_envelope(
     assert "X-App-Usage" in response.headers
     bad_version = await control.get("/latest/me")
     assert bad_version.json()["error"]["code"] == 2500
+
+
+@pytest.mark.asyncio
+async def test_edits_removals_and_visitor_posts_become_events(
+    graph: GraphClient,
+    control: httpx.AsyncClient,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    page, post_id = await _subscribed_page(graph, control, webhook_receiver)
+    visitor = await control.post(
+        f"/_sandbox/pages/{page.id}/posts",
+        json={"message": "Jeg er utilfreds", "author_name": "Ole Vindahl"},
+    )
+    first = (
+        await control.post(f"/_sandbox/objects/{post_id}/comments", json={"message": "v1"})
+    ).json()
+    second = (
+        await control.post(f"/_sandbox/objects/{post_id}/comments", json={"message": "bye"})
+    ).json()
+    await control.patch(f"/_sandbox/comments/{first['id']}", json={"message": "v2"})
+    await control.delete(f"/_sandbox/comments/{second['id']}")  # the customer deletes it
+    assert await graph.delete_comment(first["id"], page.access_token)  # the page deletes one
+
+    def verbs() -> list[tuple[object, object, object]]:
+        return [
+            (v.get("item"), v.get("verb"), v.get("comment_id")) for v in _changes(webhook_receiver)
+        ]
+
+    assert webhook_receiver.wait_for(lambda: ("comment", "remove", first["id"]) in verbs())
+    assert ("post", "add", None) in verbs()  # the visitor post
+    assert ("comment", "edited", first["id"]) in verbs()
+    assert ("comment", "remove", second["id"]) in verbs()
+    visitor_change = next(v for v in _changes(webhook_receiver) if v.get("item") == "post")
+    assert visitor_change["post_id"] == visitor.json()["id"]
+    feed = [p async for p in graph.iter_feed(page.id, page.access_token)]
+    assert {p.from_name for p in feed} == {page.name, "Ole Vindahl"}
+    with pytest.raises(NotFound):
+        await graph.get_comment(second["id"], page.access_token)
+
+
+@pytest.mark.asyncio
+async def test_webhook_delay_holds_events_back(
+    graph: GraphClient,
+    control: httpx.AsyncClient,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    _, post_id = await _subscribed_page(graph, control, webhook_receiver)
+    assert webhook_receiver.wait_for(lambda: len(_changes(webhook_receiver)) == 1)  # the post
+    settings = await control.put("/_sandbox/webhooks/settings", json={"delay_seconds": 1.5})
+    assert settings.json()["delay_seconds"] == 1.5
+    await control.post(f"/_sandbox/objects/{post_id}/comments", json={"message": "later"})
+    pending = (await control.get("/_sandbox/webhooks/settings")).json()["pending"]
+    assert pending == 1
+    assert webhook_receiver.wait_for(
+        lambda: any(v.get("message") == "later" for v in _changes(webhook_receiver))
+    )
+
+
+@pytest.mark.asyncio
+async def test_latency_fault_and_concurrent_hides(
+    graph: GraphClient, control: httpx.AsyncClient
+) -> None:
+    page = (await connect(graph, control))[0]
+    await seed(control, seed=2, page_ids=[page.id], posts_per_page=1, comments_per_post=20)
+    posts = [p async for p in graph.iter_feed(page.id, page.access_token)]
+    post = posts[0]
+    comments = [c async for c in graph.iter_comments(post.id, page.access_token, "toplevel")]
+    await control.post("/_sandbox/faults", json={"kind": "latency", "latency_ms": 20})
+    results = await asyncio.gather(*(graph.hide_comment(c.id, page.access_token) for c in comments))
+    assert all(results)
+    hidden = (await control.get("/_sandbox/hidden", params={"page_id": page.id})).json()
+    assert sorted(h["id"] for h in hidden) == sorted(c.id for c in comments)
+    assert all(h["hide_calls"] == 1 for h in hidden)
+    faults = (await control.get("/_sandbox/faults")).json()
+    assert faults[0]["seen"] >= len(comments)
+
+
+@pytest.mark.asyncio
+async def test_seed_endpoint_content_is_readable_through_the_graph(
+    graph: GraphClient, control: httpx.AsyncClient
+) -> None:
+    page = (await connect(graph, control))[0]
+    summary = await seed(control, seed=11, page_ids=[page.id], posts_per_page=2)
+    assert summary["posts"] == 2 and summary["personal"] > 0
+    total = 0
+    async for post in graph.iter_feed(page.id, page.access_token):
+        async for comment in graph.iter_comments(post.id, page.access_token):
+            state = (await control.get(f"/_sandbox/comments/{comment.id}")).json()
+            assert state["message"] == comment.message
+            total += 1
+    assert total == summary["comments"]

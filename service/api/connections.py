@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_200_OK
+
+from service.api.auth import ADMIN, READ
+from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.problems import problem_responses
+from service.connections.schemas import (
+    Connection,
+    ConnectionList,
+    ConnectionUpdate,
+    OAuthCompleted,
+    OAuthStart,
+    OAuthStarted,
+)
+from service.connections.service import (
+    ConnectionService,
+    complete_oauth,
+    disconnect,
+    verify_connection,
+)
+from service.errors import BadRequest
+from service.pagination import DEFAULT_LIMIT
+
+
+class ConnectionController(Controller):
+    path = "/v1/connections"
+    tags = ["Connections"]
+
+    @post(
+        "/oauth/start",
+        operation_id="startConnectionOAuth",
+        guards=[ADMIN],
+        summary="Start connecting a client's Facebook Pages (and linked Instagram accounts)",
+        description="Returns the Meta login URL to send the page admin's browser to. The "
+        "signed state expires after 15 minutes and is bound to the tenant and client.",
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
+    )
+    async def start_oauth(
+        self,
+        uow: Uow,
+        principal: Caller,
+        data: JSONBody[OAuthStart],
+        request: Request[Any, Any, Any],
+    ) -> OAuthStarted:
+        return await ConnectionService(uow, request.app.state.settings).start_oauth(principal, data)
+
+    @get(
+        "/oauth/callback",
+        operation_id="completeConnectionOAuth",
+        opt={"exclude_from_auth": True},
+        security=[],
+        summary="Meta redirects the browser here after consent",
+        description="Exchanges the code for a long-lived token, creates a connection per page "
+        "and subscribes the app to each page's feed webhook. Redirects to the start call's "
+        "`redirect_to` when one was given, otherwise answers with the connections.",
+        responses=problem_responses(400),
+    )
+    async def complete_oauth(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromQuery[str | None] = None,
+        oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Response[OAuthCompleted] | Redirect:
+        if error or not code or not oauth_state:
+            raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
+        app_state = request.app.state
+        oauth_state, completed = await complete_oauth(
+            app_state.db, app_state.settings, app_state.graph, code, oauth_state
+        )
+        if oauth_state.redirect_to:
+            sep = "&" if "?" in oauth_state.redirect_to else "?"
+            query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})
+            return Redirect(oauth_state.redirect_to + sep + query)
+        return Response(completed)
+
+    @get(
+        operation_id="listConnections",
+        guards=[READ],
+        summary="List connections, newest first",
+        responses=problem_responses(400, 401, 403),
+    )
+    async def list_connections(
+        self,
+        uow: Uow,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        client_id: FromQuery[uuid.UUID | None] = None,
+        cursor: Cursor = None,
+        limit: PageSize = DEFAULT_LIMIT,
+    ) -> ConnectionList:
+        return await ConnectionService(uow, request.app.state.settings).list(
+            principal, client_id=client_id, cursor=cursor, limit=limit
+        )
+
+    @get(
+        "/{connection_id:uuid}",
+        operation_id="getConnection",
+        guards=[READ],
+        summary="Get a connection",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_connection(
+        self,
+        uow: Uow,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[uuid.UUID],
+    ) -> Connection:
+        return await ConnectionService(uow, request.app.state.settings).get(
+            principal, connection_id
+        )
+
+    @patch(
+        "/{connection_id:uuid}",
+        operation_id="updateConnection",
+        guards=[ADMIN],
+        summary="Pause or resume a connection, or change its country and language",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def update_connection(
+        self,
+        uow: Uow,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[uuid.UUID],
+        data: JSONBody[ConnectionUpdate],
+    ) -> Connection:
+        return await ConnectionService(uow, request.app.state.settings).update(
+            principal, connection_id, data
+        )
+
+    @delete(
+        "/{connection_id:uuid}",
+        operation_id="deleteConnection",
+        guards=[ADMIN],
+        status_code=HTTP_200_OK,
+        summary="Disconnect: unsubscribe the app and forget the token (status revoked)",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def delete_connection(
+        self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
+    ) -> Connection:
+        s = request.app.state
+        return await disconnect(s.db, s.settings, s.graph, principal, connection_id)
+
+    @post(
+        "/{connection_id:uuid}/verify",
+        operation_id="verifyConnection",
+        guards=[ADMIN],
+        status_code=HTTP_200_OK,
+        summary="Check the token and webhook subscription with the platform now",
+        description="A refused token turns the connection `needs_reauth` (with the reason).",
+        responses=problem_responses(400, 401, 403, 404, 503),
+    )
+    async def verify_connection(
+        self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
+    ) -> Connection:
+        s = request.app.state
+        return await verify_connection(s.db, s.settings, s.graph, principal, connection_id)

@@ -1,0 +1,125 @@
+"""Postal addresses: a street name, a house number, optionally door, postcode and city.
+
+The search is anchored on house numbers (digit runs found anyway): the word before a
+number must be a street name ("Vesterbrogade", "Mühlenweg", "Mannerheimintie",
+"Storgatan", "Thorvald Meyers gate"), or, in English, the words after it must end in a
+street type ("42 Church Lane").  The rest (door, floor, postcode and city in each
+country's style) is read forwards with one anchored pattern.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .candidate import Candidate
+from .context import Cue, cues_before
+from .types import EntityType
+
+#: Endings of compound street names, per language (da, de, fi, sv, nb).
+STREET_SUFFIXES = tuple(
+    """
+    vej vejen gade gaden stræde strædet allé alle plads torv vænge vænget boulevard bakke
+    bakken parken haven høj stien toften engen vang
+    straße strasse str. weg gasse platz allee ring damm ufer chaussee steig pfad markt graben
+    katu tie kuja polku väylä raitti rinne kaari ranta tori aukio puistikko mäki
+    gatan vägen väg gränd torget torg stigen backen allén leden kajen stråket gata
+    veien vegen vei veg gate gaten plass plassen brygge svingen
+    """.split()
+)
+#: Street types written as a word of their own after the name ("Berliner Straße 5").
+STREET_WORDS = frozenset(
+    "gate gata gaten vei veien vegen veg plass allé alle straße strasse str. weg allee platz "
+    "gasse boulevard vej gade".split()
+)
+_SPACE = "[ \u00a0]"
+_UPPER = "A-ZÆØÅÄÖÜÉ"
+_CITY = (
+    rf"[{_UPPER}][\w\-]+"
+    rf"(?:[ ](?:[{_UPPER}][\w\-]+|[{_UPPER}]{{1,2}}\b|(?:am|an|im|in|bei)[ ][{_UPPER}][\w]+))?"
+)
+_TAIL = re.compile(
+    # house number, with a letter or a staircase and flat ("12B", "97 C 49")
+    rf"\d{{1,4}}(?:[ ][A-Z][ ]?\d{{1,3}}(?!\d)|[ ]?[A-Za-z](?!\w))?"
+    # floor and door, flat or apartment number ("2. tv.", "st. th.", "lgh 1201", "H0101")
+    rf"(?:,?[ ](?:\d{{1,2}}\.[ ]?(?:sal|tv|th|mf)\.?|st\.(?:[ ]?(?:tv|th|mf)\.?)?|"
+    rf"lgh\.?[ ]?\d{{3,4}}|[HUKL]\d{{4}}|\d{{1,2}}\.[ ]?(?:etg|etasje|krs)\.?))?"
+    # postcode and city: 4 digits (DK, NO), 5 (DE, FI), "123 45" (SE); may follow a line break
+    rf"(?:,?{_SPACE}*(?:\r?\n{_SPACE}*)?(?:\d{{4,5}}|\d{{3}}[ ]\d{{2}})[ ]{_CITY})?"
+)
+_EN_STREET = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Court|Ct|Place|Pl|Crescent|"
+    r"Gardens|Terrace|Grove|Hill|Square|Boulevard|Blvd|Parkway|Row|Walk|Mews)\b\.?"
+)
+_EN_ADDRESS = re.compile(
+    rf"\d{{1,5}}[A-Za-z]?[ ](?:[A-Z][a-z'\u2019-]+[ ]){{1,3}}{_EN_STREET}"
+    # ", Bristol BS7 8PY" (UK) or ", Austin, TX 78701" (US)
+    rf"(?:,[ ](?:[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)(?:[ ][A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}}\b"
+    rf"|,[ ][A-Z]{{2}}[ ]\d{{5}}(?:-\d{{4}})?\b))?"
+)
+_EN_FLAT = re.compile(r"(?:Flat|Apartment|Apt\.?|Unit)[ ]\d{1,4}[A-Z]?,[ ]$")
+
+
+def address_at(text: str, number_start: int) -> Candidate | None:
+    """The address whose house number starts at ``number_start``, if there is one."""
+    street_start = _street_start(text, number_start)
+    if street_start is not None:
+        tail = _TAIL.match(text, number_start)
+        if tail is None:
+            return None
+        end = tail.end()
+    else:
+        if text[number_start - 1 : number_start] == "-":
+            return None
+        english = _EN_ADDRESS.match(text, number_start)
+        if english is None:
+            return None
+        street_start = number_start
+        end = english.end()
+        window = text[max(0, number_start - 20) : number_start]
+        flat = _EN_FLAT.search(window)
+        if flat is not None:
+            street_start = number_start - len(window) + flat.start()
+    cues = cues_before(text[max(0, street_start - 60) : street_start], limit=6)
+    strong = next((hit.cue for hit in cues if hit.cue not in (Cue.NUMBER, Cue.PERSONAL)), None)
+    score = 0.9 if strong is Cue.ADDRESS else 0.75
+    raw = text[street_start:end]
+    return Candidate(
+        EntityType.POSTAL_ADDRESS, street_start, end, score, " ".join(raw.casefold().split())
+    )
+
+
+def _street_start(text: str, number_start: int) -> int | None:
+    """Where the street name before a house number starts, or None if there is none."""
+    if number_start < 4 or text[number_start - 1] != " ":
+        return None
+    word_start = _word_start(text, number_start - 1)
+    word = text[word_start : number_start - 1]
+    if len(word) < 3 or not word[0].isalpha():
+        return None
+    lower = word.lower()
+    if lower in STREET_WORDS:
+        # "Thorvald Meyers gate 30": the name is the capitalised words before.
+        first = None
+        position = word_start
+        for _ in range(3):
+            if position < 2 or text[position - 1] != " ":
+                break
+            previous = _word_start(text, position - 1)
+            if previous == position - 1 or not text[previous].isupper():
+                break
+            first = position = previous
+        return first
+    if word[0].isupper() and lower.endswith(STREET_SUFFIXES):
+        # A compound: something before the suffix ("Kirkevej", not "Vej").
+        if any(len(lower) > len(suffix) + 1 and lower.endswith(suffix) for suffix in STREET_SUFFIXES):
+            return word_start
+    return None
+
+
+def _word_start(text: str, end: int) -> int:
+    """Start of the word (letters, dots, dashes, apostrophes) that ends at ``end``."""
+    start = end
+    low = max(0, end - 40)
+    while start > low and (text[start - 1].isalpha() or text[start - 1] in ".-'\u2019"):
+        start -= 1
+    return start

@@ -1,0 +1,522 @@
+"""Everything written with digits: phone numbers, national IDs, IBANs, accounts, cards,
+customer numbers (and the house numbers that anchor postal addresses).
+
+One regular expression finds digit runs: groups of digits joined by one separator
+(space, dot, dash, slash, bracket or a line break), so "+45 40 52 37 46", "28.45.19.73",
+"030/36498290" and a number split over a line break are each one run.  A run is then
+read left to right, longest value first (:meth:`NumberReader.read_run`): the form of the
+digits says which types are possible (:func:`possible_types`, cheap checks before the
+library validators), and the words before and after the run decide between them
+(:func:`choose`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from . import validators as v
+from .addresses import address_at
+from .candidate import Candidate
+from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before
+from .types import EntityType
+
+T = EntityType
+
+#: Findings below this score are not reported.
+REPORT_THRESHOLD = 0.5
+
+_SPACE = "[ \u00a0\u202f\t]"
+_RUN = re.compile(
+    rf"[+(]?\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?|{_SPACE}{{1,2}}"
+    rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+)*"
+)
+_DIGITS = re.compile(r"\d+")
+#: What makes a run an amount, a speed, a duration or a count rather than a value.
+_AMOUNT_AFTER = re.compile(
+    r",(?:\d|-)|\s?(?:%|€|\$|£|kr\b|kr\.|sek\b|nok\b|dkk\b|eur\b|euro\b|mbit|gbit|mb\b|gb\b|"
+    r"kbit|mbps|gbps|minut|minuten|sekunden|timer\b|tuntia|stunden|uhr\b|kpl\b|stk\b|"
+    r"cm\b|mm\b|km\b|kg\b)",
+    re.IGNORECASE,
+)
+_AMOUNT_BEFORE = re.compile(r"(?:€|\$|£|\bkr\.?|\beur|\bsek|\bnok|\bdkk|\bkl\.?|\bklo)\s?$", re.I)
+_IBAN = re.compile(
+    r"(?P<cc>[A-Za-z]{2})(?P<check>\d{2})(?P<rest>(?:[ \u00a0]?[A-Za-z0-9]{1,4}){3,8})"
+    r"(?![A-Za-z0-9])"
+)
+IBAN_COUNTRIES = frozenset(
+    "DK DE FI SE NO GB IS FO GL NL BE LU FR ES PT IT AT CH LI PL CZ SK HU EE LV LT IE".split()
+)
+_HETU = re.compile(r"\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?![\w])")
+_HETU_SIGNS = frozenset("-+ABCDEFUVWXYabcdefuvwxy")
+_SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_SORT_CODE = re.compile(r"sort(?:ing)?\s*code", re.IGNORECASE)
+_BEFORE_WINDOW = 64
+_AFTER_WINDOW = 48
+_MAX_GROUPS = 8
+
+_ID_TYPES = (T.DK_CPR, T.SE_PERSONNUMMER, T.NO_FODSELSNUMMER, T.DE_TAX_ID, T.FI_HETU)
+_ID_BY_LANG = {
+    "da": T.DK_CPR,
+    "sv": T.SE_PERSONNUMMER,
+    "nb": T.NO_FODSELSNUMMER,
+    "de": T.DE_TAX_ID,
+    "fi": T.FI_HETU,
+}
+#: The types a context word asks for.
+_CUE_TYPES: dict[Cue, tuple[EntityType, ...]] = {
+    Cue.PHONE: (T.PHONE_NUMBER,),
+    Cue.CPR: (T.DK_CPR,),
+    Cue.HETU: (T.FI_HETU,),
+    Cue.SE_PNR: (T.SE_PERSONNUMMER,),
+    Cue.NO_FNR: (T.NO_FODSELSNUMMER,),
+    Cue.PNR: (T.DK_CPR, T.SE_PERSONNUMMER, T.NO_FODSELSNUMMER),
+    Cue.NATIONAL_ID: _ID_TYPES,
+    Cue.TAX_ID: (T.DE_TAX_ID,),
+    Cue.IBAN: (T.IBAN,),
+    Cue.BANK: (T.BANK_ACCOUNT,),
+    Cue.MONEY: (T.BANK_ACCOUNT,),
+    Cue.CARD: (T.PAYMENT_CARD,),
+}
+#: Cues under which a number of the wrong form is nothing at all: an ID failing its rule,
+#: a gift card, an order number, a bank code given on its own.
+_BLOCKING_CUES = frozenset(
+    {
+        Cue.CPR,
+        Cue.HETU,
+        Cue.SE_PNR,
+        Cue.NO_FNR,
+        Cue.PNR,
+        Cue.NATIONAL_ID,
+        Cue.TAX_ID,
+        Cue.CARD,
+        Cue.TRANSACTION,
+        Cue.BANK_CODE,
+    }
+)
+
+Possible = tuple[EntityType, float, str]
+
+
+class RunContext:
+    """The cues around one digit run; the words after it are read only when needed."""
+
+    __slots__ = ("before", "before_text", "_after_text", "_after")
+
+    def __init__(self, before: list[CueHit], before_text: str, after_text: str) -> None:
+        self.before = before
+        self.before_text = before_text
+        self._after_text = after_text
+        self._after: list[CueHit] | None = None
+
+    @property
+    def after(self) -> list[CueHit]:
+        if self._after is None:
+            text = _SENTENCE_END.split(self._after_text, maxsplit=1)[0]
+            self._after = cues_after(text) if text.strip() else []
+        return self._after
+
+    def strong(self, use_after: bool) -> Cue | None:
+        """The nearest cue that is not weak: before the value, else right after it."""
+        for hit in self.before:
+            if hit.cue not in WEAK_CUES:
+                return hit.cue
+        if use_after:
+            for hit in self.after:
+                if hit.cue not in WEAK_CUES and hit.distance <= 2:
+                    return hit.cue
+        return None
+
+    @property
+    def weak(self) -> bool:
+        return any(hit.cue in WEAK_CUES for hit in self.before)
+
+    def after_cue(self, cue: Cue, within: int) -> bool:
+        return any(hit.cue is cue and hit.distance <= within for hit in self.after)
+
+
+_NO_CONTEXT = RunContext([], "", "")
+
+
+class Shape(NamedTuple):
+    """How a (sub-)run is written: its digits, group lengths and separators."""
+
+    digits: str
+    lens: tuple[int, ...]
+    seps: tuple[str, ...]  # separators without spaces: "", "-", ".", "/", "(", ")", "\n"
+    lead: str  # "+" when written with a plus
+
+
+class NumberReader:
+    """Reads the digit runs of one text.  Short-lived: one per ``detect`` call."""
+
+    __slots__ = ("text", "lang", "regions", "found", "_blocked_until")
+
+    def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
+        self.text = text
+        self.lang = lang
+        self.regions = regions
+        self.found: list[Candidate] = []
+        self._blocked_until = -1
+
+    def read(self) -> list[Candidate]:
+        text = self.text
+        runs = list(_RUN.finditer(text))
+        for index, run in enumerate(runs):
+            start, end = run.span()
+            if start < self._blocked_until:
+                continue
+            prefix_start = self._prefix_start(start)
+            if prefix_start is None:
+                continue  # glued to a word: "120588V726W", "iPhone15", "anna82@"
+            prefix = text[prefix_start:start]
+            run_text = run.group()
+            if run_text.isdigit():
+                groups = [(start, run_text)]
+            else:
+                groups = [(m.start(), m.group()) for m in _DIGITS.finditer(text, start, end)]
+            if len(groups) > 4 * _MAX_GROUPS:
+                groups = groups[: 4 * _MAX_GROUPS]
+                end = groups[-1][0] + len(groups[-1][1])
+            if prefix:
+                if self._iban(prefix_start, prefix, groups):
+                    continue
+            elif len(groups[0][1]) == 6 and text[groups[0][0] + 6 : groups[0][0] + 7] in _HETU_SIGNS:
+                if self._hetu(groups[0][0], end):
+                    continue
+            if not prefix and text[start] != "+" and len(groups[0][1]) <= 5:
+                if not self.found or self.found[-1].end <= start:
+                    address = address_at(text, groups[0][0])
+                    if address is not None:
+                        self.found.append(address)
+            after = text[end : end + 1]
+            if (after.isalpha() and not prefix) or after == "@":
+                continue  # part of a code or an address: "CC329121224DK", "anna1982@"
+            total = sum(len(g) for _, g in groups)
+            if total < 4:
+                continue
+            if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(
+                text, max(0, start - 5), start
+            ):
+                continue
+            before_text = text[max(0, prefix_start - _BEFORE_WINDOW) : prefix_start]
+            ctx = RunContext(
+                cues_before(before_text), before_text, text[end : end + _AFTER_WINDOW]
+            )
+            self.read_run(groups, prefix, prefix_start, ctx)
+            if index + 1 < len(runs) and len(groups) == 1:
+                self._code_comma_account(groups[0], runs[index + 1], ctx)
+        return self.found
+
+    def _prefix_start(self, start: int) -> int | None:
+        """Start of a short letter prefix glued to the run ("AC80713109", "SAG-705184")."""
+        text = self.text
+        if start == 0:
+            return 0
+        previous = text[start - 1]
+        if not (previous.isalnum() or previous in "@_-"):
+            return start
+        position = start - 1 if previous == "-" else start
+        letters = position
+        while letters > 0 and position - letters < 5 and text[letters - 1].isascii() and text[
+            letters - 1
+        ].isalpha():
+            letters -= 1
+        if letters == position or position - letters > 4:
+            return start if previous == "-" and letters == position else None
+        if letters > 0 and (text[letters - 1].isalnum() or text[letters - 1] in "@_"):
+            return None
+        return letters
+
+    def _iban(self, prefix_start: int, prefix: str, groups: list[tuple[int, str]]) -> bool:
+        """Read an IBAN starting at the prefix; True when the run is used up by it."""
+        if len(prefix) != 2 or prefix.upper() not in IBAN_COUNTRIES or len(groups[0][1]) < 2:
+            return False
+        match = _IBAN.match(self.text, prefix_start)
+        if match is None:
+            return False
+        parts = match.group("rest").split()
+        head = (match.group("cc") + match.group("check")).upper()
+        # The longest run of groups that is a valid IBAN ("... 64 Please" is cut back).
+        for count in range(len(parts), 0, -1):
+            compact = head + "".join(parts[:count]).upper()
+            if len(compact) < 15:
+                break
+            if v.is_iban(compact):
+                end = _end_after_chars(self.text, match.start("rest"), len(compact) - 4)
+                self.found.append(Candidate(T.IBAN, prefix_start, end, 0.93, compact))
+                self._blocked_until = end
+                return True
+        rest = match.group("rest")
+        if sum(ch.isdigit() for ch in rest) >= 8 and len(rest.replace(" ", "")) >= 10:
+            # IBAN-shaped but invalid (a misprinted company IBAN): nothing inside it is
+            # read as anything else either.
+            self._blocked_until = match.end()
+            return True
+        return False
+
+    def _hetu(self, start: int, run_end: int) -> bool:
+        """Read a henkilötunnus at ``start``; True when it used up the run."""
+        match = _HETU.match(self.text, start)
+        if match is None or not v.is_fi_hetu(match.group()):
+            return False
+        value = match.group()
+        before_text = self.text[max(0, start - _BEFORE_WINDOW) : start]
+        ctx = RunContext(cues_before(before_text), before_text, "")
+        strong = ctx.strong(use_after=False)
+        if strong is Cue.TRANSACTION:
+            return match.end() >= run_end
+        if strong in (Cue.HETU, Cue.NATIONAL_ID):
+            score = 0.97
+        elif value[6] in "-+":
+            # All-digit form: a Swedish or Danish number may look the same.
+            score = 0.7 if self.lang in (None, "fi") else 0.55
+        else:
+            score = 0.9
+        self.found.append(Candidate(T.FI_HETU, start, match.end(), score, value.upper()))
+        if match.end() > run_end:
+            self._blocked_until = match.end()
+        return match.end() >= run_end and value[6] not in "-+"
+
+    def _code_comma_account(
+        self, group: tuple[int, str], following: re.Match[str], ctx: RunContext
+    ) -> None:
+        """"clearing 1234, 1234567": a bank code and an account separated by a comma."""
+        start, code = group
+        end = start + len(code)
+        if not 4 <= len(code) <= 5 or self.text[end : end + 2] != ", ":
+            return
+        if following.start() != end + 2:
+            return
+        account = "".join(_DIGITS.findall(following.group()))
+        if 6 <= len(account) <= 10 and ctx.strong(use_after=False) in (Cue.BANK, Cue.MONEY):
+            self.found.append(Candidate(T.BANK_ACCOUNT, start, following.end(), 0.9, code + account))
+
+    def read_run(
+        self,
+        groups: list[tuple[int, str]],
+        prefix: str,
+        prefix_start: int,
+        ctx: RunContext,
+    ) -> None:
+        """Read one run left to right, taking the longest sub-run that is a value.
+
+        Most runs hold one value; a run can hold two ("... 0101901234\\n12345678").  Context
+        words reach only the sub-runs at the edges: a keyword before the run belongs to
+        its first value.
+        """
+        text = self.text
+        count = len(groups)
+        number_start = prefix_start + len(prefix)
+        lead = "+" if text[number_start] == "+" else ""
+        seps = tuple(
+            text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]].strip(" \u00a0\u202f\t\r\n")
+            or ("\n" if "\n" in text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]] else "")
+            for k in range(count - 1)
+        )
+        lens = tuple(len(g) for _, g in groups)
+        i = 0
+        while i < count:
+            chosen: Candidate | None = None
+            for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
+                digits = "".join(g for _, g in groups[i : j + 1])
+                if not 4 <= len(digits) <= 19:
+                    continue
+                shape = Shape(digits, lens[i : j + 1], seps[i:j], lead if i == 0 else "")
+                if shape.lead and "(" in shape.seps[:1]:
+                    shape = _drop_trunk_zero(shape)
+                sub_ctx = ctx if i == 0 else _NO_CONTEXT
+                reading = choose(
+                    shape,
+                    prefix if i == 0 else "",
+                    sub_ctx,
+                    whole=j == count - 1,
+                    lang=self.lang,
+                    regions=self.regions,
+                )
+                if reading is None:
+                    continue
+                kind, score, normalized = reading
+                s = groups[i][0]
+                if i == 0 and (kind is T.PHONE_NUMBER or (kind is T.CUSTOMER_NUMBER and prefix)):
+                    s = number_start if kind is T.PHONE_NUMBER else prefix_start
+                e = groups[j][0] + len(groups[j][1])
+                if kind is T.PHONE_NUMBER and text[e : e + 1] == ")" and "(" in text[s:e]:
+                    e += 1
+                chosen = Candidate(kind, s, e, score, normalized)
+                i = j + 1
+                break
+            if chosen is None:
+                i += 1
+            else:
+                self.found.append(chosen)
+
+
+def choose(
+    shape: Shape,
+    prefix: str,
+    ctx: RunContext,
+    *,
+    whole: bool,
+    lang: str | None,
+    regions: tuple[str, ...],
+) -> Possible | None:
+    """The best reading of one (sub-)run given its context, or None."""
+    digits = shape.digits
+    lens = shape.lens
+    if len(lens) == 3 and len(set(shape.seps)) == 1 and shape.seps[0] in ("-", ".", "/"):
+        if v.is_date(_split(digits, lens)):
+            return None
+    strong = ctx.strong(use_after=whole)
+    if prefix:
+        # Letters before the digits: only a customer number under its keyword.
+        if strong in (Cue.CUSTOMER, Cue.ACCOUNT):
+            return T.CUSTOMER_NUMBER, 0.9, prefix.rstrip("-").upper() + digits
+        return None
+    if strong is Cue.TRANSACTION:
+        return None
+    if strong is Cue.CUSTOMER:
+        return T.CUSTOMER_NUMBER, 0.92, digits
+    if strong is Cue.ACCOUNT:
+        # "sort code 20-12-34, account number 12345678" is a bank account; "account number
+        # 8401904647" on its own is the customer's account with the company.
+        if _SORT_CODE.search(ctx.before_text):
+            return T.BANK_ACCOUNT, 0.92, digits
+        return T.CUSTOMER_NUMBER, 0.9, digits
+
+    possible = possible_types(shape, lang, regions)
+    if strong is Cue.BANK and 5 <= len(digits) <= 11 and len(lens) == 1:
+        if not any(kind is T.BANK_ACCOUNT for kind, _, _ in possible):
+            # "Kto. 123456789", "Kontonr.: 50743005": a domestic account after its keyword.
+            return T.BANK_ACCOUNT, 0.88, digits
+    if not possible:
+        return None
+    if strong in _CUE_TYPES:
+        wanted = _CUE_TYPES[strong]
+        matching = [p for p in possible if p[0] in wanted]
+        if matching:
+            preferred = _ID_BY_LANG.get(lang or "")
+            kind, _, normalized = max(matching, key=lambda p: (p[0] is preferred, p[1]))
+            return kind, 0.95, normalized
+        if strong in _BLOCKING_CUES:
+            return None
+    elif strong in _BLOCKING_CUES:
+        if strong is Cue.BANK_CODE:
+            # "reg.nr. 1234-1234567890": code and account written together are one value.
+            joined = [p for p in possible if p[0] is T.BANK_ACCOUNT and len(lens) > 1]
+            return (joined[0][0], 0.85, joined[0][2]) if joined else None
+        return None
+    if strong is None and whole and ctx.after_cue(Cue.TRANSACTION, within=2):
+        return None  # "4571 2570 5909 4923 fra gavekortet"
+    company = strong is Cue.COMPANY_PHONE or (
+        strong is None and not ctx.weak and whole and ctx.after_cue(Cue.COMPANY_PHONE, within=1)
+    )
+    best: Possible | None = None
+    for kind, base, normalized in possible:
+        score = base
+        if kind is T.PHONE_NUMBER:
+            if company:
+                continue  # the number the writer dialled: the company's hotline
+            if ctx.weak:
+                score += 0.3
+        elif kind in _ID_TYPES and _ID_BY_LANG.get(lang or "") is kind:
+            score += 0.1
+        if best is None or score > best[1]:
+            best = (kind, score, normalized)
+    if best is None or best[1] < REPORT_THRESHOLD:
+        return None
+    return best
+
+
+def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> list[Possible]:
+    """Every type the digits can be, with a base score from their form alone.
+
+    Cheap tests (length, grouping, leading digits) come first; the checksum and date
+    validators run only on what passes them.
+    """
+    digits, lens, seps = shape.digits, shape.lens, shape.seps
+    n = len(digits)
+    compact = len(lens) == 1
+    kinds = set(seps)
+    out: list[Possible] = []
+    if 13 <= n <= 19 and (compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))):
+        if v.is_payment_card(digits):
+            out.append((T.PAYMENT_CARD, 0.8, digits))
+    if n == 10 and (compact or (lens == (6, 4) and kinds <= {"-", "", "+"})):
+        if v.is_dk_cpr(digits):
+            base = 0.45 if compact else 0.55
+            if v.dk_cpr_mod11(digits):
+                base += 0.1
+            out.append((T.DK_CPR, base, digits))
+        if v.is_se_personnummer(digits):
+            out.append((T.SE_PERSONNUMMER, 0.45 if compact else 0.6, digits))
+        if lens == (6, 4) and kinds <= {"-", "+"}:
+            hetu = digits[:6] + seps[0] + digits[6:]
+            if v.is_fi_hetu(hetu):
+                out.append((T.FI_HETU, 0.55, hetu))
+    if n == 12 and (compact or (lens == (8, 4) and kinds <= {"-", ""})):
+        if v.is_se_personnummer(digits):
+            out.append((T.SE_PERSONNUMMER, 0.65, digits[2:]))
+    if n == 11:
+        if (compact or (lens == (6, 5) and kinds == {""})) and v.is_no_fodselsnummer(digits):
+            out.append((T.NO_FODSELSNUMMER, 0.55, digits))
+        if (compact or (lens == (2, 3, 3, 3) and kinds == {""})) and v.is_de_tax_id(digits):
+            out.append((T.DE_TAX_ID, 0.45 if compact else 0.6, digits))
+        if (compact or (lens == (4, 2, 5) and kinds <= {"", "."})) and v.is_no_bank_account(
+            digits
+        ):
+            out.append((T.BANK_ACCOUNT, 0.35 if compact else 0.8, digits))
+    # Domestic accounts written with their bank code: GB sort code, DK reg.nr., SE clearing.
+    if lens == (2, 2, 2, 8) and seps == ("-", "-", ""):
+        out.append((T.BANK_ACCOUNT, 0.8, digits))
+    if len(lens) == 2 and 6 <= lens[1] <= 10 and kinds <= {"-", ""}:
+        if lens[0] == 4:
+            dashed_dk = seps == ("-",) and lens[1] == 10
+            out.append((T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
+        elif lens[0] == 5 and digits[0] == "8":
+            out.append((T.BANK_ACCOUNT, 0.4, digits))
+    # Phone numbers: a "+" or "00" means the country code is written.
+    international = bool(shape.lead) or digits.startswith("00")
+    phone_digits = digits[2:] if digits.startswith("00") and not shape.lead else digits
+    if 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
+        region = v.phone_region(phone_digits, international, regions)
+        if region is not None:
+            if international:
+                base = 0.85
+            elif digits[0] == "0" and n >= 9:
+                base = 0.65  # national trunk prefix: DE, FI, SE, GB
+            elif region == "US" and not compact:
+                base = 0.65
+            else:
+                base = 0.45  # 8 bare digits (DK, NO): needs a word saying it is a number
+            out.append((T.PHONE_NUMBER, base, v.phone_e164(phone_digits, international, region)))
+    return out
+
+
+def _split(digits: str, lens: tuple[int, ...]) -> list[str]:
+    parts = []
+    offset = 0
+    for length in lens:
+        parts.append(digits[offset : offset + length])
+        offset += length
+    return parts
+
+
+def _drop_trunk_zero(shape: Shape) -> Shape:
+    """"+49 (0)30 1234567": the bracketed trunk zero is not dialled."""
+    lens, seps = shape.lens, shape.seps
+    if len(lens) >= 3 and lens[1] == 1 and shape.digits[lens[0]] == "0" and seps[1] == ")":
+        digits = shape.digits[: lens[0]] + shape.digits[lens[0] + 1 :]
+        return Shape(digits, (lens[0],) + lens[2:], (" ",) + seps[2:], shape.lead)
+    return shape
+
+
+def _end_after_chars(text: str, start: int, count: int) -> int:
+    """The offset after ``count`` non-space characters from ``start``."""
+    seen = 0
+    position = start
+    while seen < count and position < len(text):
+        if not text[position].isspace():
+            seen += 1
+        position += 1
+    return position

@@ -1,0 +1,130 @@
+"""`wallguard dev` end to end: a real subprocess on embedded servers, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from service.devstack.embedded import free_port, postgres_data_dir
+from service.devstack.run import SANDBOX_MODULE, SKIP_SANDBOX_ENV
+from tests.devstack.conftest import (
+    gone,
+    postmaster_pid,
+    processes_mentioning,
+    remove_private_dirs,
+)
+
+pytestmark = pytest.mark.e2e
+
+SANDBOX_MISSING = importlib.util.find_spec(SANDBOX_MODULE) is None
+WITHOUT_SANDBOX = SANDBOX_MISSING or os.environ.get(SKIP_SANDBOX_ENV, "") in {"1", "true", "yes"}
+KEY_LINE = re.compile(r"^Demo admin API key: (\S+)$")
+# A bound on waiting, not a performance assertion: a cold start takes a few seconds.
+START_WAIT = 120.0
+
+
+@dataclass
+class DevStack:
+    process: subprocess.Popen[str]
+    state_dir: Path
+    api_url: str
+    sandbox_url: str
+    api_key: str = ""
+    output: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    state_dir = tmp_path_factory.mktemp("dev") / "state"
+    api_port, sandbox_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    if SANDBOX_MISSING:
+        env[SKIP_SANDBOX_ENV] = "1"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "dev", "--port", str(api_port),
+         "--sandbox-port", str(sandbox_port), "--state-dir", str(state_dir)],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stack = DevStack(process, state_dir, f"http://127.0.0.1:{api_port}",
+                     f"http://127.0.0.1:{sandbox_port}")
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + START_WAIT
+        while not stack.api_key:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail("no API key printed:\n" + "\n".join(stack.output))
+            if line is None:
+                pytest.fail("`wallguard dev` exited:\n" + "\n".join(stack.output))
+            stack.output.append(line)
+            if match := KEY_LINE.match(line):
+                stack.api_key = match.group(1)
+        # Everything it started: children (API, worker, sandbox) and the two daemons.
+        stack.pids = [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
+        stack.pids.append(postmaster_pid(postgres_data_dir(state_dir)))
+        stack.pids.append(int((state_dir / "valkey" / "valkey.pid").read_text()))
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+        remove_private_dirs(state_dir)
+
+
+def test_the_printed_demo_key_works(dev_stack: DevStack) -> None:
+    response = httpx.get(f"{dev_stack.api_url}/v1/tenant",
+                         headers={"Authorization": f"Bearer {dev_stack.api_key}"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Demo Telecom"
+    assert (dev_stack.state_dir / "demo.json").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(
+    WITHOUT_SANDBOX,
+    reason=f"{SANDBOX_MODULE} does not exist yet" if SANDBOX_MISSING else f"{SKIP_SANDBOX_ENV} is set",
+)
+def test_the_sandbox_answers(dev_stack: DevStack) -> None:
+    assert httpx.get(f"{dev_stack.api_url}/health").status_code == 200
+    assert httpx.get(f"{dev_stack.sandbox_url}/health").status_code == 200
+
+
+def test_ctrl_c_stops_everything_it_started(dev_stack: DevStack) -> None:
+    assert dev_stack.stop() == 0
+    assert dev_stack.pids
+    assert [pid for pid in dev_stack.pids if not gone(pid)] == []
+    data_dir = postgres_data_dir(dev_stack.state_dir)
+    assert processes_mentioning(dev_stack.state_dir, data_dir) == []
