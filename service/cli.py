@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+keys_app = typer.Typer(help="Encryption keys for tokens and events at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+meta_app = typer.Typer(help="The Meta (Facebook/Instagram) app.", no_args_is_help=True)
+app.add_typer(meta_app, name="meta")
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -95,6 +99,55 @@ def tenants_create(
         typer.echo(json.dumps({"tenant_id": tenant_id, "api_key": api_key}))
     else:
         typer.echo(f"tenant_id: {tenant_id}\napi_key:   {api_key}\n(the key is shown only once)")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key for WALLGUARD_ENCRYPTION_KEYS."""
+    from service.crypto import generate_key
+
+    typer.echo(generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token and event with the first key of WALLGUARD_ENCRYPTION_KEYS."""
+    from service.connections.service import rotate_encryption
+    from service.crypto import Cipher
+    from service.db import Database
+    from service.settings import get_settings
+
+    async def _rotate() -> int:
+        settings = get_settings()
+        db = Database(settings)
+        try:
+            return await rotate_encryption(db, Cipher(settings.encryption_keys))
+        finally:
+            await db.dispose()
+
+    typer.echo(f"re-encrypted {asyncio.run(_rotate())} values with the primary key")
+
+
+@meta_app.command("subscribe-webhook")
+def meta_subscribe_webhook() -> None:
+    """Register WALLGUARD_PUBLIC_URL/webhooks/meta as the app's page webhook (once per app)."""
+    from service.connections.graph import graph_client
+    from service.connections.service import webhook_url
+    from service.settings import get_settings
+
+    settings = get_settings()
+    if not settings.meta_webhook_verify_token:
+        raise typer.BadParameter("META_WEBHOOK_VERIFY_TOKEN is not set")
+
+    async def _subscribe() -> bool:
+        async with graph_client(settings) as graph:
+            return await graph.subscribe_app_webhook(
+                webhook_url(settings), settings.meta_webhook_verify_token
+            )
+
+    ok = asyncio.run(_subscribe())
+    typer.echo(f"webhook {'registered' if ok else 'NOT registered'}: {webhook_url(settings)}")
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()

@@ -323,9 +323,12 @@ async def verify_connection(
         return to_schema(connection, schemas.Connection)
 
 
-async def rotate_encryption(db: Database, cipher: Cipher, batch: int = 500) -> int:
-    """Re-encrypt every stored secret with the first configured key; returns how many changed.
-    Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before removing the old one."""
+async def rotate_encryption(
+    db: Database, cipher: Cipher, batch: int = 500, tenant_id: TenantId | None = None
+) -> int:
+    """Re-encrypt every stored secret (of one tenant, or all) with the first configured key;
+    returns how many changed. Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before
+    removing the old one."""
     from sqlalchemy import select
 
     from service.inbox.models import InboxEvent
@@ -341,6 +344,8 @@ async def rotate_encryption(db: Database, cipher: Cipher, batch: int = 500) -> i
         while True:
             async with db.system_unit_of_work() as uow:
                 stmt = select(model).where(column.is_not(None))
+                if tenant_id is not None:
+                    stmt = stmt.where(model.tenant_id == tenant_id)
                 if last is not None:
                     stmt = stmt.where(
                         (model.tenant_id, model.id) > last  # type: ignore[operator]

@@ -28,9 +28,7 @@ def processes_mentioning(*paths: Path) -> list[str]:
     found = []
     for process in psutil.process_iter(["cmdline", "status"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if process.info["status"] != psutil.STATUS_ZOMBIE and any(
-            str(p) in cmdline for p in paths
-        ):
+        if process.info["status"] != psutil.STATUS_ZOMBIE and any(str(p) in cmdline for p in paths):
             found.append(cmdline)
     return found
 

@@ -61,13 +61,27 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     if SANDBOX_MISSING:
         env[SKIP_SANDBOX_ENV] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev", "--port", str(api_port),
-         "--sandbox-port", str(sandbox_port), "--state-dir", str(state_dir)],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "dev",
+            "--port",
+            str(api_port),
+            "--sandbox-port",
+            str(sandbox_port),
+            "--state-dir",
+            str(state_dir),
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = DevStack(process, state_dir, f"http://127.0.0.1:{api_port}",
-                     f"http://127.0.0.1:{sandbox_port}")
+    stack = DevStack(
+        process, state_dir, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
+    )
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -106,8 +120,9 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
 
 
 def test_the_printed_demo_key_works(dev_stack: DevStack) -> None:
-    response = httpx.get(f"{dev_stack.api_url}/v1/tenant",
-                         headers={"Authorization": f"Bearer {dev_stack.api_key}"})
+    response = httpx.get(
+        f"{dev_stack.api_url}/v1/tenant", headers={"Authorization": f"Bearer {dev_stack.api_key}"}
+    )
     assert response.status_code == 200
     assert response.json()["name"] == "Demo Telecom"
     assert (dev_stack.state_dir / "demo.json").stat().st_mode & 0o777 == 0o600
@@ -115,11 +130,15 @@ def test_the_printed_demo_key_works(dev_stack: DevStack) -> None:
 
 @pytest.mark.skipif(
     WITHOUT_SANDBOX,
-    reason=f"{SANDBOX_MODULE} does not exist yet" if SANDBOX_MISSING else f"{SKIP_SANDBOX_ENV} is set",
+    reason=f"{SANDBOX_MODULE} does not exist yet"
+    if SANDBOX_MISSING
+    else f"{SKIP_SANDBOX_ENV} is set",
 )
 def test_the_sandbox_answers(dev_stack: DevStack) -> None:
-    assert httpx.get(f"{dev_stack.api_url}/health").status_code == 200
-    assert httpx.get(f"{dev_stack.sandbox_url}/health").status_code == 200
+    # The control API lists the seeded demo pages.
+    response = httpx.get(f"{dev_stack.sandbox_url}/_sandbox/pages")
+    assert response.status_code == 200
+    assert response.json()
 
 
 def test_ctrl_c_stops_everything_it_started(dev_stack: DevStack) -> None:

@@ -1,0 +1,147 @@
+"""What the real-time pipeline keeps per worker process.
+
+One ``GraphClient`` (its connection pool and the usage Meta last reported), one ``Cipher`` and a
+cache of compiled ``Detector``s, keyed by tenant and by the rules that shape a detector (allowlist
+and custom patterns), so a policy change builds a new detector on its next use and the old one
+ages out. Built once in ``pipeline_startup`` and stored in the arq context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from service.connections.graph import graph_client
+from service.crypto import Cipher
+from service.db import Database
+from service.detection import CustomPattern, Detector, TenantRules
+from service.platforms.graph import GraphClient
+from service.queue import Queue
+from service.settings import Settings
+
+CONTEXT_KEY = "pipeline"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Tunables of the pipeline. Defaults suit production; tests shorten the windows."""
+
+    # Posts with activity in this window are polled, because page webhooks can be minutes late.
+    poll_window_seconds: int = 2 * 3600
+    # How often `poll_recent` looks at each active connection (a divisor of 60).
+    poll_interval_seconds: int = 30
+    # Comments up to this much older than the last poll are looked at again (clock skew).
+    poll_overlap_seconds: int = 300
+    # Inbox events and moderation actions still pending after this long are sent again.
+    stale_after_seconds: int = 120
+    reconcile_batch: int = 500
+    # After this many failed attempts an inbox event or an action is marked failed for good.
+    max_attempts: int = 8
+    # Upper bound on a deferral asked for by the platform (its retry_after can be long).
+    max_defer_seconds: float = 3600.0
+    detector_cache_size: int = 512
+
+
+class DetectorCache:
+    """Compiled detectors per (tenant, rules digest); least recently used ones are dropped."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[uuid.UUID, str], Detector] = OrderedDict()
+
+    @staticmethod
+    def digest(allowlist: Sequence[str], patterns: Sequence[CustomPattern]) -> str:
+        raw = msgspec.json.encode([list(allowlist), list(patterns)])
+        return hashlib.sha256(raw).hexdigest()
+
+    def get(
+        self, tenant_id: uuid.UUID, allowlist: Sequence[str], patterns: Sequence[CustomPattern]
+    ) -> Detector:
+        key = (tenant_id, self.digest(allowlist, patterns))
+        detector = self._items.get(key)
+        if detector is None:
+            detector = Detector(TenantRules(allowlist=allowlist, custom_patterns=patterns))
+            self._items[key] = detector
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return detector
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class PipelineContext:
+    settings: Settings
+    db: Database
+    queue: Queue
+    cipher: Cipher
+    graph: GraphClient
+    config: PipelineConfig = field(default_factory=PipelineConfig)
+    detectors: DetectorCache = field(default_factory=lambda: DetectorCache(512))
+    owns_graph: bool = True
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        db: Database,
+        queue: Queue,
+        *,
+        graph: GraphClient | None = None,
+        config: PipelineConfig | None = None,
+    ) -> PipelineContext:
+        config = config or PipelineConfig()
+        return cls(
+            settings=settings,
+            db=db,
+            queue=queue,
+            cipher=Cipher(settings.encryption_keys),
+            graph=graph or pipeline_graph_client(settings),
+            config=config,
+            detectors=DetectorCache(config.detector_cache_size),
+            owns_graph=graph is None,
+        )
+
+    async def close(self) -> None:
+        if self.owns_graph:
+            await self.graph.aclose()
+
+
+def pipeline_graph_client(settings: Settings) -> GraphClient:
+    """The process's Graph client. One retry inside the client only: jobs hold a row lock while
+    they call the platform, and longer waits are arq's business (Retry with a deferral)."""
+    client = graph_client(settings)
+    client.max_retries = 1
+    return client
+
+
+async def pipeline_startup(ctx: dict[str, Any]) -> None:
+    """Call from the worker's startup after ``settings``, ``db`` and ``queue`` are in ``ctx``.
+    Tests may put a ready ``pipeline_graph`` (GraphClient) or ``pipeline_config`` there first."""
+    ctx[CONTEXT_KEY] = PipelineContext.create(
+        ctx["settings"],
+        ctx["db"],
+        ctx["queue"],
+        graph=ctx.get("pipeline_graph"),
+        config=ctx.get("pipeline_config"),
+    )
+
+
+async def pipeline_shutdown(ctx: dict[str, Any]) -> None:
+    pctx: PipelineContext | None = ctx.pop(CONTEXT_KEY, None)
+    if pctx is not None:
+        await pctx.close()
+
+
+def pipeline_of(ctx: dict[str, Any]) -> PipelineContext:
+    pctx: PipelineContext = ctx[CONTEXT_KEY]
+    return pctx
