@@ -21,10 +21,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wallguard(*args: str, env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def wallguard(
+    *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -35,7 +41,10 @@ class Process:
         self.log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "service.cli", *args],
-            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def poll(self) -> int | None:
@@ -90,10 +99,16 @@ class ApiServer:
 
         self.port = port or free_port()
         self.settings = settings
-        self._server = uvicorn.Server(uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            access_log=False, lifespan="on",
-        ))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+            )
+        )
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
     @property

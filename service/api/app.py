@@ -18,6 +18,7 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.clients import ClientController
 from service.api.connections import ConnectionController
 from service.api.deps import DEPENDENCIES
+from service.api.detect import DetectController
 from service.api.health import HealthController
 from service.api.middleware import request_id_middleware
 from service.api.problems import EXCEPTION_HANDLERS
@@ -26,6 +27,7 @@ from service.api.webhooks import MetaWebhookController
 from service.connections.graph import graph_client
 from service.crypto import Cipher
 from service.db import Database
+from service.detection import Detector
 from service.logging import configure_logging
 from service.queue import Queue
 from service.settings import Settings, get_settings
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.queue = queue
         app.state.cipher = Cipher(settings.encryption_keys)
         app.state.graph = graph_client(settings)
+        app.state.detector = Detector()
         try:
             yield
         finally:
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApiKeyController,
             ConnectionController,
             MetaWebhookController,
+            DetectController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

@@ -34,9 +34,11 @@ class HealthController(Controller):
         "/ready",
         operation_id="ready",
         summary="Database and Redis are reachable",
-        responses={503: ResponseSpec(
+        responses={
+            503: ResponseSpec(
                 Readiness, description="A dependency is unreachable", generate_examples=False
-            )},
+            )
+        },
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness]:
         db: Database = request.app.state.db

@@ -267,9 +267,37 @@ for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
         _PHRASE_ENDS.setdefault(_key[-1], []).append((_key, _cue))
 
 
+_PUNCTUATION = ".,:;!?()[]{}\"'«»„“”‘’*#/<>|=~^…–—-+&%§"
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased words and digit runs of ``text``, in order."""
     return _TOKEN.findall(text.lower())
+
+
+def _words(pieces: Iterable[str]) -> list[str]:
+    """Tokens of whitespace-separated pieces: most pieces are a plain word already."""
+    out: list[str] = []
+    for piece in pieces:
+        piece = piece.strip(_PUNCTUATION)
+        if piece.isalpha() or piece.isdigit():
+            out.append(piece)
+        elif piece:
+            out.extend(_TOKEN.findall(piece))
+    return out
+
+
+def last_words(text: str, count: int) -> list[str]:
+    """Tokens of the last ``count`` whitespace-separated pieces of ``text``."""
+    pieces = text.lower().rsplit(None, count)
+    if len(pieces) > count:
+        del pieces[0]
+    return _words(pieces)
+
+
+def first_words(text: str, count: int) -> list[str]:
+    """Tokens of the first ``count`` whitespace-separated pieces of ``text``."""
+    return _words(text.lower().split(None, count)[:count])
 
 
 _NO_CUE = (None, 0)
@@ -314,7 +342,7 @@ def cues_before(text: str, limit: int = 8) -> list[CueHit]:
     that number ("kundenr. 123 tlf. 456": "kundenr." is not about 456).  It also stops after
     the first cue that is not weak.
     """
-    words = tokens(text)
+    words = last_words(text, limit + 2)
     hits: list[CueHit] = []
     index = len(words) - 1
     distance = 0
@@ -337,10 +365,10 @@ def cues_before(text: str, limit: int = 8) -> list[CueHit]:
 
 def cues_after(text: str, limit: int = 3) -> list[CueHit]:
     """Cues in the first words of ``text`` (up to the next digit run), nearest first."""
-    words = tokens(text)
+    words = first_words(text, limit + 1)
     hits: list[CueHit] = []
     for index, word in enumerate(words[:limit]):
-        if word.isdigit():
+        if word[0].isdigit():
             break
         found = _cue_at(words[: index + 1], index)
         # A phrase starting here ("customer number") is matched on its last word.

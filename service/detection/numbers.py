@@ -193,7 +193,13 @@ class NumberReader:
             if (after.isalpha() and not prefix) or after == "@":
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
             total = sum(len(g) for _, g in groups)
-            if total < 4:
+            if total < 5:
+                if total == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
+                    before_text = text[max(0, start - _BEFORE_WINDOW) : start]
+                    ctx = RunContext(cues_before(before_text), before_text, "")
+                    self._code_comma_account(groups[0], runs[index + 1], ctx)
+                continue
+            if len(groups) == 3 and total <= 8 and _is_date_run(text, groups):
                 continue
             if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(
                 text, max(0, start - 5), start
@@ -204,7 +210,7 @@ class NumberReader:
                 cues_before(before_text), before_text, text[end : end + _AFTER_WINDOW]
             )
             self.read_run(groups, prefix, prefix_start, ctx)
-            if index + 1 < len(runs) and len(groups) == 1:
+            if index + 1 < len(runs) and len(groups) == 1 and text[end : end + 2] == ", ":
                 self._code_comma_account(groups[0], runs[index + 1], ctx)
         return self.found
 
@@ -491,6 +497,15 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
                 base = 0.45  # 8 bare digits (DK, NO): needs a word saying it is a number
             out.append((T.PHONE_NUMBER, base, v.phone_e164(phone_digits, international, region)))
     return out
+
+
+def _is_date_run(text: str, groups: list[tuple[int, str]]) -> bool:
+    """"12.02.2025", "2024-06-25", "7/2/23" written as one run."""
+    first_end = groups[0][0] + len(groups[0][1])
+    sep = text[first_end : groups[1][0]]
+    if sep not in (".", "-", "/") or text[groups[1][0] + len(groups[1][1]) : groups[2][0]] != sep:
+        return False
+    return v.is_date([g for _, g in groups])
 
 
 def _split(digits: str, lens: tuple[int, ...]) -> list[str]:

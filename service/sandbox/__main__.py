@@ -13,7 +13,7 @@ from service.sandbox.config import SandboxConfig
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sandbox", description="Graph API sandbox")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--seed", type=int, default=None, help="seed demo content")
     parser.add_argument("--pages", type=int, default=None)
     parser.add_argument("--posts-per-page", type=int, default=None)

@@ -23,6 +23,14 @@ from service.sandbox.seed import seed_store
 from service.sandbox.state import Store
 from service.sandbox.webhooks import WebhookDeliverer
 
+__all__ = [
+    "RunningSandbox",
+    "SandboxConfig",
+    "create_sandbox_app",
+    "run_sandbox",
+    "sandbox_server",
+]
+
 _METHODS: list[Any] = ["GET", "POST", "DELETE"]
 
 
@@ -92,7 +100,7 @@ def create_sandbox_app(
 
 
 def run_sandbox(
-    host: str = "127.0.0.1", port: int = 8099, config: SandboxConfig | None = None
+    host: str = "127.0.0.1", port: int = 8900, config: SandboxConfig | None = None
 ) -> None:
     """Serve the sandbox in the foreground until interrupted (``wallguard sandbox``)."""
     uvicorn.run(

@@ -10,6 +10,7 @@ DEFAULT_APP_ID = "sandbox-app"
 DEFAULT_APP_SECRET = "sandbox-secret"
 DEFAULT_USER_NAME = "Sandra Sandbox"
 DEFAULT_PAGES = 2
+DEFAULT_SEED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +43,29 @@ class SandboxConfig:
     check_appsecret_proof: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SandboxConfig:
-        """Reads META_APP_ID / META_APP_SECRET (shared with the service) and WALLGUARD_SANDBOX_*."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, seed: bool | int | None = None
+    ) -> SandboxConfig:
+        """META_APP_ID / META_APP_SECRET (shared with the service) and WALLGUARD_SANDBOX_*.
+
+        ``seed``: True seeds demo content (WALLGUARD_SANDBOX_SEED or 1), False none, an int
+        that seed number; None leaves it to WALLGUARD_SANDBOX_SEED.
+        """
         values = os.environ if env is None else env
-        seed = values.get("WALLGUARD_SANDBOX_SEED")
+        raw_seed = values.get("WALLGUARD_SANDBOX_SEED")
+        env_seed = int(raw_seed) if raw_seed else None
+        chosen: int | None
+        if seed is None:
+            chosen = env_seed
+        elif isinstance(seed, bool):
+            chosen = (env_seed if env_seed is not None else DEFAULT_SEED) if seed else None
+        else:
+            chosen = seed
         return cls(
             app_id=values.get("META_APP_ID") or DEFAULT_APP_ID,
             app_secret=values.get("META_APP_SECRET") or DEFAULT_APP_SECRET,
             user_name=values.get("WALLGUARD_SANDBOX_USER") or DEFAULT_USER_NAME,
             pages=int(values.get("WALLGUARD_SANDBOX_PAGES") or DEFAULT_PAGES),
             webhook_delay_seconds=float(values.get("WALLGUARD_SANDBOX_WEBHOOK_DELAY") or 0.0),
-            seed=int(seed) if seed else None,
+            seed=chosen,
         )

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+import structlog
 from litestar import Request, Response
 from litestar.status_codes import HTTP_302_FOUND
 
@@ -37,6 +38,7 @@ from service.sandbox.state import (
     encode_cursor,
 )
 
+_log = structlog.get_logger(__name__)
 VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _SECRET_PARAMS = frozenset(
     {"access_token", "client_secret", "code", "fb_exchange_token", "appsecret_proof"}
@@ -224,6 +226,11 @@ class GraphApi:
             response = await self._dispatch(call)
         except GraphError as error:
             response = self._error_response(call, error)
+        except Exception:  # a sandbox bug must still look like Graph to the client
+            _log.exception("sandbox.graph_error", path=call.path)
+            response = self._error_response(
+                call, GraphError(500, 1, "An unknown error has occurred.", transient=True)
+            )
         self._finish(call, response)
         return response
 
@@ -335,9 +342,10 @@ class GraphApi:
             raise bad_param("(#100) The parameter redirect_uri is required")
         scopes = tuple(s for s in re.split(r"[,\s]+", p.get("scope", "")) if s)
         code = "AQ" + secrets.token_urlsafe(48)
-        self.store.codes[code] = AuthCode(
-            code, self.store.user_id, redirect_uri, self.config.app_id, scopes
-        )
+        with self.store.lock:
+            self.store.codes[code] = AuthCode(
+                code, self.store.user_id, redirect_uri, self.config.app_id, scopes
+            )
         query = {"code": code}
         if "state" in p:
             query["state"] = p["state"]
@@ -375,18 +383,19 @@ class GraphApi:
             app_token = f"{self.config.app_id}|{self.config.app_secret}"
             return _json({"access_token": app_token, "token_type": "bearer"})
         self._check_client(call)
-        code = self.store.codes.get(p.get("code", ""))
-        if code is None:
-            raise bad_param("Invalid verification code format.", subcode=36007)
-        if code.used:
-            raise bad_param("This authorization code has been used.", subcode=36009)
-        if p.get("redirect_uri") != code.redirect_uri:
-            raise bad_param(
-                "Error validating verification code. Please make sure your redirect_uri is "
-                "identical to the one you used in the OAuth dialog request",
-                subcode=36008,
-            )
-        code.used = True
+        with self.store.lock:  # a code is good for exactly one exchange, even when raced
+            code = self.store.codes.get(p.get("code", ""))
+            if code is None:
+                raise bad_param("Invalid verification code format.", subcode=36007)
+            if code.used:
+                raise bad_param("This authorization code has been used.", subcode=36009)
+            if p.get("redirect_uri") != code.redirect_uri:
+                raise bad_param(
+                    "Error validating verification code. Please make sure your redirect_uri is "
+                    "identical to the one you used in the OAuth dialog request",
+                    subcode=36008,
+                )
+            code.used = True
         token = self.store.new_token("user", user_id=code.user_id, ttl=SHORT_TOKEN_SECONDS)
         return _json(
             {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_TOKEN_SECONDS}

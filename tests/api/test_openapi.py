@@ -11,7 +11,9 @@ from service.api.openapi import render_openapi
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
-async def test_served_document_is_valid_and_equals_the_committed_file(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_served_document_is_valid_and_equals_the_committed_file(
+    client: AsyncTestClient,
+) -> None:  # type: ignore[type-arg]
     served = (await client.get("/schema/openapi.json")).json()
     validate(served)
     committed = json.loads(SPEC.read_text(encoding="utf-8"))

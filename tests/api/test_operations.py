@@ -28,7 +28,9 @@ async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  #
     assert r.json()["request_id"] == r.headers["x-request-id"]
 
 
-async def test_request_id_header_is_sent_once(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_request_id_header_is_sent_once(
+    client: AsyncTestClient, make_tenant: MakeTenant
+) -> None:  # type: ignore[type-arg]
     t = await make_tenant()
     for path in ("/v1/tenant", "/v1/clients/00000000-0000-0000-0000-000000000000"):
         r = await client.get(path, headers=t.headers)

@@ -22,7 +22,11 @@ async def empty_database() -> AsyncIterator[str]:
 
 
 async def test_migrate_create_tenant_serve(empty_database: str) -> None:
-    env = {"DATABASE_URL": empty_database, "WALLGUARD_ENV": "test", "WALLGUARD_LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": empty_database,
+        "WALLGUARD_ENV": "test",
+        "WALLGUARD_LOG_LEVEL": "WARNING",
+    }
     migrated = wallguard("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     again = wallguard("migrate", env=env)  # idempotent
@@ -42,8 +46,10 @@ async def test_migrate_create_tenant_serve(empty_database: str) -> None:
     server = start_wallguard("serve", "--port", str(port), env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/health", server)
-        r = httpx.get(f"http://127.0.0.1:{port}/v1/tenant",
-                      headers={"Authorization": f"Bearer {payload['api_key']}"})
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/v1/tenant",
+            headers={"Authorization": f"Bearer {payload['api_key']}"},
+        )
         assert r.status_code == 200
         assert r.json()["id"] == payload["tenant_id"]
         assert r.json()["name"] == "Acme Telecom"

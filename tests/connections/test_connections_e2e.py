@@ -35,16 +35,24 @@ def sandbox() -> Iterator[RunningSandbox]:
 @pytest.fixture(scope="module")
 def api(sandbox: RunningSandbox, database_url: str) -> Iterator[ApiServer]:
     port = free_port()
-    settings = make_settings(database_url, **{
-        "META_APP_ID": APP_ID, "META_APP_SECRET": APP_SECRET,
-        "META_WEBHOOK_VERIFY_TOKEN": VERIFY, "META_GRAPH_URL": sandbox.url,
-        "META_DIALOG_URL": sandbox.url, "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    })
+    settings = make_settings(
+        database_url,
+        **{
+            "META_APP_ID": APP_ID,
+            "META_APP_SECRET": APP_SECRET,
+            "META_WEBHOOK_VERIFY_TOKEN": VERIFY,
+            "META_GRAPH_URL": sandbox.url,
+            "META_DIALOG_URL": sandbox.url,
+            "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        },
+    )
     with ApiServer(settings, port) as server:
         yield server
 
 
-def _connect(api: ApiServer, headers: dict[str, str], client_id: str, **extra: object) -> httpx.Response:
+def _connect(
+    api: ApiServer, headers: dict[str, str], client_id: str, **extra: object
+) -> httpx.Response:
     with httpx.Client(base_url=api.url, headers=headers) as http:
         started = http.post("/v1/connections/oauth/start", json={"client_id": client_id, **extra})
         assert started.status_code == 201, started.text
@@ -76,7 +84,10 @@ async def test_oauth_webhook_inbox_and_reauth(
         assert http.get("/v1/connections").json()["items"] == []
         for c in connections:
             assert http.get(f"/v1/connections/{c['id']}").status_code == 404
-            assert http.patch(f"/v1/connections/{c['id']}", json={"status": "paused"}).status_code == 404
+            assert (
+                http.patch(f"/v1/connections/{c['id']}", json={"status": "paused"}).status_code
+                == 404
+            )
             assert http.delete(f"/v1/connections/{c['id']}").status_code == 404
             assert http.post(f"/v1/connections/{c['id']}/verify").status_code == 404
 
@@ -85,12 +96,15 @@ async def test_oauth_webhook_inbox_and_reauth(
         assert await graph.subscribe_app_webhook(f"{api.url}/webhooks/meta", VERIFY)
     # Tokens are unreadable in the database, and only decrypt for their own tenant.
     async with db.system_unit_of_work() as uow:
-        rows = (await uow.session.scalars(select(Connection).where(
-            Connection.tenant_id == t.tenant_id))).all()
+        rows = (
+            await uow.session.scalars(select(Connection).where(Connection.tenant_id == t.tenant_id))
+        ).all()
     cipher = Cipher(api.settings.encryption_keys)
     for row in rows:
         assert row.token_ciphertext is not None
-        token = cipher.decrypt_text(row.token_ciphertext, tenant_id=row.tenant_id, purpose="page_token")
+        token = cipher.decrypt_text(
+            row.token_ciphertext, tenant_id=row.tenant_id, purpose="page_token"
+        )
         assert token.encode() not in row.token_ciphertext
         with pytest.raises(Exception):
             cipher.decrypt_text(row.token_ciphertext, tenant_id=uuid.uuid4(), purpose="page_token")
@@ -101,51 +115,108 @@ async def test_oauth_webhook_inbox_and_reauth(
         post = control.post(f"/_sandbox/pages/{page_id}/posts", json={"message": "Driftsstatus"})
         assert post.status_code in (200, 201), post.text
         secret_phone = "+45 20 12 34 56"
-        comment = control.post(f"/_sandbox/objects/{post.json()['id']}/comments",
-                               json={"author_name": "Mette", "message": f"Ring til mig på {secret_phone}"})
+        comment = control.post(
+            f"/_sandbox/objects/{post.json()['id']}/comments",
+            json={"author_name": "Mette", "message": f"Ring til mig på {secret_phone}"},
+        )
         assert comment.status_code in (200, 201), comment.text
         comment_id = comment.json()["id"]
     event = None
     for _ in range(300):
         async with db.unit_of_work(t.tenant_id) as uow:
-            event = (await uow.session.scalars(select(InboxEvent).where(
-                InboxEvent.object_id == comment_id))).first()
+            event = (
+                await uow.session.scalars(
+                    select(InboxEvent).where(InboxEvent.object_id == comment_id)
+                )
+            ).first()
         if event is not None:
             break
         await asyncio.sleep(0.02)
     assert event is not None, "the webhook never reached the inbox"
     assert event.verb == "add" and event.item == "comment"
     assert secret_phone.encode() not in event.payload_ciphertext
-    payload = msgspec.json.decode(cipher.decrypt(event.payload_ciphertext, tenant_id=t.tenant_id,
-                                                 purpose=PAYLOAD_PURPOSE))
+    payload = msgspec.json.decode(
+        cipher.decrypt(event.payload_ciphertext, tenant_id=t.tenant_id, purpose=PAYLOAD_PURPOSE)
+    )
     assert payload["value"]["message"].endswith(secret_phone)
     async with db.system_unit_of_work() as uow:
-        raw = (await uow.session.execute(text(
-            "SELECT count(*) FROM inbox_events "
-            "WHERE position(convert_to(:p, 'UTF8') in payload_ciphertext) > 0"),
-            {"p": "20 12 34 56"})).scalar()
+        raw = (
+            await uow.session.execute(
+                text(
+                    "SELECT count(*) FROM inbox_events "
+                    "WHERE position(convert_to(:p, 'UTF8') in payload_ciphertext) > 0"
+                ),
+                {"p": "20 12 34 56"},
+            )
+        ).scalar()
     assert raw == 0
 
     # Forged or missing signatures are refused; a redelivery is recognised.
     body = b'{"object":"page","entry":[{"id":"%s","time":1,"changes":[]}]}' % page_id.encode()
-    r = httpx.post(f"{api.url}/webhooks/meta", content=body,
-                   headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    r = httpx.post(
+        f"{api.url}/webhooks/meta",
+        content=body,
+        headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
     assert r.status_code == 401
     assert httpx.post(f"{api.url}/webhooks/meta", content=body).status_code == 401
-    assert httpx.post(f"{api.url}/webhooks/meta", content=b"{not json",
-                      headers={"X-Hub-Signature-256": sign_body(APP_SECRET, b"{not json")}
-                      ).status_code == 400
-    delivery = msgspec.json.encode({"object": "page", "entry": [{"id": page_id, "time": 2, "changes": [
-        {"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id": "x_1",
-                                    "post_id": "p_1", "created_time": 2, "message": "hej"}}]}]})
+    assert (
+        httpx.post(
+            f"{api.url}/webhooks/meta",
+            content=b"{not json",
+            headers={"X-Hub-Signature-256": sign_body(APP_SECRET, b"{not json")},
+        ).status_code
+        == 400
+    )
+    delivery = msgspec.json.encode(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": page_id,
+                    "time": 2,
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                "item": "comment",
+                                "verb": "add",
+                                "comment_id": "x_1",
+                                "post_id": "p_1",
+                                "created_time": 2,
+                                "message": "hej",
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     sig = {"X-Hub-Signature-256": sign_body(APP_SECRET, delivery)}
     first = httpx.post(f"{api.url}/webhooks/meta", content=delivery, headers=sig).json()
     second = httpx.post(f"{api.url}/webhooks/meta", content=delivery, headers=sig).json()
     assert first["stored"] == 1 and second == {"received": 1, "stored": 0, "duplicates": 1}
-    unknown = msgspec.json.encode({"object": "page", "entry": [{"id": "999999", "changes": [
-        {"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id": "z"}}]}]})
-    r = httpx.post(f"{api.url}/webhooks/meta", content=unknown,
-                   headers={"X-Hub-Signature-256": sign_body(APP_SECRET, unknown)})
+    unknown = msgspec.json.encode(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "999999",
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {"item": "comment", "verb": "add", "comment_id": "z"},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    r = httpx.post(
+        f"{api.url}/webhooks/meta",
+        content=unknown,
+        headers={"X-Hub-Signature-256": sign_body(APP_SECRET, unknown)},
+    )
     assert r.status_code == 200 and r.json()["stored"] == 0
 
     # An expired token: the check turns the connection needs_reauth, with the reason.
@@ -171,11 +242,15 @@ async def test_oauth_webhook_inbox_and_reauth(
 
 
 def test_webhook_verify_handshake(api: ApiServer) -> None:
-    ok = httpx.get(f"{api.url}/webhooks/meta", params={
-        "hub.mode": "subscribe", "hub.challenge": "12345", "hub.verify_token": VERIFY})
+    ok = httpx.get(
+        f"{api.url}/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.challenge": "12345", "hub.verify_token": VERIFY},
+    )
     assert ok.status_code == 200 and ok.text == "12345"
-    bad = httpx.get(f"{api.url}/webhooks/meta", params={
-        "hub.mode": "subscribe", "hub.challenge": "12345", "hub.verify_token": "nope"})
+    bad = httpx.get(
+        f"{api.url}/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.challenge": "12345", "hub.verify_token": "nope"},
+    )
     assert bad.status_code == 403
     assert bad.headers["content-type"].startswith("application/problem+json")
 
@@ -185,17 +260,24 @@ async def test_oauth_isolation_and_bad_state(api: ApiServer, make_tenant: MakeTe
     b = await make_tenant()
     with httpx.Client(base_url=api.url) as http:
         a_client = http.post("/v1/clients", json={"name": "A"}, headers=a.headers).json()
-        r = http.post("/v1/connections/oauth/start", json={"client_id": a_client["id"]},
-                      headers=b.headers)
+        r = http.post(
+            "/v1/connections/oauth/start", json={"client_id": a_client["id"]}, headers=b.headers
+        )
         assert r.status_code == 404
         r = http.get("/v1/connections/oauth/callback", params={"code": "c", "state": "forged.sig"})
         assert r.status_code == 400 and r.json()["title"] == "Bad request"
         r = http.get("/v1/connections/oauth/callback", params={"error": "access_denied"})
         assert r.status_code == 400
-        for method, path in (("GET", f"/v1/connections/{uuid.uuid4()}"),
-                             ("PATCH", f"/v1/connections/{uuid.uuid4()}"),
-                             ("DELETE", f"/v1/connections/{uuid.uuid4()}"),
-                             ("POST", f"/v1/connections/{uuid.uuid4()}/verify")):
-            r = http.request(method, path, headers=b.headers,
-                             json={"status": "paused"} if method == "PATCH" else None)
+        for method, path in (
+            ("GET", f"/v1/connections/{uuid.uuid4()}"),
+            ("PATCH", f"/v1/connections/{uuid.uuid4()}"),
+            ("DELETE", f"/v1/connections/{uuid.uuid4()}"),
+            ("POST", f"/v1/connections/{uuid.uuid4()}/verify"),
+        ):
+            r = http.request(
+                method,
+                path,
+                headers=b.headers,
+                json={"status": "paused"} if method == "PATCH" else None,
+            )
             assert r.status_code == 404, (method, path, r.text)

@@ -19,18 +19,27 @@ async def test_rotation_reencrypts_with_the_new_key(db: Database, make_tenant: M
         client = Client(tenant_id=t.tenant_id, name="c")
         uow.session.add(client)
         await uow.session.flush()
-        conn = Connection(tenant_id=t.tenant_id, client_id=client.id, platform=Platform.FACEBOOK,
-                          external_id="rot-1", name="p", tasks=[])
+        conn = Connection(
+            tenant_id=t.tenant_id,
+            client_id=client.id,
+            platform=Platform.FACEBOOK,
+            external_id="rot-1",
+            name="p",
+            tasks=[],
+        )
         store_token(old_cipher, conn, "EAAB-secret-page-token")
         uow.session.add(conn)
     rotated = Cipher([new, old])
     assert await rotate_encryption(db, rotated, tenant_id=t.tenant_id) >= 1
     assert await rotate_encryption(db, rotated, tenant_id=t.tenant_id) == 0  # idempotent
     async with db.unit_of_work(t.tenant_id) as uow:
-        row = (await uow.session.scalars(select(Connection).where(
-            Connection.external_id == "rot-1"))).one()
+        row = (
+            await uow.session.scalars(select(Connection).where(Connection.external_id == "rot-1"))
+        ).one()
     assert row.token_ciphertext is not None
     assert not rotated.needs_rotation(row.token_ciphertext)
     only_new = Cipher([new])
-    assert only_new.decrypt_text(row.token_ciphertext, tenant_id=t.tenant_id,
-                                 purpose=TOKEN_PURPOSE) == "EAAB-secret-page-token"
+    assert (
+        only_new.decrypt_text(row.token_ciphertext, tenant_id=t.tenant_id, purpose=TOKEN_PURPOSE)
+        == "EAAB-secret-page-token"
+    )

@@ -13,8 +13,13 @@ async def test_worker_runs_a_job_against_postgres(settings: Settings, queue: Que
     job = await queue.redis.enqueue_job("check_database", _queue_name=settings.queue_name)
     assert job is not None
     worker = Worker(
-        functions=ws.functions, queue_name=ws.queue_name, redis_settings=ws.redis_settings,
-        on_startup=ws.on_startup, on_shutdown=ws.on_shutdown, burst=True, poll_delay=0.01,
+        functions=ws.functions,
+        queue_name=ws.queue_name,
+        redis_settings=ws.redis_settings,
+        on_startup=ws.on_startup,
+        on_shutdown=ws.on_shutdown,
+        burst=True,
+        poll_delay=0.01,
         handle_signals=False,
     )
     try:

@@ -1,0 +1,741 @@
+"""Backfill scans: walk a page's posts and every comment and reply under them.
+
+``run_scan(tenant_id, scan_id)`` works one page of comments (up to 100) at a time: it runs the
+pipeline's ``handle_comment`` for each in one transaction that also moves the scan's counts and
+checkpoint, commits, then performs the hides that transaction recorded. A crash loses at most
+the page in flight, and that page is simply read again: findings and moderation actions are
+unique per comment, so nothing is hidden or counted twice.
+
+The job is safe to run twice: it holds a Postgres advisory lock per scan for as long as it
+walks (released by Postgres itself if the worker dies), and re-checks the scan's status under
+a row lock between pages, which is also how ``POST /v1/scans/{id}/cancel`` stops it. It works
+in slices of ``SLICE_SECONDS`` and then queues its own continuation, so a long scan never meets
+arq's job timeout and other jobs get their turn.
+
+``reconcile_scans`` (cron, every minute) re-enqueues scans whose job was lost: no heartbeat for
+``STALE_AFTER`` (killed worker, Redis restart), a rate-limit wait that arq never resumed, or a
+wait on a connection that is active again after re-authorisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import structlog
+from arq.worker import Retry
+from sqlalchemy import text
+
+from service.audit.service import record
+from service.auth.types import TenantId
+from service.connections.models import Connection, ConnectionStatus, Platform
+from service.connections.repository import ConnectionRepository
+from service.connections.service import mark_needs_reauth, page_token
+from service.db import Database, UnitOfWork, utcnow
+from service.errors import NotFound
+from service.findings.models import FindingSource
+from service.findings.pipeline import CommentView, handle_comment, perform_pending_actions
+from service.platforms import errors as platform_errors
+from service.platforms.schemas import Comment, IgComment
+from service.queue import Job
+from service.scanning.models import Scan, ScanStatus
+from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
+from service.scanning.schemas import Checkpoint
+from service.scanning.service import RUN_SCAN, run_scan_job_id
+from service.workers.pipeline_context import PipelineContext, pipeline_of
+
+log = structlog.get_logger(__name__)
+
+ACTOR = "system:scan"
+# Graph's maximum page sizes for the feed and for comments.
+FEED_PAGE_SIZE = 100
+COMMENT_PAGE_SIZE = 100
+IG_MEDIA_PAGE_SIZE = 100
+IG_COMMENT_PAGE_SIZE = 50
+# One job works this long, then queues its continuation (well below the job timeout).
+SLICE_SECONDS = 120.0
+# The arq registration the worker should use (service/workers/jobs.py).
+SCAN_JOB_TIMEOUT = 600
+SCAN_MAX_TRIES = 25
+# No heartbeat for this long: the reconcile cron assumes the job is gone and sends another.
+STALE_AFTER = dt.timedelta(seconds=120)
+# Back-off after the platform stayed unavailable through the client's own retries.
+UNAVAILABLE_BASE_DELAY = 15.0
+UNAVAILABLE_MAX_DELAY = 600.0
+UNAVAILABLE_MAX_TRIES = 8
+
+
+# --- what the walk produces ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    connection_id: uuid.UUID
+    platform: Platform
+    external_id: str
+    token: str
+    since: dt.datetime | None
+    until: dt.datetime | None
+    checkpoint: Checkpoint
+
+    def __repr__(self) -> str:  # the token must never reach a log line
+        return f"_Plan(connection_id={self.connection_id}, platform={self.platform.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """One page of comments and where the scan stands once it is committed."""
+
+    comments: list[CommentView]
+    checkpoint: Checkpoint
+    posts_done: int
+    final: bool
+
+
+@dataclass(slots=True)
+class _Unsettled:
+    """Findings whose hides were recorded by a committed page and are being performed."""
+
+    finding_ids: list[uuid.UUID] = field(default_factory=list)
+    task: asyncio.Task[Any] | None = None
+
+
+class _Stop(Exception):
+    """The scan stopped for a reason already recorded on its row."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def _view(comment: Comment) -> CommentView:
+    return CommentView(
+        comment_id=comment.id,
+        post_id=comment.post_id,
+        parent_id=comment.parent_id,
+        message=comment.message,
+        author_id=comment.from_id,
+        created_time=comment.created_time,
+        permalink_url=comment.permalink_url,
+        is_hidden=comment.is_hidden,
+    )
+
+
+def _ig_view(comment: IgComment) -> CommentView:
+    return CommentView(
+        comment_id=comment.id,
+        post_id=comment.media_id,
+        parent_id=comment.parent_id,
+        message=comment.text,
+        author_id=comment.from_id,
+        created_time=comment.timestamp,
+        permalink_url=None,
+        is_hidden=comment.hidden,
+    )
+
+
+def _checkpoint_of(scan: Scan) -> Checkpoint:
+    try:
+        return msgspec.convert(scan.checkpoint or {}, Checkpoint)
+    except msgspec.ValidationError:
+        # A checkpoint this code cannot read: start over (handling a comment twice is harmless).
+        return Checkpoint()
+
+
+def _dump(checkpoint: Checkpoint) -> dict[str, Any]:
+    dumped: dict[str, Any] = msgspec.to_builtins(checkpoint)
+    return dumped
+
+
+# --- the lock ------------------------------------------------------------------------------
+
+
+def _lock_key(scan_id: uuid.UUID) -> int:
+    # The random tail of the UUIDv7 as a signed 64-bit advisory-lock key.
+    return int.from_bytes(scan_id.bytes[8:], "big", signed=True)
+
+
+@asynccontextmanager
+async def scan_lock(db: Database, scan_id: uuid.UUID) -> AsyncIterator[bool]:
+    """A session-level advisory lock on a connection of its own, held while a job walks the
+    scan. Postgres drops it with the connection when a worker dies, so no lease can leak."""
+    key = _lock_key(scan_id)
+    async with db.engine.connect() as conn:
+        acquired = bool(
+            (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+        )
+        await conn.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                try:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()
+                except BaseException:
+                    # Never hand a connection that may still hold the lock back to the pool.
+                    await conn.invalidate()
+                    raise
+
+
+# --- the job -------------------------------------------------------------------------------
+
+
+class Scanner:
+    def __init__(
+        self,
+        pctx: PipelineContext,
+        tenant_id: TenantId,
+        scan_id: uuid.UUID,
+        *,
+        job_try: int = 1,
+        slice_seconds: float = SLICE_SECONDS,
+    ) -> None:
+        self.pctx = pctx
+        self.db = pctx.db
+        self.tenant_id = tenant_id
+        self.scan_id = scan_id
+        self.job_try = job_try
+        self.slice_seconds = slice_seconds
+        self._unsettled = _Unsettled()
+
+    async def run(self) -> str:
+        retry_after: float | None = None
+        outcome = "busy"
+        async with scan_lock(self.db, self.scan_id) as acquired:
+            if acquired:
+                outcome, retry_after = await self._run_locked()
+        # Both only once the lock is released, so the next job never finds it still held.
+        if outcome == "continued":
+            await self.pctx.queue.send(
+                [
+                    Job(
+                        RUN_SCAN,
+                        (str(self.tenant_id), str(self.scan_id)),
+                        job_id=run_scan_job_id(self.scan_id, f"c{time.time_ns()}"),
+                    )
+                ]
+            )
+        if retry_after is not None:
+            raise Retry(defer=retry_after)
+        return outcome
+
+    async def _run_locked(self) -> tuple[str, float | None]:
+        plan = await self._begin()
+        if isinstance(plan, str):
+            return plan, None
+        try:
+            return await self._walk(plan), None
+        except _Stop as stop:
+            return stop.outcome, None
+        except platform_errors.TokenInvalid as exc:
+            await self._needs_reauth(exc)
+            return ScanStatus.WAITING.value, None
+        except platform_errors.RateLimited as exc:
+            delay = min(max(exc.retry_after, 1.0), self.pctx.config.max_defer_seconds)
+            await self._wait(f"Rate limited by the platform; resuming in {delay:.0f} s.", delay)
+            return ScanStatus.WAITING.value, delay
+        except platform_errors.PlatformUnavailable as exc:
+            if self.job_try >= UNAVAILABLE_MAX_TRIES:
+                await self._finish(ScanStatus.FAILED, f"The platform stayed unavailable: {exc}")
+                return ScanStatus.FAILED.value, None
+            delay = min(UNAVAILABLE_BASE_DELAY * 2 ** (self.job_try - 1), UNAVAILABLE_MAX_DELAY)
+            await self._wait(
+                f"The platform is unavailable; resuming in {delay:.0f} s.", delay, error=True
+            )
+            return ScanStatus.WAITING.value, delay
+        except platform_errors.PlatformError as exc:
+            # Missing permission, a bad request: running again will not help.
+            await self._finish(ScanStatus.FAILED, f"The platform refused the scan: {exc}")
+            return ScanStatus.FAILED.value, None
+        except Exception as exc:
+            log.exception("scan_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
+            # The exception text could quote a value from the database: only its type is kept.
+            await self._finish(ScanStatus.FAILED, f"Internal error ({type(exc).__name__}).")
+            raise
+        finally:
+            await self._settle_quietly()
+
+    # --- state transitions ---------------------------------------------------------------
+
+    async def _begin(self) -> _Plan | str:
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None:
+                return "missing"
+            if scan.status not in ACTIVE_STATUSES:
+                return scan.status.value
+            connection = await ConnectionRepository(uow.session).get(
+                self.tenant_id, scan.connection_id
+            )
+            now = utcnow()
+            checkpoint = _checkpoint_of(scan)
+            checkpoint.wait_until = None
+            scan.checkpoint = _dump(checkpoint)
+            scan.heartbeat_at = now
+            if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+                status = connection.status.value if connection else "gone"
+                scan.status = ScanStatus.WAITING
+                scan.last_error = (
+                    f"The connection is {status}; the scan resumes when it is active again."
+                )
+                return ScanStatus.WAITING.value
+            try:
+                token = page_token(self.pctx.cipher, connection)
+            except NotFound:
+                await mark_needs_reauth(uow, connection, "no page token stored", ACTOR)
+                scan.status = ScanStatus.WAITING
+                scan.last_error = "The connection has no token; re-authorise it to resume."
+                return ScanStatus.WAITING.value
+            scan.status = ScanStatus.RUNNING
+            scan.started_at = scan.started_at or now
+            return _Plan(
+                connection_id=connection.id,
+                platform=connection.platform,
+                external_id=connection.external_id,
+                token=token,
+                since=scan.since,
+                until=scan.until,
+                checkpoint=checkpoint,
+            )
+
+    async def _needs_reauth(self, exc: platform_errors.TokenInvalid) -> None:
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None or scan.status is not ScanStatus.RUNNING:
+                return
+            connection = await ConnectionRepository(uow.session).get_for_update(
+                self.tenant_id, scan.connection_id
+            )
+            if connection is not None:
+                await mark_needs_reauth(uow, connection, exc.message, ACTOR)
+            scan.status = ScanStatus.WAITING
+            scan.last_error = (
+                "The platform refused the page token; re-authorise the connection and the "
+                "scan resumes from where it stopped."
+            )
+            scan.heartbeat_at = utcnow()
+
+    async def _wait(self, reason: str, delay: float, *, error: bool = False) -> None:
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None or scan.status is not ScanStatus.RUNNING:
+                return
+            checkpoint = _checkpoint_of(scan)
+            checkpoint.wait_until = time.time() + delay
+            scan.checkpoint = _dump(checkpoint)
+            scan.status = ScanStatus.WAITING
+            scan.last_error = reason
+            scan.heartbeat_at = utcnow()
+            if error:
+                scan.errors += 1
+
+    async def _finish(self, status: ScanStatus, reason: str | None) -> None:
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None or scan.status not in ACTIVE_STATUSES:
+                return
+            scan.status = status
+            scan.last_error = reason[:2000] if reason else scan.last_error
+            scan.finished_at = scan.heartbeat_at = utcnow()
+            await self._audit_end(uow, scan)
+
+    async def _audit_end(self, uow: UnitOfWork, scan: Scan) -> None:
+        await record(
+            uow,
+            self.tenant_id,
+            actor=ACTOR,
+            action=f"scan.{scan.status.value}",
+            subject_type="scan",
+            subject_id=scan.id,
+            data={
+                "posts_scanned": scan.posts_scanned,
+                "comments_scanned": scan.comments_scanned,
+                "findings": scan.findings,
+                "errors": scan.errors,
+            },
+        )
+
+    # --- the walk ------------------------------------------------------------------------
+
+    async def _walk(self, plan: _Plan) -> str:
+        started = time.monotonic()
+        batches = _prefetch(self._batches(plan))
+        try:
+            async for batch in batches:
+                done = await self._commit(batch)
+                if done:
+                    return ScanStatus.COMPLETED.value
+                if time.monotonic() - started > self.slice_seconds:
+                    return "continued"
+        finally:
+            await batches.aclose()
+        # The feed ended without a final batch (cannot happen with a well-formed walk).
+        await self._finish(ScanStatus.COMPLETED, None)
+        return ScanStatus.COMPLETED.value
+
+    async def _batches(self, plan: _Plan) -> AsyncIterator[_Batch]:
+        if plan.platform is Platform.INSTAGRAM:
+            async for batch in self._ig_batches(plan):
+                yield batch
+            return
+        graph = self.pctx.graph
+        feed_cursor = plan.checkpoint.feed_cursor
+        resume_post = plan.checkpoint.post_id
+        resume_comments = plan.checkpoint.comment_cursor
+        while True:
+            posts, next_feed = await graph.feed_page(
+                plan.external_id,
+                plan.token,
+                after=feed_cursor,
+                since=plan.since,
+                until=plan.until,
+                limit=FEED_PAGE_SIZE,
+            )
+            post_ids = [p.id for p in posts]
+            async for batch in self._post_batches(
+                plan, feed_cursor, next_feed, post_ids, resume_post, resume_comments
+            ):
+                yield batch
+            resume_post = resume_comments = None
+            if next_feed is None:
+                return
+            feed_cursor = next_feed
+
+    async def _post_batches(
+        self,
+        plan: _Plan,
+        feed_cursor: str | None,
+        next_feed: str | None,
+        post_ids: Sequence[str],
+        resume_post: str | None,
+        resume_comments: str | None,
+    ) -> AsyncIterator[_Batch]:
+        """The comment pages of one feed page's posts, each with the checkpoint after it."""
+        if resume_post in post_ids:
+            post_ids = post_ids[post_ids.index(resume_post) :]
+        else:
+            # The post to resume at is gone: take the whole feed page again (harmless).
+            resume_comments = None
+        if not post_ids:
+            yield _Batch([], Checkpoint(feed_cursor=next_feed), 0, final=next_feed is None)
+            return
+        for index, post_id in enumerate(post_ids):
+            after = resume_comments if index == 0 else None
+            while True:
+                comments, after = await self._comments_page(plan, post_id, after)
+                if after is not None:
+                    checkpoint = Checkpoint(
+                        feed_cursor=feed_cursor, post_id=post_id, comment_cursor=after
+                    )
+                    yield _Batch(comments, checkpoint, 0, final=False)
+                    continue
+                following = post_ids[index + 1] if index + 1 < len(post_ids) else None
+                if following is not None:
+                    checkpoint = Checkpoint(feed_cursor=feed_cursor, post_id=following)
+                else:
+                    checkpoint = Checkpoint(feed_cursor=next_feed)
+                final = following is None and next_feed is None
+                yield _Batch(comments, checkpoint, 1, final=final)
+                break
+
+    async def _comments_page(
+        self, plan: _Plan, post_id: str, after: str | None
+    ) -> tuple[list[CommentView], str | None]:
+        try:
+            comments, cursor = await self.pctx.graph.comments_page(
+                post_id,
+                plan.token,
+                after=after,
+                filter="stream",
+                order="chronological",
+                limit=COMMENT_PAGE_SIZE,
+            )
+        except platform_errors.NotFound:
+            return [], None  # the post was deleted while the scan ran
+        return [_view(c) for c in comments], cursor
+
+    async def _ig_batches(self, plan: _Plan) -> AsyncIterator[_Batch]:
+        """Instagram: media stand in for posts (no since/until on the edge: filtered here)."""
+        graph = self.pctx.graph
+        feed_cursor = plan.checkpoint.feed_cursor
+        resume_post = plan.checkpoint.post_id
+        resume_comments = plan.checkpoint.comment_cursor
+        while True:
+            media, next_feed = await graph.ig_media_page(
+                plan.external_id, plan.token, after=feed_cursor, limit=IG_MEDIA_PAGE_SIZE
+            )
+            ids = [
+                m.id
+                for m in media
+                if m.timestamp is None
+                or (
+                    (plan.since is None or m.timestamp >= plan.since)
+                    and (plan.until is None or m.timestamp <= plan.until)
+                )
+            ]
+            if resume_post in ids:
+                ids = ids[ids.index(resume_post) :]
+            else:
+                resume_comments = None
+            if not ids:
+                yield _Batch([], Checkpoint(feed_cursor=next_feed), 0, final=next_feed is None)
+            for index, media_id in enumerate(ids):
+                after = resume_comments if index == 0 else None
+                while True:
+                    try:
+                        comments, after = await graph.ig_comments_page(
+                            media_id, plan.token, after=after, limit=IG_COMMENT_PAGE_SIZE
+                        )
+                    except platform_errors.NotFound:
+                        comments, after = [], None
+                    views = [_ig_view(c) for c in comments]
+                    if after is not None:
+                        checkpoint = Checkpoint(
+                            feed_cursor=feed_cursor, post_id=media_id, comment_cursor=after
+                        )
+                        yield _Batch(views, checkpoint, 0, final=False)
+                        continue
+                    following = ids[index + 1] if index + 1 < len(ids) else None
+                    checkpoint = (
+                        Checkpoint(feed_cursor=feed_cursor, post_id=following)
+                        if following is not None
+                        else Checkpoint(feed_cursor=next_feed)
+                    )
+                    final = following is None and next_feed is None
+                    yield _Batch(views, checkpoint, 1, final=final)
+                    break
+            resume_post = resume_comments = None
+            if next_feed is None:
+                return
+            feed_cursor = next_feed
+
+    # --- one page, one transaction -------------------------------------------------------
+
+    async def _commit(self, batch: _Batch) -> bool:
+        """Handle a page of comments and move the scan on, in one transaction; then perform
+        the hides it recorded. Returns True when the scan is complete."""
+        previous = await self._settle()
+        received_at = utcnow()
+        try:
+            done, action_ids, findings = await self._commit_once(
+                batch, previous, received_at, careful=False
+            )
+        except _Stop:
+            raise
+        except Exception as exc:
+            # One bad comment must not stall the scan: do the page again one comment at a time,
+            # each in a savepoint, and count the ones that fail.
+            log.warning("scan_page_retry", scan_id=str(self.scan_id), error=type(exc).__name__)
+            done, action_ids, findings = await self._commit_once(
+                batch, previous, received_at, careful=True
+            )
+        if action_ids:
+            self._unsettled.finding_ids = findings
+            self._unsettled.task = asyncio.create_task(
+                perform_pending_actions(self.pctx, self.tenant_id, action_ids)
+            )
+            if done:
+                await self._settle_final()
+        return done
+
+    async def _commit_once(
+        self, batch: _Batch, hidden_before: int, received_at: dt.datetime, *, careful: bool
+    ) -> tuple[bool, list[uuid.UUID], list[uuid.UUID]]:
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None:
+                raise _Stop("missing")
+            if scan.status is not ScanStatus.RUNNING:
+                raise _Stop(scan.status.value)
+            connection = await ConnectionRepository(uow.session).get(
+                self.tenant_id, scan.connection_id
+            )
+            if connection is None:
+                raise _Stop("missing")
+            action_ids: list[uuid.UUID] = []
+            acted: list[uuid.UUID] = []
+            findings = errors = 0
+            for comment in batch.comments:
+                try:
+                    outcome = await self._handle(
+                        uow, connection, comment, received_at, careful=careful
+                    )
+                except Exception as exc:
+                    if not careful:
+                        raise
+                    errors += 1
+                    scan.last_error = f"A comment could not be handled ({type(exc).__name__})."
+                    continue
+                if outcome.finding_id is not None:
+                    findings += 1
+                if outcome.action_ids:
+                    action_ids.extend(outcome.action_ids)
+                    if outcome.finding_id is not None:
+                        acted.append(outcome.finding_id)
+            now = utcnow()
+            scan.comments_scanned += len(batch.comments)
+            scan.posts_scanned += batch.posts_done
+            scan.findings += findings
+            scan.errors += errors
+            scan.hidden += hidden_before
+            scan.checkpoint = _dump(batch.checkpoint)
+            scan.heartbeat_at = now
+            if batch.final and not action_ids:
+                scan.status = ScanStatus.COMPLETED
+                scan.finished_at = now
+                await self._audit_end(uow, scan)
+        return batch.final, action_ids, acted
+
+    async def _handle(
+        self,
+        uow: UnitOfWork,
+        connection: Connection,
+        comment: CommentView,
+        received_at: dt.datetime,
+        *,
+        careful: bool,
+    ) -> Any:
+        if not careful:
+            return await handle_comment(
+                self.pctx,
+                uow,
+                connection,
+                comment,
+                source=FindingSource.SCAN,
+                received_at=received_at,
+                scan_id=self.scan_id,
+            )
+        async with uow.session.begin_nested():
+            return await handle_comment(
+                self.pctx,
+                uow,
+                connection,
+                comment,
+                source=FindingSource.SCAN,
+                received_at=received_at,
+                scan_id=self.scan_id,
+            )
+
+    # --- hides performed after a page: counted into the next transaction -------------------
+
+    async def _settle(self) -> int:
+        """Wait for the previous page's hides; returns how many of its findings are hidden."""
+        unsettled, self._unsettled = self._unsettled, _Unsettled()
+        if unsettled.task is None:
+            return 0
+        try:
+            await unsettled.task
+        except Exception as exc:
+            # The actions stay pending in Postgres; the moderation reconcile sends them again.
+            log.warning("scan_actions_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            return await ScanRepository(uow.session).count_hidden(
+                self.tenant_id, unsettled.finding_ids
+            )
+
+    async def _settle_final(self) -> None:
+        """The last page recorded hides: perform them, then count them and complete."""
+        hidden = await self._settle()
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is None or scan.status is not ScanStatus.RUNNING:
+                return
+            scan.hidden += hidden
+            scan.status = ScanStatus.COMPLETED
+            scan.finished_at = scan.heartbeat_at = utcnow()
+            await self._audit_end(uow, scan)
+
+    async def _settle_quietly(self) -> None:
+        """On any way out: let in-flight hides finish and count them."""
+        if self._unsettled.task is None:
+            return
+        try:
+            hidden = await self._settle()
+            if hidden:
+                async with self.db.unit_of_work(self.tenant_id) as uow:
+                    scan = await ScanRepository(uow.session).get_for_update(
+                        self.tenant_id, self.scan_id
+                    )
+                    if scan is not None:
+                        scan.hidden += hidden
+        except Exception as exc:
+            log.warning("scan_settle_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
+
+
+class _Prefetched:
+    """Iterates ``source`` one item ahead: the next page is fetched from the platform while
+    the current one is handled and committed."""
+
+    def __init__(self, source: AsyncIterator[_Batch]) -> None:
+        self._source = source
+        self._next: asyncio.Task[_Batch] | None = None
+
+    def __aiter__(self) -> _Prefetched:
+        return self
+
+    async def __anext__(self) -> _Batch:
+        task = self._next or asyncio.ensure_future(anext(self._source))
+        self._next = None
+        item = await task  # StopAsyncIteration ends the loop
+        self._next = asyncio.ensure_future(anext(self._source))
+        return item
+
+    async def aclose(self) -> None:
+        task, self._next = self._next, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(RuntimeError):
+                await aclose()
+
+
+def _prefetch(source: AsyncIterator[_Batch]) -> _Prefetched:
+    return _Prefetched(source)
+
+
+async def run_scan(ctx: dict[str, Any], tenant_id: str, scan_id: str) -> str:
+    """arq job: walk one scan from its checkpoint (see the module docstring)."""
+    scanner = Scanner(
+        pipeline_of(ctx),
+        TenantId(uuid.UUID(tenant_id)),
+        uuid.UUID(scan_id),
+        job_try=int(ctx.get("job_try") or 1),
+    )
+    return await scanner.run()
+
+
+async def reconcile_scans(ctx: dict[str, Any], *, stale_after: dt.timedelta = STALE_AFTER) -> int:
+    """Cron: send a job for every active scan that has none (see the module docstring)."""
+    db: Database = ctx["db"]
+    now = utcnow()
+    async with db.system_unit_of_work() as uow:
+        scans = await ScanRepository(uow.session).needing_a_job(stale_before=now - stale_after)
+        for scan in scans:
+            if scan.status is ScanStatus.WAITING:
+                checkpoint = _checkpoint_of(scan)
+                checkpoint.wait_until = None
+                scan.checkpoint = _dump(checkpoint)
+                scan.status = ScanStatus.PENDING
+            # Also the mark that stops the next run of this cron from sending it again.
+            scan.heartbeat_at = now
+            uow.jobs.add(
+                RUN_SCAN,
+                str(scan.tenant_id),
+                str(scan.id),
+                job_id=run_scan_job_id(scan.id, f"r{int(now.timestamp())}"),
+            )
+    if scans:
+        log.info("scans_reconciled", count=len(scans))
+    return len(scans)
