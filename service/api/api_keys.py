@@ -7,7 +7,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import ADMIN
-from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList
 from service.apikeys.service import ApiKeyService
@@ -17,6 +17,7 @@ from service.pagination import DEFAULT_LIMIT
 class ApiKeyController(Controller):
     path = "/v1/api-keys"
     tags = ["API keys"]
+    security = BEARER
     guards = [ADMIN]
 
     @post(

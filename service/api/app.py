@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from service.api.api_keys import ApiKeyController
 from service.api.auth import ApiKeyAuthMiddleware
 from service.api.clients import ClientController
-from service.api.connections import ConnectionController
+from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES
 from service.api.detect import DetectController
 from service.api.health import HealthController
@@ -65,7 +65,6 @@ def openapi_config() -> OpenAPIConfig:
                 ),
             }
         ),
-        security=[{"bearerAuth": []}],
         tags=[
             Tag(name="Tenant"),
             Tag(name="Connections"),
@@ -116,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClientController,
             ApiKeyController,
             ConnectionController,
+            OAuthCallbackController,
             MetaWebhookController,
             DetectController,
         ],

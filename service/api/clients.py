@@ -6,7 +6,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.pagination import DEFAULT_LIMIT
 from service.tenancy.schemas import Client, ClientCreate, ClientList, ClientUpdate
@@ -16,6 +16,7 @@ from service.tenancy.service import ClientService
 class ClientController(Controller):
     path = "/v1/clients"
     tags = ["Clients"]
+    security = BEARER
 
     @get(
         operation_id="listClients",

@@ -10,7 +10,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.connections.schemas import (
     Connection,
@@ -33,6 +33,7 @@ from service.pagination import DEFAULT_LIMIT
 class ConnectionController(Controller):
     path = "/v1/connections"
     tags = ["Connections"]
+    security = BEARER
 
     @post(
         "/oauth/start",
@@ -51,36 +52,6 @@ class ConnectionController(Controller):
         request: Request[Any, Any, Any],
     ) -> OAuthStarted:
         return await ConnectionService(uow, request.app.state.settings).start_oauth(principal, data)
-
-    @get(
-        "/oauth/callback",
-        operation_id="completeConnectionOAuth",
-        opt={"exclude_from_auth": True},
-        security=[],
-        summary="Meta redirects the browser here after consent",
-        description="Exchanges the code for a long-lived token, creates a connection per page "
-        "and subscribes the app to each page's feed webhook. Redirects to the start call's "
-        "`redirect_to` when one was given, otherwise answers with the connections.",
-        responses=problem_responses(400),
-    )
-    async def complete_oauth(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromQuery[str | None] = None,
-        oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
-        error: FromQuery[str | None] = None,
-    ) -> Response[OAuthCompleted] | Redirect:
-        if error or not code or not oauth_state:
-            raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
-        app_state = request.app.state
-        oauth_state, completed = await complete_oauth(
-            app_state.db, app_state.settings, app_state.graph, code, oauth_state
-        )
-        if oauth_state.redirect_to:
-            sep = "&" if "?" in oauth_state.redirect_to else "?"
-            query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})
-            return Redirect(oauth_state.redirect_to + sep + query)
-        return Response(completed)
 
     @get(
         operation_id="listConnections",
@@ -166,3 +137,39 @@ class ConnectionController(Controller):
     ) -> Connection:
         s = request.app.state
         return await verify_connection(s.db, s.settings, s.graph, principal, connection_id)
+
+
+class OAuthCallbackController(Controller):
+    """Reached by the page admin's browser, not by API clients: the signed state authenticates."""
+
+    path = "/v1/connections"
+    tags = ["Connections"]
+    opt = {"exclude_from_auth": True}
+
+    @get(
+        "/oauth/callback",
+        operation_id="completeConnectionOAuth",
+        summary="Meta redirects the browser here after consent",
+        description="Exchanges the code for a long-lived token, creates a connection per page "
+        "and subscribes the app to each page's feed webhook. Redirects to the start call's "
+        "`redirect_to` when one was given, otherwise answers with the connections.",
+        responses=problem_responses(400),
+    )
+    async def complete_oauth(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromQuery[str | None] = None,
+        oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Response[OAuthCompleted] | Redirect:
+        if error or not code or not oauth_state:
+            raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
+        app_state = request.app.state
+        oauth_state, completed = await complete_oauth(
+            app_state.db, app_state.settings, app_state.graph, code, oauth_state
+        )
+        if oauth_state.redirect_to:
+            sep = "&" if "?" in oauth_state.redirect_to else "?"
+            query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})
+            return Redirect(oauth_state.redirect_to + sep + query)
+        return Response(completed)

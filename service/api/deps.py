@@ -40,3 +40,6 @@ Cursor = Annotated[
     QueryParameter(description="`next_cursor` from the previous page", max_length=200),
 ]
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page")]
+
+# OpenAPI: the operations that need `Authorization: Bearer <api key>`.
+BEARER = [{"bearerAuth": []}]

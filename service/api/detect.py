@@ -7,6 +7,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import DETECT
+from service.api.deps import BEARER
 from service.api.problems import problem_responses
 from service.detection import Detector, InvalidTextError, TextTooLongError
 from service.detection.schemas import DetectedEntity, DetectRequest, DetectResponse
@@ -16,6 +17,7 @@ from service.errors import PayloadTooLarge, ValidationFailed
 class DetectController(Controller):
     path = "/v1/detect"
     tags = ["Detection"]
+    security = BEARER
 
     @post(
         operation_id="detect",

@@ -4,7 +4,7 @@ from litestar import Controller, get, patch
 from litestar.params import JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import Caller, Uow
+from service.api.deps import BEARER, Caller, Uow
 from service.api.problems import problem_responses
 from service.tenancy.schemas import Tenant, TenantUpdate
 from service.tenancy.service import TenantService
@@ -13,6 +13,7 @@ from service.tenancy.service import TenantService
 class TenantController(Controller):
     path = "/v1/tenant"
     tags = ["Tenant"]
+    security = BEARER
 
     @get(
         operation_id="getTenant",

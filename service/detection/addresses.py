@@ -94,26 +94,29 @@ def _street_start(text: str, number_start: int) -> int | None:
         return None
     word_start = _word_start(text, number_start - 1)
     word = text[word_start : number_start - 1]
-    if len(word) < 3 or not word[0].isalpha():
+    if len(word) < 3:
         return None
-    lower = word.lower()
-    if lower in STREET_WORDS:
-        # "Thorvald Meyers gate 30": the name is the capitalised words before.
-        first = None
-        position = word_start
-        for _ in range(3):
-            if position < 2 or text[position - 1] != " ":
-                break
-            previous = _word_start(text, position - 1)
-            if previous == position - 1 or not text[previous].isupper():
-                break
-            first = position = previous
-        return first
-    if word[0].isupper() and lower.endswith(STREET_SUFFIXES):
-        # A compound: something before the suffix ("Kirkevej", not "Vej").
-        if any(len(lower) > len(suffix) + 1 and lower.endswith(suffix) for suffix in STREET_SUFFIXES):
-            return word_start
-    return None
+    if word[0].isupper():
+        lower = word.lower()
+        if lower.endswith(STREET_SUFFIXES) and any(
+            len(lower) > len(suffix) + 1 and lower.endswith(suffix) for suffix in STREET_SUFFIXES
+        ):
+            return word_start  # a compound: "Kirkevej", "Mühlenweg" (not "Vej")
+    else:
+        lower = word
+    if lower not in STREET_WORDS:
+        return None
+    # "Thorvald Meyers gate 30", "Berliner Straße 5": the name is the capitalised words before.
+    first = None
+    position = word_start
+    for _ in range(3):
+        if position < 2 or text[position - 1] != " ":
+            break
+        previous = _word_start(text, position - 1)
+        if previous == position - 1 or not text[previous].isupper():
+            break
+        first = position = previous
+    return first
 
 
 def _word_start(text: str, end: int) -> int:

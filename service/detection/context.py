@@ -16,29 +16,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
-class Cue(enum.Enum):
+class Cue(enum.IntEnum):
     """What a context word says about the value next to it."""
 
-    CUSTOMER = "customer"  # customer, contract, policy, membership number
-    ACCOUNT = "account"  # "account number": a bank account next to a sort code, else a customer
-    PHONE = "phone"  # tlf, Handy, puh, call me ...
-    COMPANY_PHONE = "company_phone"  # a number the writer dialled, or the company's "call us"
-    NUMBER = "number"  # nummer, numero, number: weak, says "some number follows"
-    PERSONAL = "personal"  # me, mig, mich, minut: weak phone cue ("ring til mig på")
-    CPR = "cpr"
-    HETU = "hetu"
-    SE_PNR = "se_pnr"
-    NO_FNR = "no_fnr"
-    PNR = "pnr"  # personnummer: Danish, Swedish or Norwegian by language
-    NATIONAL_ID = "national_id"  # any national identity number
-    TAX_ID = "tax_id"
-    IBAN = "iban"
-    BANK = "bank"  # konto, Kontonummer, bank details
-    MONEY = "money"  # refund/pay-in wording: an account or IBAN follows
-    BANK_CODE = "bank_code"  # reg.nr., clearing, BLZ, sort code: the code itself is not labelled
-    CARD = "card"
-    ADDRESS = "address"
-    TRANSACTION = "transaction"  # order, invoice, tracking, case, reference, gift card: not personal
+    CUSTOMER = enum.auto()  # customer, contract, policy, membership number
+    ACCOUNT = enum.auto()  # "account number": a bank account next to a sort code, else a customer
+    PHONE = enum.auto()  # tlf, Handy, puh, call me ...
+    COMPANY_PHONE = enum.auto()  # a number the writer dialled, or the company's "call us"
+    NUMBER = enum.auto()  # nummer, numero, number: weak, says "some number follows"
+    PERSONAL = enum.auto()  # me, mig, mich, minut: weak phone cue ("ring til mig på")
+    CPR = enum.auto()
+    HETU = enum.auto()
+    SE_PNR = enum.auto()
+    NO_FNR = enum.auto()
+    PNR = enum.auto()  # personnummer: Danish, Swedish or Norwegian by language
+    NATIONAL_ID = enum.auto()  # any national identity number
+    TAX_ID = enum.auto()
+    IBAN = enum.auto()
+    BANK = enum.auto()  # konto, Kontonummer, bank details
+    MONEY = enum.auto()  # refund/pay-in wording: an account or IBAN follows
+    BANK_CODE = enum.auto()  # reg.nr., clearing, BLZ, sort code: the code itself is not labelled
+    CARD = enum.auto()
+    ADDRESS = enum.auto()
+    TRANSACTION = enum.auto()  # order, invoice, tracking, case, reference, gift card: not personal
 
 
 #: Cues that only hint ("some number follows") and let the search go on for a stronger word.

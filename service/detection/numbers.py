@@ -28,7 +28,7 @@ REPORT_THRESHOLD = 0.5
 
 _SPACE = "[ \u00a0\u202f\t]"
 _RUN = re.compile(
-    rf"[+(]?\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?|{_SPACE}{{1,2}}"
+    rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?|{_SPACE}{{1,2}}"
     rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+)*"
 )
 _DIGITS = re.compile(r"\d+")
@@ -49,6 +49,17 @@ IBAN_COUNTRIES = frozenset(
 )
 _HETU = re.compile(r"\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?![\w])")
 _HETU_SIGNS = frozenset("-+ABCDEFUVWXYabcdefuvwxy")
+#: Characters before a run that cannot glue it to a word.
+_FREE_BEFORE = frozenset(" \n\t\u00a0(:;,.!?\"'«„“”‘’*/=[]{}<>|~^…–—")
+#: Characters that can end an amount word ("kr. 100", "€100", "kl. 14.30").
+_AMOUNT_HINTS = frozenset(" .€$£")
+
+
+def _EN_NEXT(text: str, position: int) -> bool:
+    """Whether a capitalised word follows (an English house number: "42 Church Lane")."""
+    return text[position : position + 1] == " " and text[position + 1 : position + 2].isupper()
+
+
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
 _SORT_CODE = re.compile(r"sort(?:ing)?\s*code", re.IGNORECASE)
 _BEFORE_WINDOW = 64
@@ -162,37 +173,49 @@ class NumberReader:
     def read(self) -> list[Candidate]:
         text = self.text
         runs = list(_RUN.finditer(text))
+        found = self.found
         for index, run in enumerate(runs):
-            start, end = run.span()
+            start = run.start()
             if start < self._blocked_until:
                 continue
-            prefix_start = self._prefix_start(start)
-            if prefix_start is None:
-                continue  # glued to a word: "120588V726W", "iPhone15", "anna82@"
-            prefix = text[prefix_start:start]
             run_text = run.group()
-            if run_text.isdigit():
+            end = start + len(run_text)
+            previous = text[start - 1] if start else " "
+            if previous == "+" or previous == "(":
+                # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
+                start -= 1
+                previous = text[start - 1] if start else " "
+            prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
+            if prefix_start is None:
+                continue  # glued to a word: "120588V726W", "iPhone15"
+            if run_text.isdigit() and text[start].isdigit():
                 groups = [(start, run_text)]
+                total = len(run_text)
             else:
                 groups = [(m.start(), m.group()) for m in _DIGITS.finditer(text, start, end)]
-            if len(groups) > 4 * _MAX_GROUPS:
-                groups = groups[: 4 * _MAX_GROUPS]
-                end = groups[-1][0] + len(groups[-1][1])
-            if prefix:
-                if self._iban(prefix_start, prefix, groups):
+                if len(groups) > 4 * _MAX_GROUPS:
+                    groups = groups[: 4 * _MAX_GROUPS]
+                    end = groups[-1][0] + len(groups[-1][1])
+                total = sum(len(g) for _, g in groups)
+            first_start, first = groups[0]
+            if prefix_start < start:
+                if self._iban(prefix_start, text[prefix_start:start], groups):
                     continue
-            elif len(groups[0][1]) == 6 and text[groups[0][0] + 6 : groups[0][0] + 7] in _HETU_SIGNS:
-                if self._hetu(groups[0][0], end):
+            elif len(first) == 6 and text[first_start + 6 : first_start + 7] in _HETU_SIGNS:
+                if self._hetu(first_start, end):
                     continue
-            if not prefix and text[start] != "+" and len(groups[0][1]) <= 5:
-                if not self.found or self.found[-1].end <= start:
-                    address = address_at(text, groups[0][0])
-                    if address is not None:
-                        self.found.append(address)
+            if (
+                len(first) <= 5
+                and prefix_start == start
+                and ((previous == " " and text[start - 2 : start - 1].isalpha()) or _EN_NEXT(text, first_start + len(first)))
+                and (not found or found[-1].end <= start)
+            ):
+                address = address_at(text, first_start)
+                if address is not None:
+                    found.append(address)
             after = text[end : end + 1]
-            if (after.isalpha() and not prefix) or after == "@":
+            if after.isalpha() and prefix_start == start or after == "@":
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
-            total = sum(len(g) for _, g in groups)
             if total < 5:
                 if total == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                     before_text = text[max(0, start - _BEFORE_WINDOW) : start]
@@ -201,18 +224,20 @@ class NumberReader:
                 continue
             if len(groups) == 3 and total <= 8 and _is_date_run(text, groups):
                 continue
-            if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(
-                text, max(0, start - 5), start
+            if _AMOUNT_AFTER.match(text, end) or (
+                previous in _AMOUNT_HINTS
+                and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
             ):
                 continue
             before_text = text[max(0, prefix_start - _BEFORE_WINDOW) : prefix_start]
-            ctx = RunContext(
-                cues_before(before_text), before_text, text[end : end + _AFTER_WINDOW]
-            )
-            self.read_run(groups, prefix, prefix_start, ctx)
-            if index + 1 < len(runs) and len(groups) == 1 and text[end : end + 2] == ", ":
+            before = cues_before(before_text)
+            if before and before[-1].cue is Cue.TRANSACTION:
+                continue  # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal
+            ctx = RunContext(before, before_text, text[end : end + _AFTER_WINDOW])
+            self.read_run(groups, text[prefix_start:start], prefix_start, ctx)
+            if len(groups) == 1 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                 self._code_comma_account(groups[0], runs[index + 1], ctx)
-        return self.found
+        return found
 
     def _prefix_start(self, start: int) -> int | None:
         """Start of a short letter prefix glued to the run ("AC80713109", "SAG-705184")."""

@@ -576,3 +576,34 @@ async def test_seed_endpoint_content_is_readable_through_the_graph(
             assert state["message"] == comment.message
             total += 1
     assert total == summary["comments"]
+
+
+@pytest.mark.asyncio
+async def test_tokens_are_checked_like_graph_does(
+    graph: GraphClient, control: httpx.AsyncClient, sandbox: RunningSandbox
+) -> None:
+    page = (await connect(graph, control))[0]
+    post = (await control.post(f"/_sandbox/pages/{page.id}/posts", json={"message": "x"})).json()
+    comment = (
+        await control.post(f"/_sandbox/objects/{post['id']}/comments", json={"message": "y"})
+    ).json()
+    # A wrong appsecret_proof is refused.
+    wrong = await control.get(
+        f"/v21.0/{comment['id']}",
+        params={"access_token": page.access_token, "appsecret_proof": "0" * 64},
+    )
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == 100
+    # The token may also come in an Authorization header.
+    ok = await control.get(
+        f"/v21.0/{comment['id']}", headers={"Authorization": f"Bearer {page.access_token}"}
+    )
+    assert ok.status_code == 200 and ok.json()["id"] == comment["id"]
+    assert page.id in json.loads(ok.headers["X-Business-Use-Case-Usage"])
+    # No token at all.
+    missing = await control.get(f"/v21.0/{comment['id']}")
+    assert missing.json()["error"]["code"] == 104
+    # Moderation needs a page token, not the user's.
+    user_token = sandbox.store.new_token("user", user_id=sandbox.store.user_id).value
+    with pytest.raises(PermissionMissing) as caught:
+        await graph.hide_comment(comment["id"], user_token)
+    assert caught.value.code == 210

@@ -1,0 +1,1 @@
+"""Counts and timings of findings for agencies' dashboards."""
