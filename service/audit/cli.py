@@ -34,7 +34,7 @@ async def verify_audit(db: Database, tenant_id: uuid.UUID | None = None) -> Audi
         tenant_ids = [tenant_id]
     else:
         async with db.system_unit_of_work() as uow:
-            tenant_ids = list((await uow.session.scalars(select(Tenant.id).order_by(Tenant.id))))
+            tenant_ids = list(await uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
     results: list[TenantChainReport] = []
     for tid in tenant_ids:
         async with db.unit_of_work(TenantId(tid)) as uow:

@@ -119,10 +119,13 @@ def _street_start(text: str, number_start: int) -> int | None:
     return first
 
 
+_LEADING = "(\"'„“«‘"
+
+
 def _word_start(text: str, end: int) -> int:
-    """Start of the word (letters, dots, dashes, apostrophes) that ends at ``end``."""
-    start = end
-    low = max(0, end - 40)
-    while start > low and (text[start - 1].isalpha() or text[start - 1] in ".-'\u2019"):
-        start -= 1
+    """Start of the whitespace-delimited word that ends at ``end`` (leading quotes dropped)."""
+    space = max(text.rfind(" ", max(0, end - 40), end), text.rfind("\n", max(0, end - 40), end))
+    start = space + 1
+    while start < end and text[start] in _LEADING:
+        start += 1
     return start

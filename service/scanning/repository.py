@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ class ScanRepository:
 
     async def needing_a_job(
         self, *, stale_before: dt.datetime, limit: int = 500
-    ) -> list[Scan]:
+    ) -> builtins.list[Scan]:
         """Active scans of every tenant that need a (new) job, locked for the caller.
 
         - pending or running with no sign of life since ``stale_before`` (a lost message, a

@@ -29,9 +29,7 @@ def scan_rate(scan: Scan, now: dt.datetime | None = None) -> float | None:
     """Comments per second since the scan first started, up to its end or its last heartbeat."""
     if scan.started_at is None:
         return None
-    end = scan.finished_at or (
-        scan.heartbeat_at if scan.status is not ScanStatus.RUNNING else None
-    )
+    end = scan.finished_at or (scan.heartbeat_at if scan.status is not ScanStatus.RUNNING else None)
     end = end or now or utcnow()
     seconds = (end - scan.started_at).total_seconds()
     if seconds <= 0:

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Date, cast, column, func, literal_column, or_, select
+from sqlalchemy import Date, cast, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
@@ -50,9 +50,7 @@ class StatsRepository:
 
     async def by_status(self, tenant_id: TenantId, f: StatsFilter) -> dict[FindingStatus, int]:
         stmt = (
-            select(Finding.status, func.count())
-            .where(*f.where(tenant_id))
-            .group_by(Finding.status)
+            select(Finding.status, func.count()).where(*f.where(tenant_id)).group_by(Finding.status)
         )
         return {status: int(n) for status, n in (await self.session.execute(stmt)).all()}
 
@@ -93,6 +91,3 @@ class StatsRepository:
             None if p50 is None else float(p50),
             None if p95 is None else float(p95),
         )
-
-
-_ = column  # kept for readers composing further aggregates
