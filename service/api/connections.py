@@ -165,11 +165,11 @@ class OAuthCallbackController(Controller):
         if error or not code or not oauth_state:
             raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
         app_state = request.app.state
-        oauth_state, completed = await complete_oauth(
+        verified, completed = await complete_oauth(
             app_state.db, app_state.settings, app_state.graph, code, oauth_state
         )
-        if oauth_state.redirect_to:
-            sep = "&" if "?" in oauth_state.redirect_to else "?"
+        if verified.redirect_to:
+            sep = "&" if "?" in verified.redirect_to else "?"
             query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})
-            return Redirect(oauth_state.redirect_to + sep + query)
+            return Redirect(verified.redirect_to + sep + query)
         return Response(completed)

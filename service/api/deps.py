@@ -42,4 +42,4 @@ Cursor = Annotated[
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 # OpenAPI: the operations that need `Authorization: Bearer <api key>`.
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("wallguard.access")
@@ -15,7 +16,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -31,7 +32,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 headers = list(message.get("headers", []))
                 if not any(name.lower() == b"x-request-id" for name, _ in headers):
                     headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 
@@ -47,13 +48,15 @@ class ConnectionRepository:
         rows = (await self.session.scalars(paginate(stmt, Connection.id, cursor, limit))).all()
         return page_of(rows, limit, lambda c: c.id)
 
-    async def route(self, platform: Platform, external_ids: Sequence[str]) -> list[Connection]:
+    async def route(
+        self, platform: Platform, external_ids: Sequence[str]
+    ) -> builtins.list[Connection]:
         """Every tenant's connection for these pages. Needs a system unit of work: an inbound
         event names a page, and several tenants (an agency and the company) may watch it."""
         stmt = select(Connection).where(
             Connection.platform == platform, Connection.external_id.in_(list(external_ids))
         )
-        return list((await self.session.scalars(stmt)).all())
+        return builtins.list((await self.session.scalars(stmt)).all())
 
     def add(self, connection: Connection) -> None:
         self.session.add(connection)

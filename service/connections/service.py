@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 import time
 import uuid
+from typing import Any
 
 import structlog
 
@@ -198,7 +199,9 @@ async def complete_oauth(
             raise BadRequest("The client this authorisation was started for no longer exists.")
         repo = ConnectionRepository(uow.session)
         for page in pages:
-            targets = [(Platform.FACEBOOK, page.id, page.name, None)]
+            targets: list[tuple[Platform, str, str, str | None]] = [
+                (Platform.FACEBOOK, page.id, page.name, None)
+            ]
             if page.instagram_business_account_id:
                 targets.append(
                     (
@@ -329,7 +332,7 @@ async def rotate_encryption(
     """Re-encrypt every stored secret (of one tenant, or all) with the first configured key;
     returns how many changed. Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before
     removing the old one."""
-    from sqlalchemy import select
+    from sqlalchemy import select, tuple_
 
     from service.inbox.models import InboxEvent
     from service.inbox.service import PAYLOAD_PURPOSE
@@ -339,6 +342,7 @@ async def rotate_encryption(
         (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
         (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
     ]
+    model: Any
     for model, column, attribute, purpose in targets:
         last: tuple[uuid.UUID, uuid.UUID] | None = None
         while True:
@@ -347,9 +351,7 @@ async def rotate_encryption(
                 if tenant_id is not None:
                     stmt = stmt.where(model.tenant_id == tenant_id)
                 if last is not None:
-                    stmt = stmt.where(
-                        (model.tenant_id, model.id) > last  # type: ignore[operator]
-                    )
+                    stmt = stmt.where(tuple_(model.tenant_id, model.id) > tuple_(*last))
                 rows = (
                     await uow.session.scalars(
                         stmt.order_by(model.tenant_id, model.id).limit(batch).with_for_update()

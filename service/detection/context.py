@@ -296,8 +296,18 @@ def last_words(text: str, count: int) -> list[str]:
 
 
 def first_words(text: str, count: int) -> list[str]:
-    """Tokens of the first ``count`` whitespace-separated pieces of ``text``."""
-    return _words(text.lower().split(None, count)[:count])
+    """Tokens of the first ``count`` pieces of ``text``, up to the end of its sentence."""
+    pieces = text.lower().split(" ", count)[:count]
+    for index, piece in enumerate(pieces):
+        cut = piece.find("\n")
+        if cut >= 0:
+            del pieces[index + 1 :]
+            pieces[index] = piece[:cut]
+            break
+        if piece.endswith((".", "!", "?")) and index > 0 or piece in (".", "!", "?"):
+            del pieces[index + 1 :]
+            break
+    return _words(pieces)
 
 
 _NO_CUE = (None, 0)

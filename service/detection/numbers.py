@@ -123,8 +123,7 @@ class RunContext:
     @property
     def after(self) -> list[CueHit]:
         if self._after is None:
-            text = _SENTENCE_END.split(self._after_text, maxsplit=1)[0]
-            self._after = cues_after(text) if text.strip() else []
+            self._after = cues_after(self._after_text) if self._after_text else []
         return self._after
 
     def strong(self, use_after: bool) -> Cue | None:
@@ -340,6 +339,27 @@ class NumberReader:
         count = len(groups)
         number_start = prefix_start + len(prefix)
         lead = "+" if text[number_start] == "+" else ""
+        if count == 1:
+            digits = groups[0][1]
+            if 4 <= len(digits) <= 19:
+                reading = choose(
+                    Shape(digits, (len(digits),), (), lead),
+                    prefix,
+                    ctx,
+                    whole=True,
+                    lang=self.lang,
+                    regions=self.regions,
+                )
+                if reading is not None:
+                    kind, score, normalized = reading
+                    s = groups[0][0]
+                    if kind is T.PHONE_NUMBER:
+                        s = number_start
+                    elif kind is T.CUSTOMER_NUMBER and prefix:
+                        s = prefix_start
+                    end = groups[0][0] + len(digits)
+                    self.found.append(Candidate(kind, s, end, score, normalized))
+            return
         seps = tuple(
             text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]].strip(" \u00a0\u202f\t\r\n")
             or ("\n" if "\n" in text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]] else "")

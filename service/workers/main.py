@@ -32,23 +32,23 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 def worker_settings(settings: Settings | None = None) -> type:
     """A WorkerSettings class bound to these settings (tests run workers on their own Redis)."""
-    settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    resolved: Settings = settings or get_settings()
+    configure_logging(resolved.log_level, resolved.log_json)
 
     async def _startup(ctx: dict[str, Any]) -> None:
-        ctx["settings"] = settings
+        ctx["settings"] = resolved
         await startup(ctx)
 
     class WorkerSettings:
         functions: ClassVar[list[Function]] = jobs.FUNCTIONS
         cron_jobs: ClassVar[list[CronJob]] = jobs.CRON_JOBS
-        redis_settings: ClassVar[RedisSettings] = redis_settings(settings.redis_url)
-        queue_name: ClassVar[str] = settings.queue_name
+        redis_settings: ClassVar[RedisSettings] = redis_settings(resolved.redis_url)
+        queue_name: ClassVar[str] = resolved.queue_name
         on_startup = staticmethod(_startup)
         on_shutdown = staticmethod(shutdown)
         # arq polls Redis; its 0.5 s default would put a floor under time-to-hide.
-        poll_delay: ClassVar[float] = settings.worker_poll_delay
-        max_jobs: ClassVar[int] = settings.worker_max_jobs
+        poll_delay: ClassVar[float] = resolved.worker_poll_delay
+        max_jobs: ClassVar[int] = resolved.worker_max_jobs
         job_timeout: ClassVar[int] = 300
         max_tries: ClassVar[int] = 5
         keep_result: ClassVar[int] = 3600
