@@ -199,12 +199,19 @@ def detect(
 def sandbox(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8900,
-    seed: Annotated[bool, typer.Option(help="Seed demo pages and comments.")] = True,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed demo pages and comments from this number.")
+    ] = None,
 ) -> None:
     """Run the platform sandbox (a Graph-API-compatible server for demos and tests)."""
-    from service.sandbox.app import SandboxConfig, run_sandbox
+    import dataclasses
 
-    run_sandbox(host, port, SandboxConfig.from_env(seed=seed))
+    from service.sandbox import SandboxConfig, run_sandbox
+
+    config = SandboxConfig.from_env()
+    if seed is not None:
+        config = dataclasses.replace(config, seed=seed)
+    run_sandbox(host, port, config)
 
 
 @app.command()

@@ -46,3 +46,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     # uvicorn access log is off because its lines carry query strings (OAuth codes).
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request URL at INFO; Graph URLs carry tokens and OAuth codes (the Graph
+    # client also redacts them, this keeps them out even if a new call site forgets).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from service.api.auth import ADMIN, READ
 from service.api.deps import Caller, Cursor, PageSize, Uow
@@ -39,9 +39,9 @@ class AuditController(Controller):
             str | None, QueryParameter(max_length=32, description="e.g. `connection`")
         ] = None,
         subject_id: Short = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        order: AuditOrder = AuditOrder.NEWEST_FIRST,
+        since: Annotated[dt.datetime | None, QueryParameter(description="Inclusive")] = None,
+        until: Annotated[dt.datetime | None, QueryParameter(description="Exclusive")] = None,
+        order: FromQuery[AuditOrder] = AuditOrder.NEWEST_FIRST,
         cursor: Cursor = None,
         limit: PageSize = DEFAULT_LIMIT,
     ) -> AuditEventList:

@@ -55,9 +55,9 @@ _FREE_BEFORE = frozenset(" \n\t\u00a0(:;,.!?\"'«„“”‘’*/=[]{}<>|~^…�
 _AMOUNT_HINTS = frozenset(" .€$£")
 
 
-def _EN_NEXT(text: str, position: int) -> bool:
-    """Whether a capitalised word follows (an English house number: "42 Church Lane")."""
-    return text[position : position + 1] == " " and text[position + 1 : position + 2].isupper()
+def _EN_NEXT(text: str, number_end: int) -> bool:
+    """Whether a capitalised word follows the number (English: "42 Church Lane")."""
+    return text[number_end : number_end + 1] == " " and text[number_end + 1 : number_end + 2].isupper()
 
 
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
@@ -179,15 +179,7 @@ class NumberReader:
                 continue
             run_text = run.group()
             end = start + len(run_text)
-            previous = text[start - 1] if start else " "
-            if previous == "+" or previous == "(":
-                # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
-                start -= 1
-                previous = text[start - 1] if start else " "
-            prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
-            if prefix_start is None:
-                continue  # glued to a word: "120588V726W", "iPhone15"
-            if run_text.isdigit() and text[start].isdigit():
+            if run_text.isdigit():
                 groups = [(start, run_text)]
                 total = len(run_text)
             else:
@@ -196,6 +188,19 @@ class NumberReader:
                     groups = groups[: 4 * _MAX_GROUPS]
                     end = groups[-1][0] + len(groups[-1][1])
                 total = sum(len(g) for _, g in groups)
+            previous = text[start - 1] if start else " "
+            if total < 5 and len(groups) == 1 and not previous.isalpha():
+                # A short number: a house number, perhaps, or a bank code before its account.
+                if previous == " " or previous == "\n":
+                    self._short_run(index, runs, start, end, run_text)
+                continue
+            if previous == "+" or previous == "(":
+                # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
+                start -= 1
+                previous = text[start - 1] if start else " "
+            prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
+            if prefix_start is None:
+                continue  # glued to a word: "120588V726W", "iPhone15"
             first_start, first = groups[0]
             if prefix_start < start:
                 if self._iban(prefix_start, text[prefix_start:start], groups):
@@ -203,25 +208,12 @@ class NumberReader:
             elif len(first) == 6 and text[first_start + 6 : first_start + 7] in _HETU_SIGNS:
                 if self._hetu(first_start, end):
                     continue
-            if (
-                len(first) <= 5
-                and prefix_start == start
-                and ((previous == " " and text[start - 2 : start - 1].isalpha()) or _EN_NEXT(text, first_start + len(first)))
-                and (not found or found[-1].end <= start)
-            ):
-                address = address_at(text, first_start)
-                if address is not None:
-                    found.append(address)
+            if len(groups) == 1 and len(first) <= 5 and prefix_start == start:
+                self._address(first_start, first_start + len(first))
             after = text[end : end + 1]
             if after.isalpha() and prefix_start == start or after == "@":
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
-            if total < 5:
-                if total == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
-                    before_text = text[max(0, start - _BEFORE_WINDOW) : start]
-                    ctx = RunContext(cues_before(before_text), before_text, "")
-                    self._code_comma_account(groups[0], runs[index + 1], ctx)
-                continue
-            if len(groups) == 3 and total <= 8 and _is_date_run(text, groups):
+            if total < 5 or len(groups) == 3 and total <= 8 and _is_date_run(text, groups):
                 continue
             if _AMOUNT_AFTER.match(text, end) or (
                 previous in _AMOUNT_HINTS
@@ -237,6 +229,34 @@ class NumberReader:
             if len(groups) == 1 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                 self._code_comma_account(groups[0], runs[index + 1], ctx)
         return found
+
+    def _short_run(
+        self, index: int, runs: list[re.Match[str]], start: int, end: int, digits: str
+    ) -> None:
+        """A run of at most four digits after a space: a house number or a bank code."""
+        text = self.text
+        after = text[end : end + 1]
+        if after.isdigit():
+            return
+        self._address(start, end)
+        if len(digits) == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
+            before_text = text[max(0, start - _BEFORE_WINDOW) : start]
+            ctx = RunContext(cues_before(before_text), before_text, "")
+            self._code_comma_account((start, digits), runs[index + 1], ctx)
+
+    def _address(self, number_start: int, number_end: int) -> None:
+        text = self.text
+        found = self.found
+        if found and found[-1].end > number_start:
+            return
+        if (
+            text[number_start - 1 : number_start] == " "
+            and text[number_start - 2 : number_start - 1].isalpha()
+            or _EN_NEXT(text, number_end)
+        ):
+            address = address_at(text, number_start)
+            if address is not None:
+                found.append(address)
 
     def _prefix_start(self, start: int) -> int | None:
         """Start of a short letter prefix glued to the run ("AC80713109", "SAG-705184")."""
@@ -360,12 +380,17 @@ class NumberReader:
                     end = groups[0][0] + len(digits)
                     self.found.append(Candidate(kind, s, end, score, normalized))
             return
-        seps = tuple(
-            text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]].strip(" \u00a0\u202f\t\r\n")
-            or ("\n" if "\n" in text[groups[k][0] + len(groups[k][1]) : groups[k + 1][0]] else "")
-            for k in range(count - 1)
-        )
-        lens = tuple(len(g) for _, g in groups)
+        seps_list: list[str] = []
+        lens_list: list[int] = []
+        for k in range(count - 1):
+            group_start, group = groups[k]
+            lens_list.append(len(group))
+            raw = text[group_start + len(group) : groups[k + 1][0]]
+            sep = raw.strip(" \u00a0\u202f\t\r\n")
+            seps_list.append(sep if sep or "\n" not in raw else "\n")
+        lens_list.append(len(groups[-1][1]))
+        seps = tuple(seps_list)
+        lens = tuple(lens_list)
         i = 0
         while i < count:
             chosen: Candidate | None = None

@@ -221,22 +221,8 @@ def start_postgres(state_dir: Path) -> Running:
             raise EmbeddedServerError(
                 f"PostgreSQL did not start; its log ({log}) ends with:\n{_log_tail(log)}"
             ) from None
-        psql = [
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            SUPERUSER,
-            "-d",
-            "postgres",
-            "-tA",
-            "-c",
-        ]
+        connect = ["-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER, "-d", "postgres"]
+        psql = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-tA", *connect, "-c"]
         client: dict[str, Any] = {"env": env, "start_new_session": True, "timeout": 30}
         # A constant name, not input.
         query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"  # noqa: S608

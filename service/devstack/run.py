@@ -77,7 +77,8 @@ AFTER_START: list[AfterStart] = []
 
 
 def run_dev(api_port: int, sandbox_port: int, state_dir: Path) -> int:
-    console = Console(soft_wrap=True)
+    # No markup: paths, URLs and error messages are printed as they are.
+    console = Console(soft_wrap=True, markup=False)
     state_dir = state_dir.expanduser().resolve()
     with_sandbox = os.environ.get(SKIP_SANDBOX_ENV, "").strip().lower() not in {"1", "true", "yes"}
     stack = ExitStack()
@@ -91,7 +92,7 @@ def run_dev(api_port: int, sandbox_port: int, state_dir: Path) -> int:
         console.print("\nStopping…")
         return 0
     except (DevStackError, embedded.EmbeddedServerError) as exc:
-        console.print(f"[red]wallguard dev: {exc}", highlight=False)
+        console.print(f"wallguard dev: {exc}", style="red", highlight=False)
         return 1
     finally:
         # A second Ctrl-C must not cut the shutdown short and leave a server running.
@@ -156,7 +157,8 @@ def _run(
 
     child = supervisor.wait()
     console.print(
-        f"[red]{child.name} exited with code {child.process.returncode}; stopping everything",
+        f"{child.name} exited with code {child.process.returncode}; stopping everything",
+        style="red",
         highlight=False,
     )
     return 1
@@ -177,8 +179,9 @@ def _database(
             console.print(f"PostgreSQL: using DATABASE_URL ({_where(configured)})", highlight=False)
             return url, f"{_where(configured)} (DATABASE_URL)"
         console.print(
-            f"[yellow]DATABASE_URL ({_where(configured)}) is not reachable ({problem}): "
+            f"DATABASE_URL ({_where(configured)}) is not reachable ({problem}): "
             "starting an embedded PostgreSQL instead",
+            style="yellow",
             highlight=False,
         )
     with signals.held():
@@ -199,8 +202,9 @@ def _redis(console: Console, stack: ExitStack, signals: _StopSignals, state_dir:
             console.print(f"Redis: using REDIS_URL ({_where(configured)})", highlight=False)
             return configured
         console.print(
-            f"[yellow]REDIS_URL ({_where(configured)}) is not reachable ({problem}): "
+            f"REDIS_URL ({_where(configured)}) is not reachable ({problem}): "
             "starting an embedded Valkey instead",
+            style="yellow",
             highlight=False,
         )
     with signals.held():
@@ -279,7 +283,7 @@ def _quietly(console: Console, name: str, stop: Callable[[], None]) -> None:
     try:
         stop()
     except Exception as exc:
-        console.print(f"[red]could not stop {name}: {_reason(exc)}", highlight=False)
+        console.print(f"could not stop {name}: {_reason(exc)}", style="red")
 
 
 def _stop_children(console: Console, supervisor: Supervisor) -> None:

@@ -96,7 +96,7 @@ class Supervisor:
             try:
                 child.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.console.print(f"[yellow]{child.name} did not stop in time: killing it")
+                self.console.print(f"{child.name} did not stop in time: killing it", style="yellow")
                 # The group is only signalled while its leader is unreaped, so its id is still
                 # ours; that also reaches anything the child started in its session.
                 _signal_group(child.process, signal.SIGKILL)

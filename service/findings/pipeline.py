@@ -29,7 +29,8 @@ from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import tenant_hash_key
 from service.db import UnitOfWork, utcnow
-from service.detection import DetectionError, Finding as Detected, fingerprint, guess_language
+from service.detection import DetectionError, fingerprint, guess_language
+from service.detection import Finding as Detected
 from service.errors import NotFound as NoToken
 from service.findings.models import Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository

@@ -79,7 +79,7 @@ class FindingRepository:
         if connection_id is not None:
             stmt = stmt.where(Finding.connection_id == connection_id)
         if type_ is not None:
-            stmt = stmt.where(Finding.types.any(type_))
+            stmt = stmt.where(Finding.types.contains([type_]))
         if status is not None:
             stmt = stmt.where(Finding.status == status)
         if since is not None:

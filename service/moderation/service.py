@@ -201,7 +201,8 @@ class _Performer:
 
     async def _transient(self, exc: platform.PlatformError, delay: float) -> ActionOutcome:
         if self.action.attempts >= self.pctx.config.max_attempts:
-            return await self._fail(f"gave up after {self.action.attempts} attempts: {describe(exc)}")
+            attempts = self.action.attempts
+            return await self._fail(f"gave up after {attempts} attempts: {describe(exc)}")
         self.action.last_error = describe(exc)
         return self._outcome("retry", retry_after=delay, error=self.action.last_error)
 
@@ -296,3 +297,18 @@ class _Performer:
             data={"action_id": str(action.id), "comment_id": action.comment_id,
                   "reply_id": action.result_id, "connection_id": str(action.connection_id)},
         )
+
+
+async def record_action_error(
+    pctx: PipelineContext, tenant_id: TenantId, action_id: uuid.UUID, error: str
+) -> None:
+    """An unexpected error: count the attempt; after too many, the action fails for good (so a
+    poison action is not sent again forever by reconcile)."""
+    async with pctx.db.unit_of_work(tenant_id) as uow:
+        action = await ActionRepository(uow.session).lock(tenant_id, action_id)
+        if action is None or action.status is not ActionStatus.PENDING:
+            return
+        action.attempts += 1
+        action.last_error = error[:500]
+        if action.attempts >= pctx.config.max_attempts:
+            action.status = ActionStatus.FAILED

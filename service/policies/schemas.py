@@ -69,13 +69,13 @@ class Policy(msgspec.Struct, kw_only=True):
 class PolicyUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Replaces the client's policy; a field left out (or null) takes Wallguard's default."""
 
-    mode: PolicyMode | None | msgspec.UnsetType = msgspec.UNSET
-    thresholds: Thresholds | None | msgspec.UnsetType = msgspec.UNSET
-    allowlist: Allowlist | None | msgspec.UnsetType = msgspec.UNSET
-    custom_patterns: CustomPatterns | None | msgspec.UnsetType = msgspec.UNSET
-    reply_templates: ReplyTemplates | None | msgspec.UnsetType = msgspec.UNSET
-    default_language: Language | None | msgspec.UnsetType = msgspec.UNSET
-    scan_page_replies: bool | None | msgspec.UnsetType = msgspec.UNSET
+    mode: PolicyMode | msgspec.UnsetType | None = msgspec.UNSET
+    thresholds: Thresholds | msgspec.UnsetType | None = msgspec.UNSET
+    allowlist: Allowlist | msgspec.UnsetType | None = msgspec.UNSET
+    custom_patterns: CustomPatterns | msgspec.UnsetType | None = msgspec.UNSET
+    reply_templates: ReplyTemplates | msgspec.UnsetType | None = msgspec.UNSET
+    default_language: Language | msgspec.UnsetType | None = msgspec.UNSET
+    scan_page_replies: bool | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ConnectionPolicy(msgspec.Struct, kw_only=True):
@@ -97,13 +97,13 @@ class ConnectionPolicy(msgspec.Struct, kw_only=True):
 class ConnectionPolicyUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Replaces the connection's override; a field left out (or null) inherits."""
 
-    mode: PolicyMode | None | msgspec.UnsetType = msgspec.UNSET
-    thresholds: Thresholds | None | msgspec.UnsetType = msgspec.UNSET
-    allowlist: Allowlist | None | msgspec.UnsetType = msgspec.UNSET
-    custom_patterns: CustomPatterns | None | msgspec.UnsetType = msgspec.UNSET
-    reply_templates: ReplyTemplates | None | msgspec.UnsetType = msgspec.UNSET
-    default_language: Language | None | msgspec.UnsetType = msgspec.UNSET
-    scan_page_replies: bool | None | msgspec.UnsetType = msgspec.UNSET
+    mode: PolicyMode | msgspec.UnsetType | None = msgspec.UNSET
+    thresholds: Thresholds | msgspec.UnsetType | None = msgspec.UNSET
+    allowlist: Allowlist | msgspec.UnsetType | None = msgspec.UNSET
+    custom_patterns: CustomPatterns | msgspec.UnsetType | None = msgspec.UNSET
+    reply_templates: ReplyTemplates | msgspec.UnsetType | None = msgspec.UNSET
+    default_language: Language | msgspec.UnsetType | None = msgspec.UNSET
+    scan_page_replies: bool | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class EffectivePolicy(msgspec.Struct, kw_only=True):

@@ -41,7 +41,14 @@ from service.sandbox.state import (
 _log = structlog.get_logger(__name__)
 VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _SECRET_PARAMS = frozenset(
-    {"access_token", "client_secret", "code", "fb_exchange_token", "appsecret_proof"}
+    {
+        "access_token",
+        "client_secret",
+        "code",
+        "fb_exchange_token",
+        "appsecret_proof",
+        "verify_token",
+    }
 )
 _RATE_LIMIT_MESSAGES = {
     4: "(#4) Application request limit reached",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.findings.models import Finding, FindingStatus
+from service.moderation.models import ActionStatus, ModerationAction
 from service.pagination import page_of, paginate
 from service.scanning.models import Scan, ScanStatus
 
@@ -77,6 +78,28 @@ class ScanRepository:
             Finding.status == FindingStatus.HIDDEN,
         )
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def pending_action_ids(
+        self, tenant_id: TenantId, scan_id: uuid.UUID, limit: int = 10_000
+    ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:
+        """(action id, finding id) of actions recorded for this scan's findings that were never
+        performed (the worker died between a page's commit and its hides)."""
+        stmt = (
+            select(ModerationAction.id, Finding.id)
+            .join(
+                Finding,
+                (Finding.tenant_id == ModerationAction.tenant_id)
+                & (Finding.id == ModerationAction.finding_id),
+            )
+            .where(
+                ModerationAction.tenant_id == tenant_id,
+                ModerationAction.status == ActionStatus.PENDING,
+                Finding.scan_id == scan_id,
+            )
+            .order_by(ModerationAction.id)
+            .limit(limit)
+        )
+        return [(a, f) for a, f in (await self.session.execute(stmt)).all()]
 
     def add(self, scan: Scan) -> None:
         self.session.add(scan)

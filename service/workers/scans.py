@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +42,12 @@ from service.connections.service import mark_needs_reauth, page_token
 from service.db import Database, UnitOfWork, utcnow
 from service.errors import NotFound
 from service.findings.models import FindingSource
-from service.findings.pipeline import CommentView, handle_comment, perform_pending_actions
+from service.findings.pipeline import (
+    CommentView,
+    HandleOutcome,
+    handle_comment,
+    perform_pending_actions,
+)
 from service.platforms import errors as platform_errors
 from service.platforms.schemas import Comment, IgComment
 from service.queue import Job
@@ -71,6 +76,8 @@ STALE_AFTER = dt.timedelta(seconds=120)
 UNAVAILABLE_BASE_DELAY = 15.0
 UNAVAILABLE_MAX_DELAY = 600.0
 UNAVAILABLE_MAX_TRIES = 8
+# Hides performed in parallel after each page.
+ACTION_LANES = 4
 
 
 # --- what the walk produces ----------------------------------------------------------------
@@ -233,6 +240,7 @@ class Scanner:
         if isinstance(plan, str):
             return plan, None
         try:
+            await self._resume_actions()
             return await self._walk(plan), None
         except _Stop as stop:
             return stop.outcome, None
@@ -363,6 +371,17 @@ class Scanner:
                 "errors": scan.errors,
             },
         )
+
+    async def _resume_actions(self) -> None:
+        """Hides a previous run committed but did not live to perform: do them first."""
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            pending = await ScanRepository(uow.session).pending_action_ids(
+                self.tenant_id, self.scan_id
+            )
+        if pending:
+            log.info("scan_resuming_actions", scan_id=str(self.scan_id), count=len(pending))
+            self._perform([a for a, _ in pending], (), sorted({f for _, f in pending}))
+            await self._add_hidden(await self._settle())
 
     # --- the walk ------------------------------------------------------------------------
 
@@ -526,30 +545,51 @@ class Scanner:
         previous = await self._settle()
         received_at = utcnow()
         try:
-            done, action_ids, findings = await self._commit_once(
+            done, action_ids, fresh, findings = await self._commit_once(
                 batch, previous, received_at, careful=False
             )
         except _Stop:
+            await self._add_hidden(previous)
             raise
         except Exception as exc:
             # One bad comment must not stall the scan: do the page again one comment at a time,
             # each in a savepoint, and count the ones that fail.
             log.warning("scan_page_retry", scan_id=str(self.scan_id), error=type(exc).__name__)
-            done, action_ids, findings = await self._commit_once(
+            done, action_ids, fresh, findings = await self._commit_once(
                 batch, previous, received_at, careful=True
             )
         if action_ids:
-            self._unsettled.finding_ids = findings
-            self._unsettled.task = asyncio.create_task(
-                perform_pending_actions(self.pctx, self.tenant_id, action_ids)
-            )
+            self._perform(action_ids, fresh, findings)
             if done:
                 await self._settle_final()
         return done
 
+    def _perform(
+        self,
+        action_ids: Sequence[uuid.UUID],
+        fresh: Collection[uuid.UUID],
+        finding_ids: list[uuid.UUID],
+    ) -> None:
+        """Perform a committed page's actions in the background (the next page is fetched and
+        handled meanwhile), in a few parallel lanes: each is a platform call and a short
+        transaction, and one at a time they would set the pace of the whole scan."""
+        lanes = [list(action_ids[i::ACTION_LANES]) for i in range(ACTION_LANES)]
+        fresh_set = frozenset(fresh)
+
+        async def perform_all() -> None:
+            await asyncio.gather(
+                *(
+                    perform_pending_actions(self.pctx, self.tenant_id, lane, fresh=fresh_set)
+                    for lane in lanes
+                    if lane
+                )
+            )
+
+        self._unsettled = _Unsettled(finding_ids, asyncio.create_task(perform_all()))
+
     async def _commit_once(
         self, batch: _Batch, hidden_before: int, received_at: dt.datetime, *, careful: bool
-    ) -> tuple[bool, list[uuid.UUID], list[uuid.UUID]]:
+    ) -> tuple[bool, list[uuid.UUID], list[uuid.UUID], list[uuid.UUID]]:
         async with self.db.unit_of_work(self.tenant_id) as uow:
             scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
             if scan is None:
@@ -562,6 +602,7 @@ class Scanner:
             if connection is None:
                 raise _Stop("missing")
             action_ids: list[uuid.UUID] = []
+            fresh: list[uuid.UUID] = []
             acted: list[uuid.UUID] = []
             findings = errors = 0
             for comment in batch.comments:
@@ -579,6 +620,7 @@ class Scanner:
                     findings += 1
                 if outcome.action_ids:
                     action_ids.extend(outcome.action_ids)
+                    fresh.extend(outcome.fresh_action_ids)
                     if outcome.finding_id is not None:
                         acted.append(outcome.finding_id)
             now = utcnow()
@@ -593,7 +635,7 @@ class Scanner:
                 scan.status = ScanStatus.COMPLETED
                 scan.finished_at = now
                 await self._audit_end(uow, scan)
-        return batch.final, action_ids, acted
+        return batch.final, action_ids, fresh, acted
 
     async def _handle(
         self,
@@ -603,7 +645,7 @@ class Scanner:
         received_at: dt.datetime,
         *,
         careful: bool,
-    ) -> Any:
+    ) -> HandleOutcome:
         if not careful:
             return await handle_comment(
                 self.pctx,
@@ -654,19 +696,20 @@ class Scanner:
             scan.finished_at = scan.heartbeat_at = utcnow()
             await self._audit_end(uow, scan)
 
+    async def _add_hidden(self, hidden: int) -> None:
+        if not hidden:
+            return
+        async with self.db.unit_of_work(self.tenant_id) as uow:
+            scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
+            if scan is not None:
+                scan.hidden += hidden
+
     async def _settle_quietly(self) -> None:
         """On any way out: let in-flight hides finish and count them."""
         if self._unsettled.task is None:
             return
         try:
-            hidden = await self._settle()
-            if hidden:
-                async with self.db.unit_of_work(self.tenant_id) as uow:
-                    scan = await ScanRepository(uow.session).get_for_update(
-                        self.tenant_id, self.scan_id
-                    )
-                    if scan is not None:
-                        scan.hidden += hidden
+            await self._add_hidden(await self._settle())
         except Exception as exc:
             log.warning("scan_settle_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
 

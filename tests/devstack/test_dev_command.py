@@ -21,7 +21,7 @@ import pytest
 
 from service.devstack.embedded import free_port, postgres_data_dir
 from service.devstack.run import SANDBOX_MODULE, SKIP_SANDBOX_ENV
-from tests.devstack.conftest import (
+from tests.devstack.processes import (
     gone,
     postmaster_pid,
     processes_mentioning,

@@ -8,7 +8,7 @@ import asyncpg
 import redis.asyncio as redis
 
 from service.devstack.embedded import postgres_data_dir, start_postgres, start_redis
-from tests.devstack.conftest import gone, postmaster_pid, processes_mentioning
+from tests.devstack.processes import gone, postmaster_pid, processes_mentioning
 
 
 def _dsn(url: str) -> str:

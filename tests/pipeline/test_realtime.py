@@ -1,0 +1,414 @@
+"""Webhook -> inbox event -> detect -> policy -> hide/reply, against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from arq.worker import Retry
+from sqlalchemy import select
+
+from service.audit.models import AuditEvent
+from service.connections.models import Connection, ConnectionStatus
+from service.db import Database
+from service.findings.models import Finding, FindingStatus
+from service.inbox.models import InboxEvent, InboxStatus
+from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.policies.models import Policy, PolicyMode
+from service.sandbox import RunningSandbox
+from service.sandbox.testing import WebhookReceiver
+from service.settings import Settings
+from service.workers.realtime import execute_action, process_inbox_event
+from tests.conftest import MakeTenant
+from tests.pipeline.conftest import (
+    Page,
+    comment_state,
+    connect_page,
+    deliver,
+    event_ids,
+    hide_calls,
+    rows_containing,
+)
+
+pytestmark = [pytest.mark.e2e]
+
+PHONE = "40 52 37 46"
+PHONE_DIGITS = "40523746"
+LEAKY = f"Hej, I har lovet at ringe mig op. Mit nummer er {PHONE}, jeg venter stadig!"
+
+
+async def findings_of(db: Database, page: Page) -> list[Finding]:
+    async with db.unit_of_work(page.tenant_id) as uow:
+        return list(
+            (await uow.session.scalars(
+                select(Finding).where(Finding.connection_id == page.connection_id)
+            )).all()
+        )
+
+
+async def actions_of(db: Database, page: Page) -> list[ModerationAction]:
+    async with db.unit_of_work(page.tenant_id) as uow:
+        return list(
+            (await uow.session.scalars(
+                select(ModerationAction)
+                .where(ModerationAction.connection_id == page.connection_id)
+                .order_by(ModerationAction.id)
+            )).all()
+        )
+
+
+async def audit_actions(db: Database, page: Page) -> list[str]:
+    async with db.unit_of_work(page.tenant_id) as uow:
+        return list(
+            (await uow.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.tenant_id == page.tenant_id)
+                .order_by(AuditEvent.seq)
+            )).all()
+        )
+
+
+async def set_mode(db: Database, page: Page, mode: PolicyMode) -> None:
+    async with db.unit_of_work(page.tenant_id) as uow:
+        uow.session.add(Policy(tenant_id=page.tenant_id, client_id=page.client_id,
+                               connection_id=None, mode=mode))
+
+
+async def comment(
+    sandbox: RunningSandbox, db: Database, settings: Settings, receiver: WebhookReceiver,
+    page: Page, message: str, author: str = "Mette Kunde", on: str | None = None,
+) -> str:
+    node = sandbox.store.add_comment(on or page.post_id, message, author_name=author)
+    await deliver(db, settings, receiver)
+    return node.id
+
+
+async def test_a_phone_number_is_hidden_once_and_stored_masked(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    innocent = await comment(sandbox, db, settings, receiver, page, "Hvornår åbner butikken?")
+
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+
+    state = await comment_state(control, leaky)
+    assert state["is_hidden"] is True and state["hide_calls"] == 1
+    assert len(await hide_calls(control, leaky)) == 1
+    untouched = await comment_state(control, innocent)
+    assert untouched["is_hidden"] is False and untouched["hide_calls"] == 0
+    assert await hide_calls(control, innocent) == []
+
+    [finding] = await findings_of(db, page)
+    assert finding.comment_id == leaky
+    assert finding.status is FindingStatus.HIDDEN
+    assert finding.types == ["PHONE_NUMBER"]
+    assert finding.hidden_at is not None and finding.received_at <= finding.hidden_at
+    assert finding.entities[0]["masked"].endswith("46")
+    assert PHONE not in finding.masked_excerpt and "•" in finding.masked_excerpt
+    assert finding.masked_excerpt.startswith("Hej, I har lovet")
+    assert finding.permalink_url and leaky.rsplit("_", 1)[-1] in finding.permalink_url
+    assert len(finding.fingerprints) == 1 and len(finding.fingerprints[0]) == 64
+    assert finding.post_id == page.post_id and finding.author_id
+
+    # The raw value is nowhere: not in the findings, the audit trail, the inbox or the actions.
+    assert await rows_containing(db, PHONE_DIGITS) == []
+    assert await rows_containing(db, PHONE) == []
+    assert await rows_containing(db, "ringe mig op") == []
+
+    assert [a.kind for a in await actions_of(db, page)] == [ActionKind.HIDE]
+    events = await audit_actions(db, page)
+    assert "finding.recorded" in events and "comment.hidden" in events
+
+    async with db.unit_of_work(page.tenant_id) as uow:
+        statuses = (await uow.session.scalars(
+            select(InboxEvent.status).where(InboxEvent.connection_id == page.connection_id)
+        )).all()
+    assert set(statuses) == {InboxStatus.DONE}
+
+
+async def test_the_same_event_twice_hides_once_and_records_one_finding(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    node = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette Kunde")
+    [body] = await deliver(db, settings, receiver)
+    # Meta redelivers the same body: the inbox recognises it.
+    from service.crypto import Cipher
+    from service.inbox.service import accept_delivery
+    from service.platforms.signatures import sign_body
+    from tests.pipeline.conftest import APP_SECRET
+
+    again = await accept_delivery(db, Cipher(settings.encryption_keys), APP_SECRET, body,
+                                  sign_body(APP_SECRET, body))
+    assert again.duplicates == 1
+    [event_id] = await event_ids(db, page)
+    for _ in range(2):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    # And a second, distinct event for the same comment (an edit that keeps the number).
+    sandbox.store.edit_message(node.id, LEAKY + " Hallo?")
+    await deliver(db, settings, receiver)
+    for eid in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), eid)
+
+    assert (await comment_state(control, node.id))["hide_calls"] == 1
+    assert len(await hide_calls(control, node.id)) == 1
+    assert len(await findings_of(db, page)) == 1
+    assert len(await actions_of(db, page)) == 1
+
+
+async def test_monitor_mode_records_and_hides_nothing(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    await set_mode(db, page, PolicyMode.MONITOR)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+
+    assert await hide_calls(control, leaky) == []
+    [finding] = await findings_of(db, page)
+    assert finding.status is FindingStatus.MONITORED and finding.hidden_at is None
+    assert await actions_of(db, page) == []
+
+
+async def test_hide_and_reply_replies_once_in_the_commenters_language(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id,
+                              private_channel_url="https://nordlys.example/chat")
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    swedish = await comment(
+        sandbox, db, settings, receiver, page,
+        "Hej! Jag har ringt er tre gånger och ingen svarar. Ring mig på +46 70 123 45 67 tack",
+        author="Sven Kund",
+    )
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+
+    state = await comment_state(control, swedish)
+    assert state["is_hidden"] is True
+    [reply] = state["page_replies"]
+    assert reply["message"].startswith("Hej! Vi har dolt din kommentar")
+    assert "https://nordlys.example/chat" in reply["message"]
+    assert "{" not in reply["message"]
+
+    # The page's reply comes back as a webhook event: it is Wallguard's own, so it is skipped.
+    await deliver(db, settings, receiver)
+    for action in await actions_of(db, page):
+        await execute_action(ctx, str(page.tenant_id), str(action.id))
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    state = await comment_state(control, swedish)
+    assert len(state["page_replies"]) == 1 and state["hide_calls"] == 1
+    [finding] = await findings_of(db, page)
+    assert finding.replied_at is not None and finding.language == "sv"
+    kinds = {(a.kind, a.status) for a in await actions_of(db, page)}
+    assert kinds == {(ActionKind.HIDE, ActionStatus.DONE), (ActionKind.REPLY, ActionStatus.DONE)}
+
+
+async def test_a_reply_posted_before_a_crash_is_found_not_posted_again(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    [reply_id] = [r["id"] for r in (await comment_state(control, leaky))["page_replies"]]
+    # Simulate the crash: the reply is on the platform, the row forgot it.
+    async with db.unit_of_work(page.tenant_id) as uow:
+        action = (await uow.session.scalars(select(ModerationAction).where(
+            ModerationAction.connection_id == page.connection_id,
+            ModerationAction.kind == ActionKind.REPLY,
+        ))).one()
+        action.status, action.result_id, action.done_at = ActionStatus.PENDING, None, None
+        action_id = action.id
+    assert await execute_action(ctx, str(page.tenant_id), str(action_id)) == "done"
+    state = await comment_state(control, leaky)
+    assert [r["id"] for r in state["page_replies"]] == [reply_id]
+    [action] = [a for a in await actions_of(db, page) if a.kind is ActionKind.REPLY]
+    assert action.result_id == reply_id and action.status is ActionStatus.DONE
+
+
+async def test_rate_limited_hide_is_retried_and_hides_once(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    fault = await control.post("/_sandbox/faults", json={
+        "kind": "rate_limit", "page_id": page.page_id, "count": 1, "code": 32,
+        "regain_minutes": 2,
+    })
+    assert fault.status_code == 201, fault.text
+    [event_id] = await event_ids(db, page)
+    await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    assert (await comment_state(control, leaky))["is_hidden"] is False
+    [action] = await actions_of(db, page)
+    assert action.status is ActionStatus.PENDING and action.attempts == 1
+    assert action.last_error and "RateLimited" in action.last_error
+    [finding] = await findings_of(db, page)
+    assert finding.status is FindingStatus.PENDING_HIDE
+
+    # The job queued for later would now run: it checks the comment first, then hides.
+    assert await execute_action(ctx, str(page.tenant_id), str(action.id)) == "done"
+    state = await comment_state(control, leaky)
+    assert state["is_hidden"] is True and state["hide_calls"] == 1
+    assert [c["status"] for c in await hide_calls(control, leaky)] == [403, 200]
+    # Once done, running it again does nothing.
+    assert await execute_action(ctx, str(page.tenant_id), str(action.id)) == "not_pending"
+    assert len(await hide_calls(control, leaky)) == 2
+
+
+async def test_execute_action_raises_retry_with_the_platforms_wait(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    await set_mode(db, page, PolicyMode.MONITOR)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    [event_id] = await event_ids(db, page)
+    await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    # An admin's unhide of a finding that was never hidden is refused; so record a hide by hand.
+    async with db.unit_of_work(page.tenant_id) as uow:
+        [finding] = (await uow.session.scalars(select(Finding))).all()
+        action = ModerationAction(tenant_id=page.tenant_id, connection_id=page.connection_id,
+                                  finding_id=finding.id, comment_id=leaky, kind=ActionKind.HIDE,
+                                  status=ActionStatus.PENDING, attempts=0,
+                                  requested_by="test")
+        uow.session.add(action)
+        await uow.session.flush()
+        action_id = action.id
+    await control.post("/_sandbox/faults", json={
+        "kind": "rate_limit", "page_id": page.page_id, "count": 1, "regain_minutes": 3,
+    })
+    with pytest.raises(Retry) as retry:
+        await execute_action(ctx, str(page.tenant_id), str(action_id))
+    assert retry.value.defer_score == 180_000
+    assert await execute_action(ctx, str(page.tenant_id), str(action_id)) == "done"
+    assert (await comment_state(control, leaky))["hide_calls"] == 1
+
+
+async def test_server_errors_are_retried(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    # More failures than the client's own retry: the action is left for a later job.
+    await control.post("/_sandbox/faults", json={
+        "kind": "server_error", "page_id": page.page_id, "count": 2, "http_status": 503,
+    })
+    [event_id] = await event_ids(db, page)
+    await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    [action] = await actions_of(db, page)
+    assert action.status is ActionStatus.PENDING
+    assert action.last_error and "PlatformUnavailable" in action.last_error
+    assert await execute_action(ctx, str(page.tenant_id), str(action.id)) == "done"
+    state = await comment_state(control, leaky)
+    assert state["is_hidden"] is True and state["hide_calls"] == 1
+
+
+async def test_an_expired_token_marks_the_connection_and_hides_nothing(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    await control.post("/_sandbox/faults", json={"kind": "expire_token", "page_id": page.page_id})
+    [event_id] = await event_ids(db, page)
+    await process_inbox_event(ctx, str(page.tenant_id), event_id)
+
+    state = await comment_state(control, leaky)
+    assert state["is_hidden"] is False and state["hide_calls"] == 0
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None and connection.status is ConnectionStatus.NEEDS_REAUTH
+    [action] = await actions_of(db, page)
+    assert action.status is ActionStatus.PENDING  # waits for re-authorisation
+    assert "connection.needs_reauth" in await audit_actions(db, page)
+
+    # Later events for the page wait too, without calling the platform.
+    await control.delete("/_sandbox/faults")
+    await control.delete("/_sandbox/calls")
+    second = await comment(sandbox, db, settings, receiver, page, LEAKY + " igen")
+    pending = (await event_ids(db, page))[-1]
+    assert await process_inbox_event(ctx, str(page.tenant_id), pending) == "waiting"
+    assert (await control.get("/_sandbox/calls")).json() == []
+    assert (await comment_state(control, second))["is_hidden"] is False
+    async with db.unit_of_work(page.tenant_id) as uow:
+        event = await uow.session.get(InboxEvent, (page.tenant_id, uuid.UUID(pending)))
+        assert event is not None and event.status is InboxStatus.PENDING
+
+
+async def test_paused_connections_skip_events(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        connection.status = ConnectionStatus.PAUSED
+    leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
+    [event_id] = await event_ids(db, page)
+    assert await process_inbox_event(ctx, str(page.tenant_id), event_id) == "skipped"
+    assert (await comment_state(control, leaky))["hide_calls"] == 0
+    assert await findings_of(db, page) == []
+
+
+async def test_the_companys_own_comments_are_reported_not_hidden(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    customer = await comment(sandbox, db, settings, receiver, page, "Hvor er min ordre?")
+    # A staff member answers as the page, quoting a customer's CPR number by mistake.
+    staff = sandbox.store.add_comment(customer, "Hej Mette, vi har fundet dig på CPR 010190-1234.")
+    await deliver(db, settings, receiver)
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    [finding] = await findings_of(db, page)
+    assert finding.comment_id == staff.id and finding.by_page
+    assert finding.status is FindingStatus.REPORTED
+    assert await hide_calls(control, staff.id) == []
+    assert await actions_of(db, page) == []
+    assert await rows_containing(db, "010190") == []
+
+
+async def test_other_verbs_and_items_are_skipped(
+    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
+    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    sandbox.store.add_post(page.page_id, f"Ring til {PHONE}", author_name="Besøgende")
+    await deliver(db, settings, receiver)
+    node = sandbox.store.add_comment(page.post_id, "Tak for hjælpen", author_name="Ida")
+    await deliver(db, settings, receiver)
+    sandbox.store.delete_node(node.id)
+    await deliver(db, settings, receiver)
+    results = [
+        await process_inbox_event(ctx, str(page.tenant_id), e) for e in await event_ids(db, page)
+    ]
+    assert results == ["skipped", "done", "skipped"]
+    assert await findings_of(db, page) == []
