@@ -7,12 +7,17 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+import migrations
+
+# The migrations package travels with the code (also in a non-editable install, e.g. the image);
+# alembic.ini at the repository root only serves the `alembic` command line.
+SCRIPT_LOCATION = Path(migrations.__file__).resolve().parent
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("path_separator", "os")
     if database_url:
         config.attributes["database_url"] = database_url
     return config

@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from service.api.auth import ADMIN, READ
@@ -41,10 +41,10 @@ class FindingController(Controller):
         self,
         uow: Uow,
         principal: Caller,
-        client_id: uuid.UUID | None = None,
-        connection_id: uuid.UUID | None = None,
-        type: EntityType | None = None,
-        status: FindingStatus | None = None,
+        client_id: FromQuery[uuid.UUID | None] = None,
+        connection_id: FromQuery[uuid.UUID | None] = None,
+        type: FromQuery[EntityType | None] = None,
+        status: FromQuery[FindingStatus | None] = None,
         since: Since = None,
         until: Until = None,
         cursor: Cursor = None,

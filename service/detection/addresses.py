@@ -17,19 +17,106 @@ from .types import EntityType
 
 #: Endings of compound street names, per language (da, de, fi, sv, nb).
 STREET_SUFFIXES = tuple(
-    """
-    vej vejen gade gaden stræde strædet allé alle plads torv vænge vænget boulevard bakke
-    bakken parken haven høj stien toften engen vang
-    straße strasse str. weg gasse platz allee ring damm ufer chaussee steig pfad markt graben
-    katu tie kuja polku väylä raitti rinne kaari ranta tori aukio puistikko mäki
-    gatan vägen väg gränd torget torg stigen backen allén leden kajen stråket gata
-    veien vegen vei veg gate gaten plass plassen brygge svingen
-    """.split()
+    [
+        "vej",
+        "vejen",
+        "gade",
+        "gaden",
+        "stræde",
+        "strædet",
+        "allé",
+        "alle",
+        "plads",
+        "torv",
+        "vænge",
+        "vænget",
+        "boulevard",
+        "bakke",
+        "bakken",
+        "parken",
+        "haven",
+        "høj",
+        "stien",
+        "toften",
+        "engen",
+        "vang",
+        "straße",
+        "strasse",
+        "str.",
+        "weg",
+        "gasse",
+        "platz",
+        "allee",
+        "ring",
+        "damm",
+        "ufer",
+        "chaussee",
+        "steig",
+        "pfad",
+        "markt",
+        "graben",
+        "katu",
+        "tie",
+        "kuja",
+        "polku",
+        "väylä",
+        "raitti",
+        "rinne",
+        "kaari",
+        "ranta",
+        "tori",
+        "aukio",
+        "puistikko",
+        "mäki",
+        "gatan",
+        "vägen",
+        "väg",
+        "gränd",
+        "torget",
+        "torg",
+        "stigen",
+        "backen",
+        "allén",
+        "leden",
+        "kajen",
+        "stråket",
+        "gata",
+        "veien",
+        "vegen",
+        "vei",
+        "veg",
+        "gate",
+        "gaten",
+        "plass",
+        "plassen",
+        "brygge",
+        "svingen",
+    ]
 )
 #: Street types written as a word of their own after the name ("Berliner Straße 5").
 STREET_WORDS = frozenset(
-    "gate gata gaten vei veien vegen veg plass allé alle straße strasse str. weg allee platz "
-    "gasse boulevard vej gade".split()
+    [
+        "gate",
+        "gata",
+        "gaten",
+        "vei",
+        "veien",
+        "vegen",
+        "veg",
+        "plass",
+        "allé",
+        "alle",
+        "straße",
+        "strasse",
+        "str.",
+        "weg",
+        "allee",
+        "platz",
+        "gasse",
+        "boulevard",
+        "vej",
+        "gade",
+    ]
 )
 _SPACE = "[ \u00a0]"
 _UPPER = "A-ZÆØÅÄÖÜÉ"

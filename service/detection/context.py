@@ -304,7 +304,7 @@ def first_words(text: str, count: int) -> list[str]:
             del pieces[index + 1 :]
             pieces[index] = piece[:cut]
             break
-        if piece.endswith((".", "!", "?")) and index > 0 or piece in (".", "!", "?"):
+        if (piece.endswith((".", "!", "?")) and index > 0) or piece in (".", "!", "?"):
             del pieces[index + 1 :]
             break
     return _words(pieces)
@@ -341,8 +341,8 @@ def _cue_at(words: Sequence[str], end: int) -> tuple[Cue, int] | None:
             length = len(key)
             if length <= end + 1 and tuple(words[end - length + 1 : end + 1]) == key:
                 return cue, length
-    cue = _word_cue(word)
-    return None if cue is None else (cue, 1)
+    single = _word_cue(word)
+    return None if single is None else (single, 1)
 
 
 def cues_before(text: str, limit: int = 8) -> list[CueHit]:

@@ -30,8 +30,48 @@ _DOMAIN = re.compile(
 )
 #: Top-level domains a spelled-out address must end in (a literal "@" accepts any).
 _TLDS = frozenset(
-    "com net org info biz eu io co uk dk de fi se no nu is ee at ch nl be fr it es pl us ca "
-    "me tv app dev online email mail group ax gl fo lt lv".split()
+    [
+        "com",
+        "net",
+        "org",
+        "info",
+        "biz",
+        "eu",
+        "io",
+        "co",
+        "uk",
+        "dk",
+        "de",
+        "fi",
+        "se",
+        "no",
+        "nu",
+        "is",
+        "ee",
+        "at",
+        "ch",
+        "nl",
+        "be",
+        "fr",
+        "it",
+        "es",
+        "pl",
+        "us",
+        "ca",
+        "me",
+        "tv",
+        "app",
+        "dev",
+        "online",
+        "email",
+        "mail",
+        "group",
+        "ax",
+        "gl",
+        "fo",
+        "lt",
+        "lv",
+    ]
 )
 _LOCAL_WINDOW = 80
 

@@ -20,6 +20,7 @@ repetition, and the context window and the digit groups tried per place are boun
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 
@@ -66,7 +67,7 @@ class Detector:
     between threads.
     """
 
-    __slots__ = ("rules", "regions", "_region_orders")
+    __slots__ = ("_region_orders", "regions", "rules")
 
     def __init__(self, rules: TenantRules | None = None, regions: Iterable[str] = ()) -> None:
         self.rules = rules if rules is not None else TenantRules()
@@ -144,17 +145,29 @@ class Detector:
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
         """Highest score first (then longest); drop overlaps and allowlisted values."""
-        chosen: list[Candidate] = []
+        if len(candidates) <= 1:
+            if candidates and candidates[0].score < REPORT_THRESHOLD:
+                return []
+            if candidates and self.rules.allowlist:
+                only = candidates[0]
+                if self.rules.is_allowed(text[only.start : only.end]):
+                    return []
+            return candidates
+        chosen: list[Candidate] = []  # sorted by start, never overlapping
+        starts: list[int] = []
         rules = self.rules
         for cand in sorted(candidates, key=lambda c: (-c.score, c.start - c.end, c.start)):
             if cand.score < REPORT_THRESHOLD:
                 break
-            if any(cand.start < c.end and c.start < cand.end for c in chosen):
+            at = bisect.bisect_left(starts, cand.start)
+            if at > 0 and chosen[at - 1].end > cand.start:
+                continue
+            if at < len(chosen) and chosen[at].start < cand.end:
                 continue
             if rules.allowlist and rules.is_allowed(text[cand.start : cand.end]):
                 continue
-            chosen.append(cand)
-        chosen.sort(key=lambda c: c.start)
+            chosen.insert(at, cand)
+            starts.insert(at, cand.start)
         return chosen
 
 

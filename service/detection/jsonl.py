@@ -65,11 +65,9 @@ def _write(out: IO[Any], binary: bool, payload: bytes) -> None:
 def detect_line(detector: Detector, line: bytes) -> bytes:
     """One input line to one output line (without the newline)."""
     try:
-        line.decode("utf-8")
+        request = _decoder.decode(line)
     except UnicodeDecodeError as exc:
         return _encoder.encode(_Error(id=None, error=f"invalid UTF-8 at byte {exc.start}"))
-    try:
-        request = _decoder.decode(line)
     except msgspec.ValidationError as exc:
         return _encoder.encode(_Error(id=None, error=f"invalid request: {exc}"))
     except msgspec.DecodeError as exc:
@@ -102,7 +100,7 @@ def run(in_stream: IO[Any], out_stream: IO[Any], regions: Sequence[str] = ()) ->
         if not line.strip():
             continue
         payload = detect_line(detector, line.rstrip(b"\r\n"))
-        failed = failed or payload.startswith(b'{"id"') and b'"error":' in payload[:200]
+        failed = failed or (payload.startswith(b'{"id"') and b'"error":' in payload[:200])
         _write(target, binary, payload + b"\n")
     target.flush()
     return 1 if failed else 0

@@ -29,7 +29,7 @@ REPORT_THRESHOLD = 0.5
 _SPACE = "[ \u00a0\u202f\t]"
 _RUN = re.compile(
     rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?|{_SPACE}{{1,2}}"
-    rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+)*"
+    rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+){{0,31}}"
 )
 _DIGITS = re.compile(r"\d+")
 #: What makes a run an amount, a speed, a duration or a count rather than a value.
@@ -45,7 +45,35 @@ _IBAN = re.compile(
     r"(?![A-Za-z0-9])"
 )
 IBAN_COUNTRIES = frozenset(
-    "DK DE FI SE NO GB IS FO GL NL BE LU FR ES PT IT AT CH LI PL CZ SK HU EE LV LT IE".split()
+    [
+        "DK",
+        "DE",
+        "FI",
+        "SE",
+        "NO",
+        "GB",
+        "IS",
+        "FO",
+        "GL",
+        "NL",
+        "BE",
+        "LU",
+        "FR",
+        "ES",
+        "PT",
+        "IT",
+        "AT",
+        "CH",
+        "LI",
+        "PL",
+        "CZ",
+        "SK",
+        "HU",
+        "EE",
+        "LV",
+        "LT",
+        "IE",
+    ]
 )
 _HETU = re.compile(r"\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?![\w])")
 _HETU_SIGNS = frozenset("-+ABCDEFUVWXYabcdefuvwxy")
@@ -57,7 +85,9 @@ _AMOUNT_HINTS = frozenset(" .€$£")
 
 def _EN_NEXT(text: str, number_end: int) -> bool:
     """Whether a capitalised word follows the number (English: "42 Church Lane")."""
-    return text[number_end : number_end + 1] == " " and text[number_end + 1 : number_end + 2].isupper()
+    return (
+        text[number_end : number_end + 1] == " " and text[number_end + 1 : number_end + 2].isupper()
+    )
 
 
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
@@ -112,7 +142,7 @@ Possible = tuple[EntityType, float, str]
 class RunContext:
     """The cues around one digit run; the words after it are read only when needed."""
 
-    __slots__ = ("before", "before_text", "_after_text", "_after")
+    __slots__ = ("_after", "_after_text", "before", "before_text")
 
     def __init__(self, before: list[CueHit], before_text: str, after_text: str) -> None:
         self.before = before
@@ -160,7 +190,7 @@ class Shape(NamedTuple):
 class NumberReader:
     """Reads the digit runs of one text.  Short-lived: one per ``detect`` call."""
 
-    __slots__ = ("text", "lang", "regions", "found", "_blocked_until")
+    __slots__ = ("_blocked_until", "found", "lang", "regions", "text")
 
     def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
         self.text = text
@@ -184,9 +214,6 @@ class NumberReader:
                 total = len(run_text)
             else:
                 groups = [(m.start(), m.group()) for m in _DIGITS.finditer(text, start, end)]
-                if len(groups) > 4 * _MAX_GROUPS:
-                    groups = groups[: 4 * _MAX_GROUPS]
-                    end = groups[-1][0] + len(groups[-1][1])
                 total = sum(len(g) for _, g in groups)
             previous = text[start - 1] if start else " "
             if total < 5 and len(groups) == 1 and not previous.isalpha():
@@ -205,15 +232,18 @@ class NumberReader:
             if prefix_start < start:
                 if self._iban(prefix_start, text[prefix_start:start], groups):
                     continue
-            elif len(first) == 6 and text[first_start + 6 : first_start + 7] in _HETU_SIGNS:
-                if self._hetu(first_start, end):
-                    continue
+            elif (
+                len(first) == 6
+                and text[first_start + 6 : first_start + 7] in _HETU_SIGNS
+                and self._hetu(first_start, end)
+            ):
+                continue
             if len(groups) == 1 and len(first) <= 5 and prefix_start == start:
                 self._address(first_start, first_start + len(first))
             after = text[end : end + 1]
-            if after.isalpha() and prefix_start == start or after == "@":
+            if (after.isalpha() and prefix_start == start) or after == "@":
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
-            if total < 5 or len(groups) == 3 and total <= 8 and _is_date_run(text, groups):
+            if total < 5 or (len(groups) == 3 and total <= 8 and _is_date_run(text, groups)):
                 continue
             if _AMOUNT_AFTER.match(text, end) or (
                 previous in _AMOUNT_HINTS
@@ -252,8 +282,7 @@ class NumberReader:
         if (
             text[number_start - 1 : number_start] == " "
             and text[number_start - 2 : number_start - 1].isalpha()
-            or _EN_NEXT(text, number_end)
-        ):
+        ) or _EN_NEXT(text, number_end):
             address = address_at(text, number_start)
             if address is not None:
                 found.append(address)
@@ -268,9 +297,12 @@ class NumberReader:
             return start
         position = start - 1 if previous == "-" else start
         letters = position
-        while letters > 0 and position - letters < 5 and text[letters - 1].isascii() and text[
-            letters - 1
-        ].isalpha():
+        while (
+            letters > 0
+            and position - letters < 5
+            and text[letters - 1].isascii()
+            and text[letters - 1].isalpha()
+        ):
             letters -= 1
         if letters == position or position - letters > 4:
             return start if previous == "-" and letters == position else None
@@ -331,7 +363,7 @@ class NumberReader:
     def _code_comma_account(
         self, group: tuple[int, str], following: re.Match[str], ctx: RunContext
     ) -> None:
-        """"clearing 1234, 1234567": a bank code and an account separated by a comma."""
+        """ "clearing 1234, 1234567": a bank code and an account separated by a comma."""
         start, code = group
         end = start + len(code)
         if not 4 <= len(code) <= 5 or self.text[end : end + 2] != ", ":
@@ -340,7 +372,9 @@ class NumberReader:
             return
         account = "".join(_DIGITS.findall(following.group()))
         if 6 <= len(account) <= 10 and ctx.strong(use_after=False) in (Cue.BANK, Cue.MONEY):
-            self.found.append(Candidate(T.BANK_ACCOUNT, start, following.end(), 0.9, code + account))
+            self.found.append(
+                Candidate(T.BANK_ACCOUNT, start, following.end(), 0.9, code + account)
+            )
 
     def read_run(
         self,
@@ -440,9 +474,13 @@ def choose(
     """The best reading of one (sub-)run given its context, or None."""
     digits = shape.digits
     lens = shape.lens
-    if len(lens) == 3 and len(set(shape.seps)) == 1 and shape.seps[0] in ("-", ".", "/"):
-        if v.is_date(_split(digits, lens)):
-            return None
+    if (
+        len(lens) == 3
+        and len(set(shape.seps)) == 1
+        and shape.seps[0] in ("-", ".", "/")
+        and v.is_date(_split(digits, lens))
+    ):
+        return None
     strong = ctx.strong(use_after=whole)
     if prefix:
         # Letters before the digits: only a customer number under its keyword.
@@ -461,10 +499,14 @@ def choose(
         return T.CUSTOMER_NUMBER, 0.9, digits
 
     possible = possible_types(shape, lang, regions)
-    if strong is Cue.BANK and 5 <= len(digits) <= 11 and len(lens) == 1:
-        if not any(kind is T.BANK_ACCOUNT for kind, _, _ in possible):
-            # "Kto. 123456789", "Kontonr.: 50743005": a domestic account after its keyword.
-            return T.BANK_ACCOUNT, 0.88, digits
+    if (
+        strong is Cue.BANK
+        and 5 <= len(digits) <= 11
+        and len(lens) == 1
+        and not any(kind is T.BANK_ACCOUNT for kind, _, _ in possible)
+    ):
+        # "Kto. 123456789", "Kontonr.: 50743005": a domestic account after its keyword.
+        return T.BANK_ACCOUNT, 0.88, digits
     if not possible:
         return None
     if strong in _CUE_TYPES:
@@ -515,9 +557,9 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
     compact = len(lens) == 1
     kinds = set(seps)
     out: list[Possible] = []
-    if 13 <= n <= 19 and (compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))):
-        if v.is_payment_card(digits):
-            out.append((T.PAYMENT_CARD, 0.8, digits))
+    in_fours = compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))
+    if 13 <= n <= 19 and in_fours and v.is_payment_card(digits):
+        out.append((T.PAYMENT_CARD, 0.8, digits))
     if n == 10 and (compact or (lens == (6, 4) and kinds <= {"-", "", "+"})):
         if v.is_dk_cpr(digits):
             base = 0.45 if compact else 0.55
@@ -530,17 +572,15 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
             hetu = digits[:6] + seps[0] + digits[6:]
             if v.is_fi_hetu(hetu):
                 out.append((T.FI_HETU, 0.55, hetu))
-    if n == 12 and (compact or (lens == (8, 4) and kinds <= {"-", ""})):
-        if v.is_se_personnummer(digits):
-            out.append((T.SE_PERSONNUMMER, 0.65, digits[2:]))
+    long_form = compact or (lens == (8, 4) and kinds <= {"-", ""})
+    if n == 12 and long_form and v.is_se_personnummer(digits):
+        out.append((T.SE_PERSONNUMMER, 0.65, digits[2:]))
     if n == 11:
         if (compact or (lens == (6, 5) and kinds == {""})) and v.is_no_fodselsnummer(digits):
             out.append((T.NO_FODSELSNUMMER, 0.55, digits))
         if (compact or (lens == (2, 3, 3, 3) and kinds == {""})) and v.is_de_tax_id(digits):
             out.append((T.DE_TAX_ID, 0.45 if compact else 0.6, digits))
-        if (compact or (lens == (4, 2, 5) and kinds <= {"", "."})) and v.is_no_bank_account(
-            digits
-        ):
+        if (compact or (lens == (4, 2, 5) and kinds <= {"", "."})) and v.is_no_bank_account(digits):
             out.append((T.BANK_ACCOUNT, 0.35 if compact else 0.8, digits))
     # Domestic accounts written with their bank code: GB sort code, DK reg.nr., SE clearing.
     if lens == (2, 2, 2, 8) and seps == ("-", "-", ""):
@@ -570,7 +610,7 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
 
 
 def _is_date_run(text: str, groups: list[tuple[int, str]]) -> bool:
-    """"12.02.2025", "2024-06-25", "7/2/23" written as one run."""
+    """ "12.02.2025", "2024-06-25", "7/2/23" written as one run."""
     first_end = groups[0][0] + len(groups[0][1])
     sep = text[first_end : groups[1][0]]
     if sep not in (".", "-", "/") or text[groups[1][0] + len(groups[1][1]) : groups[2][0]] != sep:
@@ -588,11 +628,11 @@ def _split(digits: str, lens: tuple[int, ...]) -> list[str]:
 
 
 def _drop_trunk_zero(shape: Shape) -> Shape:
-    """"+49 (0)30 1234567": the bracketed trunk zero is not dialled."""
+    """ "+49 (0)30 1234567": the bracketed trunk zero is not dialled."""
     lens, seps = shape.lens, shape.seps
     if len(lens) >= 3 and lens[1] == 1 and shape.digits[lens[0]] == "0" and seps[1] == ")":
         digits = shape.digits[: lens[0]] + shape.digits[lens[0] + 1 :]
-        return Shape(digits, (lens[0],) + lens[2:], (" ",) + seps[2:], shape.lead)
+        return Shape(digits, (lens[0], *lens[2:]), (" ", *seps[2:]), shape.lead)
     return shape
 
 

@@ -101,7 +101,8 @@ def is_dk_cpr(digits: str) -> bool:
 
 def dk_cpr_mod11(digits: str) -> bool:
     """The pre-2007 modulus 11 check: passing it makes a CPR reading more likely."""
-    return sum(int(d) * w for d, w in zip(digits, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0
+    weights = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -119,7 +120,7 @@ def is_se_personnummer(digits: str) -> bool:
 
 def _mod11_check(digits: str, weights: tuple[int, ...]) -> int:
     """The mod-11 check digit used in Norway (10 means: no valid number)."""
-    rest = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    rest = sum(int(d) * w for d, w in zip(digits[: len(weights)], weights, strict=True)) % 11
     return 0 if rest == 0 else 11 - rest
 
 

@@ -35,6 +35,7 @@ from rich.table import Table
 
 from service.devstack import embedded
 from service.devstack.supervise import Supervisor
+from service.logging import configure_logging
 from service.settings import Settings
 
 DEMO_TENANT_NAME = "Demo Telecom"
@@ -76,9 +77,21 @@ AfterStart = Callable[[DevContext], Awaitable[None]]
 AFTER_START: list[AfterStart] = []
 
 
+def _register_hooks() -> None:
+    from service.devstack.demo_page import connect_demo_page_hook
+
+    if connect_demo_page_hook not in AFTER_START:
+        AFTER_START.append(connect_demo_page_hook)
+
+
+_register_hooks()
+
+
 def run_dev(api_port: int, sandbox_port: int, state_dir: Path) -> int:
     # No markup: paths, URLs and error messages are printed as they are.
     console = Console(soft_wrap=True, markup=False)
+    # This process only supervises: keep library logs (Graph client, alembic) to warnings.
+    configure_logging("WARNING", json=False)
     state_dir = state_dir.expanduser().resolve()
     with_sandbox = os.environ.get(SKIP_SANDBOX_ENV, "").strip().lower() not in {"1", "true", "yes"}
     stack = ExitStack()

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,7 +79,7 @@ class FindingRepository:
         if connection_id is not None:
             stmt = stmt.where(Finding.connection_id == connection_id)
         if type_ is not None:
-            stmt = stmt.where(Finding.types.contains([type_]))
+            stmt = stmt.where(literal(type_) == any_(Finding.types))
         if status is not None:
             stmt = stmt.where(Finding.status == status)
         if since is not None:

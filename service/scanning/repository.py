@@ -79,6 +79,15 @@ class ScanRepository:
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def count_scan_hidden(self, tenant_id: TenantId, scan_id: uuid.UUID) -> int:
+        """Findings this scan recorded that are hidden now (read once, when the scan ends)."""
+        stmt = select(func.count()).where(
+            Finding.tenant_id == tenant_id,
+            Finding.scan_id == scan_id,
+            Finding.status == FindingStatus.HIDDEN,
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def pending_action_ids(
         self, tenant_id: TenantId, scan_id: uuid.UUID, limit: int = 10_000
     ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:

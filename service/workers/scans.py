@@ -357,6 +357,12 @@ class Scanner:
             await self._audit_end(uow, scan)
 
     async def _audit_end(self, uow: UnitOfWork, scan: Scan) -> None:
+        """The scan ended: settle its hidden count from the findings themselves (hides done by
+        a worker that died before counting them are counted here), and audit the end."""
+        scan.hidden = max(
+            scan.hidden,
+            await ScanRepository(uow.session).count_scan_hidden(self.tenant_id, scan.id),
+        )
         await record(
             uow,
             self.tenant_id,
@@ -368,6 +374,7 @@ class Scanner:
                 "posts_scanned": scan.posts_scanned,
                 "comments_scanned": scan.comments_scanned,
                 "findings": scan.findings,
+                "hidden": scan.hidden,
                 "errors": scan.errors,
             },
         )

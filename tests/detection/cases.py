@@ -13,17 +13,41 @@ Case = tuple[str, str, list[tuple[T, str]]]
 
 POSITIVE: list[Case] = [
     # e-mail, plain and obfuscated
-    ("da", "Skriv venligst til anna (at) gmail.com i stedet.", [(T.EMAIL_ADDRESS, "anna (at) gmail.com")]),
-    ("en", "reach me: anna dot jensen at gmail dot com thanks", [(T.EMAIL_ADDRESS, "anna dot jensen at gmail dot com")]),
-    ("de", "Meine Adresse lautet m.mueller[at]web[dot]de, danke", [(T.EMAIL_ADDRESS, "m.mueller[at]web[dot]de")]),
-    ("sv", "Maila mig: karin.berg snabel-a telia.com tack", [(T.EMAIL_ADDRESS, "karin.berg snabel-a telia.com")]),
-    ("fi", "Vastatkaa sähköpostiin 😀jussi.k@elisa.fi😀 kiitos", [(T.EMAIL_ADDRESS, "jussi.k@elisa.fi")]),
+    (
+        "da",
+        "Skriv venligst til anna (at) gmail.com i stedet.",
+        [(T.EMAIL_ADDRESS, "anna (at) gmail.com")],
+    ),
+    (
+        "en",
+        "reach me: anna dot jensen at gmail dot com thanks",
+        [(T.EMAIL_ADDRESS, "anna dot jensen at gmail dot com")],
+    ),
+    (
+        "de",
+        "Meine Adresse lautet m.mueller[at]web[dot]de, danke",
+        [(T.EMAIL_ADDRESS, "m.mueller[at]web[dot]de")],
+    ),
+    (
+        "sv",
+        "Maila mig: karin.berg snabel-a telia.com tack",
+        [(T.EMAIL_ADDRESS, "karin.berg snabel-a telia.com")],
+    ),
+    (
+        "fi",
+        "Vastatkaa sähköpostiin 😀jussi.k@elisa.fi😀 kiitos",
+        [(T.EMAIL_ADDRESS, "jussi.k@elisa.fi")],
+    ),
     # phones
     ("da", "Min mobil: 2 0 3 4 5 6 7 8", [(T.PHONE_NUMBER, "2 0 3 4 5 6 7 8")]),
     ("da", "I kan ringe til mig på 28.45.19.73 i aften", [(T.PHONE_NUMBER, "28.45.19.73")]),
     ("da", "Mobilnr +45 28 45\n19 73 hvis I vil", [(T.PHONE_NUMBER, "+45 28 45\n19 73")]),
     ("de", "Handy 0171 2345678📱 bitte nur abends", [(T.PHONE_NUMBER, "0171 2345678")]),
-    ("de", "Erreichbar bin ich unter +49 (0)30 12345678.", [(T.PHONE_NUMBER, "+49 (0)30 12345678")]),
+    (
+        "de",
+        "Erreichbar bin ich unter +49 (0)30 12345678.",
+        [(T.PHONE_NUMBER, "+49 (0)30 12345678")],
+    ),
     ("fi", "Puh 040 123 4567, soittakaa iltapäivällä", [(T.PHONE_NUMBER, "040 123 4567")]),
     ("sv", "Mobil: 070-123 45 67, ring efter fem", [(T.PHONE_NUMBER, "070-123 45 67")]),
     ("nb", "Mobilen min er 412 34 567.", [(T.PHONE_NUMBER, "412 34 567")]),
@@ -37,7 +61,11 @@ POSITIVE: list[Case] = [
     ("nb", "fnr. 01010150155 til info", [(T.NO_FODSELSNUMMER, "01010150155")]),
     ("de", "Meine IdNr lautet 86 095 742 719.", [(T.DE_TAX_ID, "86 095 742 719")]),
     # IBAN, accounts, cards
-    ("de", "Bitte auf de89 3704 0044 0532 0130 00 zurück", [(T.IBAN, "de89 3704 0044 0532 0130 00")]),
+    (
+        "de",
+        "Bitte auf de89 3704 0044 0532 0130 00 zurück",
+        [(T.IBAN, "de89 3704 0044 0532 0130 00")],
+    ),
     ("en", "IBAN GB82WEST12345698765432 is mine", [(T.IBAN, "GB82WEST12345698765432")]),
     ("da", "Overfør pengene til reg. 1234 konto 0012345678 tak", [(T.BANK_ACCOUNT, "0012345678")]),
     ("nb", "Kontonr 1503.27.60012 ", [(T.BANK_ACCOUNT, "1503.27.60012")]),
@@ -50,12 +78,32 @@ POSITIVE: list[Case] = [
     ("fi", "asiakasnumeroni 5544332 ei toimi", [(T.CUSTOMER_NUMBER, "5544332")]),
     ("en", "policy number: HX-448812 needs updating", [(T.CUSTOMER_NUMBER, "HX-448812")]),
     # addresses
-    ("da", "Send den til Algade 12, 1. th., 4000 Roskilde tak", [(T.POSTAL_ADDRESS, "Algade 12, 1. th., 4000 Roskilde")]),
-    ("de", "Wohne jetzt in der Lindenstraße 8a, 10115 Berlin.", [(T.POSTAL_ADDRESS, "Lindenstraße 8a, 10115 Berlin")]),
-    ("sv", "Adressen är Storgatan 5 lgh 1102, 411 38 Göteborg", [(T.POSTAL_ADDRESS, "Storgatan 5 lgh 1102, 411 38 Göteborg")]),
+    (
+        "da",
+        "Send den til Algade 12, 1. th., 4000 Roskilde tak",
+        [(T.POSTAL_ADDRESS, "Algade 12, 1. th., 4000 Roskilde")],
+    ),
+    (
+        "de",
+        "Wohne jetzt in der Lindenstraße 8a, 10115 Berlin.",
+        [(T.POSTAL_ADDRESS, "Lindenstraße 8a, 10115 Berlin")],
+    ),
+    (
+        "sv",
+        "Adressen är Storgatan 5 lgh 1102, 411 38 Göteborg",
+        [(T.POSTAL_ADDRESS, "Storgatan 5 lgh 1102, 411 38 Göteborg")],
+    ),
     ("nb", "Jeg bor i Storgata 14B, 0184 Oslo", [(T.POSTAL_ADDRESS, "Storgata 14B, 0184 Oslo")]),
-    ("fi", "Osoitteeni on Hämeenkatu 12 A 5, 33100 Tampere", [(T.POSTAL_ADDRESS, "Hämeenkatu 12 A 5, 33100 Tampere")]),
-    ("en", "Please send it to 42 Church Lane, Leeds LS6 2AB", [(T.POSTAL_ADDRESS, "42 Church Lane, Leeds LS6 2AB")]),
+    (
+        "fi",
+        "Osoitteeni on Hämeenkatu 12 A 5, 33100 Tampere",
+        [(T.POSTAL_ADDRESS, "Hämeenkatu 12 A 5, 33100 Tampere")],
+    ),
+    (
+        "en",
+        "Please send it to 42 Church Lane, Leeds LS6 2AB",
+        [(T.POSTAL_ADDRESS, "42 Church Lane, Leeds LS6 2AB")],
+    ),
 ]
 
 NEGATIVE: list[Case] = [

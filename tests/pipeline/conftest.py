@@ -33,10 +33,33 @@ from service.sandbox.testing import WebhookReceiver, webhook_receiver
 from service.settings import Settings
 from service.tenancy.models import Client
 from service.workers.pipeline_context import CONTEXT_KEY, PipelineConfig, PipelineContext
+from tests.conftest import make_settings
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"
 VERIFY_TOKEN = "verify-me"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Overrides the root fixture: a queue of this package's own, so the jobs these tests
+    enqueue never reach another package's worker (nor theirs ours)."""
+    return make_settings(database_url)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def queue(settings: Settings) -> AsyncIterator[Queue]:
+    q = await Queue.connect(settings.redis_url, settings.queue_name)
+    yield q
+    await q.redis.delete(settings.queue_name)
+    await q.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(settings: Settings, queue: Queue) -> AsyncIterator[Database]:
+    database = Database(settings, queue)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +76,10 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def sandbox(sandbox_server: RunningSandbox, receiver: WebhookReceiver) -> RunningSandbox:
+    """The shared server. Not reset between tests: each test connects a page of its own, so ids
+    never repeat and no earlier tenant watches a later test's page."""
     store = sandbox_server.store
-    store.reset()
-    with receiver.condition:
-        receiver.posts.clear()
+    store.clear_faults()
     store.app_subscriptions["page"] = AppSubscription(
         object="page", callback_url=receiver.url, fields=["feed"], verify_token=VERIFY_TOKEN
     )
@@ -118,7 +141,7 @@ async def connect_page(
     default_language: str | None = "da",
 ) -> Page:
     store = sandbox.store
-    page_id = sorted(store.pages)[0]
+    page_id = store.create_page(client_name).id
     store.pages[page_id].subscribed_apps[APP_ID] = ["feed"]
     token = store.new_token("page", user_id=store.user_id, page_id=page_id).value
     post = store.add_post(page_id, "Vi har nye priser fra i dag!", notify=False)

@@ -161,9 +161,7 @@ async def load_scan(db: Database, tenant_id: TenantId, scan_id: uuid.UUID) -> Sc
         return scan
 
 
-async def findings_of(
-    db: Database, tenant_id: TenantId, connection_id: uuid.UUID
-) -> list[Finding]:
+async def findings_of(db: Database, tenant_id: TenantId, connection_id: uuid.UUID) -> list[Finding]:
     async with db.unit_of_work(tenant_id) as uow:
         rows = await uow.session.scalars(
             select(Finding).where(
