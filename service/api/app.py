@@ -19,8 +19,10 @@ from service.api.clients import ClientController
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES
 from service.api.detect import DetectController
+from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.middleware import request_id_middleware
+from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.tenant import TenantController
 from service.api.webhooks import MetaWebhookController
@@ -69,6 +71,8 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Tenant"),
             Tag(name="Connections"),
             Tag(name="Platform webhooks"),
+            Tag(name="Policies"),
+            Tag(name="Findings"),
             Tag(name="Clients"),
             Tag(name="API keys"),
             Tag(name="Detection"),
@@ -118,6 +122,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OAuthCallbackController,
             MetaWebhookController,
             DetectController,
+            ClientPolicyController,
+            ConnectionPolicyController,
+            FindingController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

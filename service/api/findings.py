@@ -51,8 +51,15 @@ class FindingController(Controller):
         limit: PageSize = DEFAULT_LIMIT,
     ) -> FindingList:
         return await FindingService(uow).list(
-            principal, client_id=client_id, connection_id=connection_id, type_=type,
-            status=status, since=since, until=until, cursor=cursor, limit=limit,
+            principal,
+            client_id=client_id,
+            connection_id=connection_id,
+            type_=type,
+            status=status,
+            since=since,
+            until=until,
+            cursor=cursor,
+            limit=limit,
         )
 
     @get(

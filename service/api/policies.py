@@ -31,7 +31,10 @@ class ClientPolicyController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_client_policy(
-        self, uow: Uow, principal: Caller, client_id: FromPath[uuid.UUID],
+        self,
+        uow: Uow,
+        principal: Caller,
+        client_id: FromPath[uuid.UUID],
         request: Request[Any, Any, Any],
     ) -> Policy:
         return await PolicyService(uow, request.app.state.settings).get_client_policy(
@@ -47,8 +50,12 @@ class ClientPolicyController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def put_client_policy(
-        self, uow: Uow, principal: Caller, client_id: FromPath[uuid.UUID],
-        data: JSONBody[PolicyUpdate], request: Request[Any, Any, Any],
+        self,
+        uow: Uow,
+        principal: Caller,
+        client_id: FromPath[uuid.UUID],
+        data: JSONBody[PolicyUpdate],
+        request: Request[Any, Any, Any],
     ) -> Policy:
         return await PolicyService(uow, request.app.state.settings).put_client_policy(
             principal, client_id, data
@@ -67,7 +74,10 @@ class ConnectionPolicyController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_connection_policy(
-        self, uow: Uow, principal: Caller, connection_id: FromPath[uuid.UUID],
+        self,
+        uow: Uow,
+        principal: Caller,
+        connection_id: FromPath[uuid.UUID],
         request: Request[Any, Any, Any],
     ) -> ConnectionPolicy:
         return await PolicyService(uow, request.app.state.settings).get_override(
@@ -81,8 +91,12 @@ class ConnectionPolicyController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def put_connection_policy(
-        self, uow: Uow, principal: Caller, connection_id: FromPath[uuid.UUID],
-        data: JSONBody[ConnectionPolicyUpdate], request: Request[Any, Any, Any],
+        self,
+        uow: Uow,
+        principal: Caller,
+        connection_id: FromPath[uuid.UUID],
+        data: JSONBody[ConnectionPolicyUpdate],
+        request: Request[Any, Any, Any],
     ) -> ConnectionPolicy:
         return await PolicyService(uow, request.app.state.settings).put_override(
             principal, connection_id, data
@@ -95,7 +109,10 @@ class ConnectionPolicyController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def delete_connection_policy(
-        self, uow: Uow, principal: Caller, connection_id: FromPath[uuid.UUID],
+        self,
+        uow: Uow,
+        principal: Caller,
+        connection_id: FromPath[uuid.UUID],
         request: Request[Any, Any, Any],
     ) -> None:
         await PolicyService(uow, request.app.state.settings).delete_override(
@@ -110,7 +127,10 @@ class ConnectionPolicyController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_effective_policy(
-        self, uow: Uow, principal: Caller, connection_id: FromPath[uuid.UUID],
+        self,
+        uow: Uow,
+        principal: Caller,
+        connection_id: FromPath[uuid.UUID],
         request: Request[Any, Any, Any],
     ) -> EffectivePolicy:
         return await PolicyService(uow, request.app.state.settings).effective(

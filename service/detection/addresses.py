@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .candidate import Candidate
-from .context import Cue, cues_before
+from .context import WEAK_CUES, Cue, cue_of_word, cues_before
 from .types import EntityType
 
 #: Endings of compound street names, per language (da, de, fi, sv, nb).
@@ -93,6 +93,10 @@ STREET_SUFFIXES = tuple(
         "svingen",
     ]
 )
+# Shortest suffix first: "Kirkevej" must count as a compound of "vej", not fail as "kirkevej".
+_SUFFIX_AT_END = re.compile(
+    "(?:" + "|".join(re.escape(s) for s in sorted(STREET_SUFFIXES, key=len)) + ")$"
+)
 #: Street types written as a word of their own after the name ("Berliner Straße 5").
 STREET_WORDS = frozenset(
     [
@@ -146,14 +150,33 @@ _EN_ADDRESS = re.compile(
 _EN_FLAT = re.compile(r"(?:Flat|Apartment|Apt\.?|Unit)[ ]\d{1,4}[A-Z]?,[ ]$")
 
 
+def may_precede_house_number(text: str, number_start: int) -> bool:
+    """Cheap test: the word before the number is capitalised or a street word."""
+    space = text.rfind(" ", max(0, number_start - 40), number_start - 1)
+    word = text[space + 1 : number_start - 1]
+    return word[:1].isupper() or word.lower() in STREET_WORDS
+
+
 def address_at(text: str, number_start: int) -> Candidate | None:
     """The address whose house number starts at ``number_start``, if there is one."""
     street_start = _street_start(text, number_start)
+    named_by_cue = False
+    if (
+        street_start is None
+        and not _EN_NEXT.match(text, number_start)
+        and _HOUSE_NUMBER.match(text, number_start) is not None
+    ):
+        # "Jeg bor på Strøget 12", "Adresse: Nyhavn 17": a street name of no known form,
+        # right after a word saying an address follows.
+        street_start = _capitalised_words_start(text, number_start)
+        named_by_cue = street_start is not None
     if street_start is not None:
         tail = _TAIL.match(text, number_start)
         if tail is None:
             return None
         end = tail.end()
+        if named_by_cue and text[end : end + 1] not in _VALUE_END:
+            return None
     else:
         if text[number_start - 1 : number_start] == "-":
             return None
@@ -167,12 +190,38 @@ def address_at(text: str, number_start: int) -> Candidate | None:
         if flat is not None:
             street_start = number_start - len(window) + flat.start()
     cues = cues_before(text[max(0, street_start - 60) : street_start], limit=6)
-    strong = next((hit.cue for hit in cues if hit.cue not in (Cue.NUMBER, Cue.PERSONAL)), None)
+    strong = next((hit.cue for hit in cues if hit.cue not in WEAK_CUES), None)
+    if named_by_cue and not (strong is Cue.ADDRESS and cues[-1].distance <= 1):
+        return None
     score = 0.9 if strong is Cue.ADDRESS else 0.75
     raw = text[street_start:end]
     return Candidate(
         EntityType.POSTAL_ADDRESS, street_start, end, score, " ".join(raw.casefold().split())
     )
+
+
+_HOUSE_NUMBER = re.compile(r"\d{1,3}(?!\d)")
+_EN_NEXT = re.compile(r"\d{1,5}[A-Za-z]? [A-Z]")
+_VALUE_END = frozenset(["", ",", ".", "\n", "!", "?", ";", ")", " "])
+
+
+def _capitalised_words_start(text: str, number_start: int) -> int | None:
+    """Start of the one or two capitalised words right before a house number."""
+    if number_start < 3 or text[number_start - 1] != " ":
+        return None
+    first = None
+    position = number_start
+    for _ in range(2):
+        if position < 2 or text[position - 1] != " ":
+            break
+        previous = _word_start(text, position - 1)
+        word = text[previous : position - 1]
+        if len(word) < 3 or not word[0].isupper() or not word[1:].replace("-", "").isalpha():
+            break
+        if not _name_part(word):
+            break
+        first = position = previous
+    return first
 
 
 def _street_start(text: str, number_start: int) -> int | None:
@@ -185,10 +234,10 @@ def _street_start(text: str, number_start: int) -> int | None:
         return None
     if word[0].isupper():
         lower = word.lower()
-        if lower.endswith(STREET_SUFFIXES) and any(
-            len(lower) > len(suffix) + 1 and lower.endswith(suffix) for suffix in STREET_SUFFIXES
-        ):
-            return word_start  # a compound: "Kirkevej", "Mühlenweg" (not "Vej")
+        if lower.endswith(STREET_SUFFIXES):
+            suffix = _SUFFIX_AT_END.search(lower)
+            if suffix is not None and suffix.start() >= 2:
+                return word_start  # a compound: "Kirkevej", "Mühlenweg" (not "Vej")
     else:
         lower = word
     if lower not in STREET_WORDS:
@@ -200,10 +249,20 @@ def _street_start(text: str, number_start: int) -> int | None:
         if position < 2 or text[position - 1] != " ":
             break
         previous = _word_start(text, position - 1)
-        if previous == position - 1 or not text[previous].isupper():
+        word = text[previous : position - 1]
+        if not word or not word[0].isupper() or not _name_part(word):
             break
         first = position = previous
     return first
+
+
+def _name_part(word: str) -> bool:
+    """Whether a capitalised word can be part of a street name ("Meyers", "H.C.", "St.")."""
+    if word[-1] in ":,;!?)":
+        return False
+    if word[-1] == "." and not (len(word) <= 4 or word.count(".") > 1):
+        return False
+    return cue_of_word(word.lower().strip(".")) is None
 
 
 _LEADING = "(\"'„“«‘"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .types import EntityType
 
 
-@dataclass(slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A reading of ``text[start:end]`` as ``type`` with confidence ``score``."""
 
     type: EntityType

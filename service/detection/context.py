@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Cue(enum.IntEnum):
@@ -41,150 +41,192 @@ class Cue(enum.IntEnum):
     TRANSACTION = enum.auto()  # order, invoice, tracking, case, reference, gift card: not personal
 
 
-#: Cues that only hint ("some number follows") and let the search go on for a stronger word.
-WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL})
+#: Cues that only hint ("some number follows", "call") and let the search go on for a
+#: stronger word: "du erreichst uns telefonisch unter ..." is the company's number.
+WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL, Cue.PHONE})
 
-_WORDS: dict[Cue, str] = {
-    Cue.CUSTOMER: """
-        kundenummer* kundenr kunde nr kunde nummer kundenr* abonnementsnummer* abonnementsnr
-        aftalenummer* aftalenr policenummer* policenr medlemsnummer* medlemsnr
-        kontraktnummer* forsikringsnummer* forsikringsnr
-        kundennummer* kundennr* kunden nr kd nr kdnr kd vertragsnummer* vertragsnr* vsnr
-        versicherungsnummer* versicherungsscheinnummer* mitgliedsnummer* mitgliedsnr
-        policennummer* vertragskonto* kundenkonto* vertrags nr mitglieds nr versicherungs nr
-        police nr aftale nr abonnements nr medlems nr avtals nr försäkrings nr avtale nr
-        polise nr versichertennummer* kundenreferenz*
-        asiakasnumero* asiakasnro as nro asiakastunnus* sopimusnumero* sopimusnro
-        vakuutusnumero* vakuutusnro jäsennumero* jäsennro asiakkuusnumero*
-        kundnummer* kundnr kund nr avtalsnummer* avtalsnr försäkringsnummer* försäkringsnr
-        abonnemangsnummer* medlemsnummer*
-        avtalenummer* avtalenr polisenummer* polisenr kundeid
-        customer number customer no customer nr customer id customer ref cust no cust nr
-        customer account number policy number policy no membership number membership no
-        member number member no contract number contract no subscriber number
-        subscription number client number
-    """,
-    Cue.ACCOUNT: """
-        account number account no account nr acct no acct nr acct acc no acc nr
-        account
-    """,
-    Cue.PHONE: """
-        tlf tlf* telefon* tel mobil* mobilnr mobilnummer* sms* ring ring mig ringe mig
-        ringe til mig fange mig kontakt mig telefonnummer* nummeret abonnementet
-        handy* rufnummer* rückruf* erreichbar festnetz* anrufen mobilfunk* anschluss*
-        puh puhelin* puhelinnumero* numeroni soittakaa soita takaisinsoitto*
-        gsm kännykkä* matkapuhelin* tekstiviest* liittymä* liittymän tavoitatte tavoittaa
-        nås ring tillbaka ringa mig abonnemanget numret
-        ring meg ring tilbake abonnementet mobilnummeret
-        phone* telephone mobile cell call me call back text me reach me reachable
-        my number telefonnr tlf nr tel nr træffes whatsapp contact me sms'en tekstari*
-        zurückrufen rückrufnummer* puhelinnro telefonnummret mobilnumret
-    """,
-    Cue.COMPANY_PHONE: """
-        ringede ringer ringet ringte ringt ringde ringede til
-        os oss uns meidät meille us
-        angerufen anrief wählte gewählt
-        soitin soitettuani soittaa soittanut
-        rang rung called dialled dialed you ring when you ring hotline kundeservice*
-        kundenservice* asiakaspalvelu* kundtjänst* customer service
-    """,
-    Cue.NUMBER: """
-        nummer nummeret nummern numret nr no nro numero numeron numeroon numerosta number num
-        nummer*
-    """,
-    Cue.PERSONAL: """
-        mig meg mich mir me minut minulle minua mej
-    """,
-    Cue.CPR: """
-        cpr cpr* cprnr cpr nr cpr nummer danish cpr personnummer dk
-    """,
-    Cue.HETU: """
-        hetu hetu* henkilötunnus* henkilötunnuks* henkilötunnukse* sotu* henkilötunnusta
-        personal identity code identity code finnish id finnish personal personbeteckning*
-    """,
-    Cue.SE_PNR: """
-        personnumret personnumr* samordningsnummer* swedish personal swedish id
-        personnumber
-    """,
-    Cue.NO_FNR: """
-        fødselsnummer* fødselsnr fnr f nr d nummer fodselsnummer* norwegian national
-        norwegian id personnummeret
-    """,
-    Cue.PNR: """
-        personnummer personnr person nr pnr
-    """,
-    Cue.NATIONAL_ID: """
-        national id national identity id number identity number personal number
-        personal id id nummer id nr identitetsnummer* social security ssn
-        personal identification number personnummeret mitt
-    """,
-    Cue.TAX_ID: """
-        steuer id steuerid* steuer idnr steueridentifikationsnummer* identifikationsnummer*
-        idnr steuer identifikationsnummer steuernummer* tax id tax identification
-        german tax id tin
-    """,
-    Cue.IBAN: """
-        iban iban* iban format
-    """,
-    Cue.BANK: """
-        konto konto* kontonr kontonummer* kontoen kontooplysninger* kontouppgift*
-        kontoopplysning* kto kto nr bankverbindung* bankkonto* bank details bank account
-        bankoplysninger* bankuppgifter* bankdetaljer* tilinumero* tilinro tili tilille tilin
-        tililtä tilini tilinumeroni bank bankens banken
-    """,
-    Cue.MONEY: """
-        refusion* refusjon* tilbakebetaling* återbetalning* pengene pengarna rahat hyvitys*
-        erstattung* rückerstattung* refund* overføres overføre overfør indbetal* indsæt*
-        sætte sæt sett insättning* sätt betalas betales überweis* lastschrift* lastschriftmandat*
-        direct debit autogiro* avtalegiro* betalingsservice einzug* abbuch* palauttaa
-        palautus* maksakaa tilbake tillbaka udbetal* utbetal* auszahl* gutschrift* hyvittää
-        tilisiirto* payout repay* reimburs* paid into pay into
-    """,
-    Cue.BANK_CODE: """
-        reg reg nr regnr registreringsnummer* clearing* clearingnummer* sort code sortcode
-        sorting code blz bankleitzahl* routing number
-    """,
-    Cue.CARD: """
-        kort kortet kortnummer* kortnr kortets kreditkort* betalingskort* dankort visakort*
-        kortin kortti* kortilta* kortista kortiltani luottokort* pankkikort*
-        kortnummret
-        karte kreditkarte* kartennummer* kartenummer* bankkarte* debitkarte* visa mastercard
-        card card number credit card debit card card no cards
-        betalt med betalade med bezahlt betalte med paid with maksoin
-    """,
-    Cue.ADDRESS: """
-        adresse* adress* address* anschrift* leveringsadresse* leveransadress* lieferadresse*
-        wohne wohnhaft bor osoite* osoitteessa osoitteeseen osoitteeni toimitusosoite* asun
-        live lives living postadresse* sendes skickas sendet geschickt toimittaa toimitetaan
-    """,
-    Cue.TRANSACTION: """
-        ordre* ordrenummer* ordrenr faktura* fakturanr fakturanummer* sporingsnummer* sporing*
-        forsendelse* sag sagen sagsnummer* sagsnr reference* referencen referencenummer*
-        gavekort* rykker billet* booking* bookingnummer* kvittering* kolli* pakkenummer*
-        pakke pakken pakker
-        bestellnummer* bestellnr bestellung* bestellt auftrag* auftragsnummer* sendung*
-        sendungsnummer* rechnung* rechnungsnummer* rechnungsnr ticket* aktenzeichen* vorgang*
-        vorgangsnummer* referenz* gutschein* buchung* buchungsnummer* schadennummer*
-        schadensnummer* fallnummer* tracking* paket* lieferschein* az
-        tilaus* tilausnumero* tilausnro seurantakoodi* seurantanumero* lähetys* lähetystunnus*
-        lasku* laskun laskunumero* tiketti* viite* viitteenä viitenumero* lahjakortti*
-        lahjakortin vahinkonumero* asianumero* tapausnumero* paketti* paketin varaus*
-        varausnumero* kuitti*
-        order* ordernummer* ordernr fakturanummer* sändning* spårningsnummer* spårning*
-        ärende* referens* presentkort* bokning* bokningsnummer* paketet
-        saken saksnummer* referanse* bestilling* bestillingsnummer*
-        invoice* tracking parcel shipment* case case number ticket reference* ref gift
-        gift card voucher* booking confirmation claim claim number incident receipt
-        transaction* serial model störung* seuranta* ocr kid kidnummer* ordrenr
-        sendungs nr bestell nr rechnungs nr auftrags nr
-    """,
+#: The context words, per cue and language.  Entries are separated by commas; an entry of
+#: several words is a phrase; ``*`` matches any ending.  All lists apply to every comment
+#: (customers switch language mid-sentence); the grouping is for native-speaker review.
+_WORDS: dict[Cue, dict[str, str]] = {
+    Cue.CUSTOMER: {
+        "da": """kundenummer*, kundenr*, kunde nr, kunde nummer, abonnementsnummer*,
+            abonnementsnr, abonnements nr, aftalenummer*, aftalenr, aftale nr, policenummer*,
+            policenr, police nr, medlemsnummer*, medlemsnr, medlems nr, kontraktnummer*,
+            forsikringsnummer*, forsikringsnr""",
+        "de": """kundennummer*, kundennr*, kunden nr, kd nr, kdnr, kd, vertragsnummer*,
+            vertragsnr*, vertrags nr, vsnr, versicherungsnummer*, versicherungsscheinnummer*,
+            versicherungs nr, versichertennummer*, versicherungsschein*, mitgliedsnummer*, mitgliedsnr, mitglieds nr,
+            policennummer*, vertragskonto*, kundenkonto*, kundenreferenz*""",
+        "fi": """asiakasnumero*, asiakasnro, as nro, asiakastunnus*, asiakkuusnumero*,
+            sopimusnumero*, sopimusnro, vakuutusnumero*, vakuutusnro, jäsennumero*, jäsennro""",
+        "sv": """kundnummer*, kundnumret, kundnr, kund nr, avtalsnummer*, avtalsnumret,
+            avtalsnr, avtals nr, försäkringsnummer*, försäkringsnumret, försäkringsnr,
+            försäkrings nr, abonnemangsnummer*, abonnemangsnumret, medlemsnummer*,
+            medlemsnumret""",
+        "nb": """kundenummer*, kundenr, kundeid, avtalenummer*, avtalenr, avtale nr,
+            polisenummer*, polisenr, polise nr""",
+        "en": """customer number, customer no, customer nr, customer id, customer ref,
+            cust no, cust nr, customer account number, policy number, policy no,
+            membership number, membership no, member number, member no, contract number,
+            contract no, subscriber number, subscription number, client number""",
+    },
+    Cue.ACCOUNT: {
+        "en": """account number, account no, account nr, acct no, acct nr, acct, acc no,
+            acc nr, account""",
+    },
+    Cue.PHONE: {
+        "da": """tlf, tlf*, tlf nr, telefon*, telefonnr, mobil*, mobilnr, sms*, ring,
+            ring mig, ringe mig, ringe til mig, fange mig, kontakt mig, træffes, nummeret,
+            abonnementet""",
+        "de": """tel, tel nr, handy*, rufnummer*, rückruf*, rückrufnummer*, erreichbar,
+            festnetz*, anrufen, zurückrufen, mobilfunk*, anschluss*""",
+        "fi": """puh, puhelin*, puhelinnumero*, puhelinnro, numeroni, soittakaa, soita,
+            takaisinsoitto*, gsm, kännykkä*, matkapuhelin*, tekstiviest*, tekstari*,
+            liittymä*, liittymän, tavoitatte, tavoittaa""",
+        "sv": """nås, ring tillbaka, ringa mig, abonnemanget, numret, telefonnummret,
+            mobilnumret""",
+        "nb": """ring meg, ring tilbake, abonnementet, mobilnummeret""",
+        "en": """phone*, telephone, mobile, cell, call me, call back, text me, reach me,
+            reachable, my number, whatsapp, contact me, sms'en""",
+    },
+    Cue.COMPANY_PHONE: {
+        "da": "ringede, ringede til, ringer, ringet, os, hotline, kundeservice*",
+        "de": "uns, angerufen, anrief, wählte, gewählt, kundenservice*",
+        "fi": "soitin, soitettuani, soittaa, soittanut, meidät, meille, asiakaspalvelu*",
+        "sv": "ringde, oss, kundtjänst*",
+        "nb": "ringte, ringt",
+        "en": "us, rang, rung, called, dialled, dialed, you ring, when you ring, customer service",
+    },
+    Cue.NUMBER: {
+        "da": "nummer, nummer*, nummeret, nr",
+        "de": "nummer, nummern, nr",
+        "fi": "numero, numeron, numeroon, numerosta, nro",
+        "sv": "numret",
+        "en": "number, no, num",
+    },
+    Cue.PERSONAL: {
+        "da": "mig, kontakt",
+        "de": "mich, mir, kontaktieren, kontaktdaten",
+        "fi": "minut, minulle, minua, yhteystiedot, yhteystietoni",
+        "sv": "mej, kontakta",
+        "nb": "meg",
+        "en": "me, contact, kontaktinfo",
+    },
+    Cue.CPR: {
+        "da": "cpr, cpr*, cprnr, cpr nr, cpr nummer, personnummer dk",
+        "en": "danish cpr",
+    },
+    Cue.HETU: {
+        "fi": """hetu, hetu*, henkilötunnus*, henkilötunnuks*, henkilötunnukse*, sotu*,
+            henkilötunnusta""",
+        "sv": "personbeteckning*",
+        "en": "personal identity code, identity code, finnish id, finnish personal",
+    },
+    Cue.SE_PNR: {
+        "sv": "personnumret, personnumr*, samordningsnummer*",
+        "en": "swedish personal, swedish id, personnumber",
+    },
+    Cue.NO_FNR: {
+        "nb": "fødselsnummer*, fødselsnr, fnr, f nr, d nummer, fodselsnummer*, personnummeret",
+        "en": "norwegian national, norwegian id",
+    },
+    Cue.PNR: {
+        "da": "personnummer, personnr, person nr",
+        "sv": "pnr",
+    },
+    Cue.NATIONAL_ID: {
+        "da": "id nummer, id nr",
+        "sv": "identitetsnummer*",
+        "nb": "personnummeret mitt",
+        "en": """national id, national identity, id number, identity number,
+            personal number, personal id, social security, ssn,
+            personal identification number""",
+    },
+    Cue.TAX_ID: {
+        "de": """steuer id, steuerid*, steuer idnr, steueridentifikationsnummer*,
+            identifikationsnummer*, idnr, steuer identifikationsnummer, steuernummer*""",
+        "en": "tax id, tax identification, german tax id, tin",
+    },
+    Cue.IBAN: {
+        "en": "iban, iban*, iban format",
+    },
+    Cue.BANK: {
+        "da": "konto, konto*, kontonr, kontonummer*, kontoen, kontooplysninger*, bankoplysninger*",
+        "de": "kto, kto nr, bankverbindung*, bankkonto*",
+        "fi": "tilinumero*, tilinro, tili, tilille, tilin, tililtä, tilini, tilinumeroni",
+        "sv": "kontouppgift*, bankuppgifter*",
+        "nb": "kontoopplysning*, bankdetaljer*",
+        "en": "bank details, bank account, bank, bankens, banken",
+    },
+    Cue.MONEY: {
+        "da": """refusion*, pengene, overføres, overføre, overfør, indbetal*, indsæt*, sætte,
+            sæt, udbetal*, betalingsservice""",
+        "de": """erstattung*, rückerstattung*, überweis*, lastschrift*, lastschriftmandat*,
+            einzug*, abbuch*, auszahl*, gutschrift*""",
+        "fi": "rahat, hyvitys*, hyvittää, palauttaa, palautus*, maksakaa, tilisiirto*",
+        "sv": "återbetalning*, pengarna, insättning*, sätt, betalas, autogiro*, utbetal*, tillbaka",
+        "nb": "refusjon*, tilbakebetaling*, sett, betales, avtalegiro*, tilbake",
+        "en": "refund*, direct debit, payout, repay*, reimburs*, paid into, pay into",
+    },
+    Cue.BANK_CODE: {
+        "da": "reg, reg nr, regnr, registreringsnummer*",
+        "de": "blz, bankleitzahl*",
+        "sv": "clearing*, clearingnummer*",
+        "en": "sort code, sortcode, sorting code, routing number",
+    },
+    Cue.CARD: {
+        "da": """kort, kortet, kortnummer*, kortnr, kortets, kreditkort*, betalingskort*,
+            dankort, visakort*, betalt med""",
+        "de": "karte, kreditkarte*, kartennummer*, bankkarte*, debitkarte*, bezahlt",
+        "fi": "kortin, kortti*, kortilta*, kortista, kortiltani, luottokort*, pankkikort*, maksoin",
+        "sv": "kortnummret, betalade med",
+        "nb": "kartenummer*, betalte med",
+        "en": """card, card number, credit card, debit card, card no, cards, visa, mastercard,
+            paid with""",
+    },
+    Cue.ADDRESS: {
+        "da": "adresse*, bor, sendes, postadresse*",
+        "de": "anschrift*, lieferadresse*, wohne, wohnhaft, geschickt",
+        "fi": """osoite*, osoitteessa, osoitteeseen, osoitteeni, toimitusosoite*, asun,
+            toimittaa, toimitetaan""",
+        "sv": "adress*, leveransadress*, skickas",
+        "nb": "leveringsadresse*, sendet",
+        "en": "address*, live, lives, living",
+    },
+    Cue.TRANSACTION: {
+        "da": """ordre*, ordrenummer*, ordrenr, faktura*, fakturanr, fakturanummer*,
+            sporingsnummer*, sporing*, forsendelse*, sag, sagen, sagsnummer*, sagsnr,
+            reference*, referencen, referencenummer*, gavekort*, rykker, billet*, booking*,
+            bookingnummer*, kvittering*, kolli*, pakkenummer*, pakke, pakken, pakker,
+            reservation*, retour*, rabat*, kampagnekode*""",
+        "de": """bestellnummer*, bestellnr, bestell nr, bestellung*, bestellt, auftrag*,
+            auftragsnummer*, auftrags nr, sendung*, sendungsnummer*, sendungs nr, rechnung*,
+            rechnungsnummer*, rechnungsnr, rechnungs nr, ticket*, aktenzeichen*, az,
+            vorgang*, vorgangsnummer*, referenz*, gutschein*, gutscheincode*, buchung*,
+            buchungsnummer*, schadennummer*, schadensnummer*, fallnummer*, paket*,
+            lieferschein*, störung*, rabatt*""",
+        "fi": """tilaus*, tilausnumero*, tilausnro, seurantakoodi*, seurantanumero*,
+            seuranta*, lähetys*, lähetystunnus*, lasku*, laskun, laskunumero*, tiketti*,
+            viite*, viitteenä, viitenumero*, lahjakortti*, lahjakortin, vahinkonumero*,
+            asianumero*, tapausnumero*, paketti*, paketin, varaus*, varausnumero*, kuitti*,
+            kuponki*, alennuskoodi*, palvelupyyn*, tukipyyn*""",
+        "sv": """order*, ordernummer*, ordernr, fakturanummer*, sändning*, spårningsnummer*,
+            spårning*, ärende*, referens*, presentkort*, bokning*, bokningsnummer*, paketet,
+            ocr, kvitto*, fraktsedel*, försändelse*""",
+        "nb": """saken, saksnummer*, referanse*, bestilling*, bestillingsnummer*, kid,
+            kidnummer*, sending*, sendingsnummer*, kupong*""",
+        "en": """invoice*, tracking*, parcel, shipment*, case, case number, ticket,
+            reference*, ref, gift, gift card, voucher*, booking, confirmation, claim,
+            claim number, incident, receipt, transaction*, serial, model, consignment*,
+            waybill, promo*""",
+    },
 }
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 
 
-@dataclass(frozen=True, slots=True)
-class CueHit:
+class CueHit(NamedTuple):
     """A context word found near a value: which cue, and how many words away."""
 
     cue: Cue
@@ -192,87 +234,37 @@ class CueHit:
 
 
 def _compile(
-    words: dict[Cue, str],
+    words: dict[Cue, dict[str, str]],
 ) -> tuple[dict[tuple[str, ...], Cue], dict[str, list[tuple[str, Cue]]]]:
+    """Exact phrases (as word tuples) and stems (by their first three letters)."""
     exact: dict[tuple[str, ...], Cue] = {}
     stems: dict[str, list[tuple[str, Cue]]] = {}
-    for cue, text in words.items():
-        for line in text.strip().splitlines():
-            for phrase in _split_phrases(line):
-                tokens = tuple(_TOKEN.findall(phrase.rstrip("*").lower()))
+    for cue, by_language in words.items():
+        for entries in by_language.values():
+            for entry in entries.split(","):
+                phrase = " ".join(entry.split()).lower()
+                tokens = tuple(_TOKEN.findall(phrase.rstrip("*")))
                 if not tokens:
                     continue
                 if phrase.endswith("*") and len(tokens) == 1:
-                    stem = tokens[0]
-                    stems.setdefault(stem[:3], []).append((stem, cue))
+                    stems.setdefault(tokens[0][:3], []).append((tokens[0], cue))
                 else:
                     exact.setdefault(tokens, cue)
-    for entries in stems.values():
-        entries.sort(key=lambda entry: -len(entry[0]))
+    for same_start in stems.values():
+        same_start.sort(key=lambda entry: -len(entry[0]))  # longest stem wins
     return exact, stems
 
 
-def _split_phrases(line: str) -> Iterable[str]:
-    """Split a line of the word lists into phrases.
-
-    Single words are separated by spaces; a multi-word phrase is listed by writing it with
-    the known phrase heads (see ``_PHRASES``).  Keeping the lists as plain text keeps them
-    easy to review by native speakers.
-    """
-    words = line.split()
-    i = 0
-    while i < len(words):
-        for length in (3, 2):
-            candidate = " ".join(words[i : i + length])
-            if candidate.rstrip("*").lower() in _PHRASES:
-                yield candidate
-                i += length
-                break
-        else:
-            yield words[i]
-            i += 1
-
-
-_PHRASES = frozenset(
-    """
-    kunde nr|kunde nummer|kunden nr|kd nr|as nro|kund nr|customer number|customer no|
-    customer nr|customer id|customer ref|cust no|cust nr|customer account number|
-    policy number|policy no|membership number|membership no|member number|member no|
-    contract number|contract no|subscriber number|subscription number|client number|
-    account number|account no|account nr|acct no|acct nr|acc no|acc nr|ring mig|ringe mig|
-    ringe til mig|fange mig|kontakt mig|ring tillbaka|ringa mig|ring meg|ring tilbake|
-    call me|call back|text me|reach me|my number|ringede til|you ring|
-    when you ring|customer service|cpr nr|cpr nummer|danish cpr|personnummer dk|
-    personal identity code|identity code|finnish id|finnish personal|swedish personal|
-    swedish id|f nr|d nummer|norwegian national|norwegian id|person nr|national id|
-    national identity|id number|identity number|personal number|personal id|id nummer|
-    id nr|social security|personal identification number|personnummeret mitt|steuer id|
-    steuer idnr|steuer identifikationsnummer|tax id|tax identification|german tax id|
-    iban format|kto nr|bank details|bank account|direct debit|reg nr|sort code|
-    sorting code|routing number|card number|credit card|debit card|card no|betalt med|
-    betalade med|betalte med|paid with|gift card|case number|claim number|tlf nr|tel nr|
-    contact me|vertrags nr|mitglieds nr|versicherungs nr|police nr|aftale nr|abonnements nr|
-    medlems nr|avtals nr|försäkrings nr|avtale nr|polise nr|paid into|pay into|sendungs nr|
-    bestell nr|rechnungs nr|auftrags nr
-    """.replace("\n", "").split("|")
-)
-_PHRASES = frozenset(p.strip() for p in _PHRASES)
-
 _EXACT, _STEMS = _compile(_WORDS)
 _SINGLE = {key[0]: cue for key, cue in _EXACT.items() if len(key) == 1}
-#: Last word of each multi-word phrase -> the phrases ending with it, longest first.
-_PHRASE_ENDS: dict[str, list[tuple[tuple[str, ...], Cue]]] = {}
+#: Last two words of each multi-word phrase -> the phrases ending with them, longest first.
+_PHRASE_ENDS: dict[tuple[str, str], list[tuple[tuple[str, ...], Cue]]] = {}
 for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
     if len(_key) > 1:
-        _PHRASE_ENDS.setdefault(_key[-1], []).append((_key, _cue))
+        _PHRASE_ENDS.setdefault((_key[-2], _key[-1]), []).append((_key, _cue))
 
 
 _PUNCTUATION = ".,:;!?()[]{}\"'«»„“”‘’*#/<>|=~^…–—-+&%§"
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased words and digit runs of ``text``, in order."""
-    return _TOKEN.findall(text.lower())
 
 
 def _words(pieces: Iterable[str]) -> list[str]:
@@ -310,15 +302,16 @@ def first_words(text: str, count: int) -> list[str]:
     return _words(pieces)
 
 
-_NO_CUE = (None, 0)
+_UNSEEN = object()
 #: Word -> its one-word cue (exact or by stem); filled on first sight, bounded.
 _WORD_CUES: dict[str, Cue | None] = {}
 _WORD_CUES_MAX = 100_000
 
 
-def _word_cue(word: str) -> Cue | None:
-    cue = _WORD_CUES.get(word, _NO_CUE)
-    if cue is not _NO_CUE:
+def cue_of_word(word: str) -> Cue | None:
+    """The cue of one lower-cased word on its own, if it is a context word."""
+    cue = _WORD_CUES.get(word, _UNSEEN)
+    if cue is not _UNSEEN:
         return cue  # type: ignore[return-value]
     found = _SINGLE.get(word)
     if found is None:
@@ -335,13 +328,15 @@ def _word_cue(word: str) -> Cue | None:
 def _cue_at(words: Sequence[str], end: int) -> tuple[Cue, int] | None:
     """The cue whose phrase ends at ``words[end]`` (longest phrase wins) and its length."""
     word = words[end]
-    phrases = _PHRASE_ENDS.get(word)
+    phrases = _PHRASE_ENDS.get((words[end - 1], word)) if end > 0 else None
     if phrases is not None:
         for key, cue in phrases:
             length = len(key)
-            if length <= end + 1 and tuple(words[end - length + 1 : end + 1]) == key:
+            if length == 2 or (
+                length <= end + 1 and tuple(words[end - length + 1 : end + 1]) == key
+            ):
                 return cue, length
-    single = _word_cue(word)
+    single = cue_of_word(word)
     return None if single is None else (single, 1)
 
 
@@ -350,16 +345,27 @@ def cues_before(text: str, limit: int = 8) -> list[CueHit]:
 
     The walk stops at the first digit run: a keyword followed by another number belongs to
     that number ("kundenr. 123 tlf. 456": "kundenr." is not about 456).  It also stops after
-    the first cue that is not weak.
+    the first cue that is not weak.  Most keywords sit right before their value, so the
+    last few words are read first and the rest only when needed.
     """
-    words = last_words(text, limit + 2)
+    hits, complete = _walk_back(last_words(text, _FIRST_LOOK), limit)
+    if complete or text.count(" ") < _FIRST_LOOK:
+        return hits
+    return _walk_back(last_words(text, limit + 2), limit)[0]
+
+
+_FIRST_LOOK = 4
+
+
+def _walk_back(words: list[str], limit: int) -> tuple[list[CueHit], bool]:
+    """The cues walking back over ``words``; True if the walk ended on its own."""
     hits: list[CueHit] = []
     index = len(words) - 1
     distance = 0
     while index >= 0 and distance < limit:
         word = words[index]
         if word[0].isdigit():
-            break
+            return hits, True
         found = _cue_at(words, index)
         if found is None:
             index -= 1
@@ -367,13 +373,13 @@ def cues_before(text: str, limit: int = 8) -> list[CueHit]:
             cue, length = found
             hits.append(CueHit(cue, distance))
             if cue not in WEAK_CUES:
-                break
+                return hits, True
             index -= length
         distance += 1
-    return hits
+    return hits, distance >= limit
 
 
-def cues_after(text: str, limit: int = 3) -> list[CueHit]:
+def cues_after(text: str, limit: int = 4) -> list[CueHit]:
     """Cues in the first words of ``text`` (up to the next digit run), nearest first."""
     words = first_words(text, limit + 1)
     hits: list[CueHit] = []

@@ -23,7 +23,13 @@ _DOT_WORD = (
     r"|\s+(?:dot|punkt|piste|prikk|punktum)\s+)"
 )
 _DOT_WORD_RE = re.compile(_DOT_WORD, re.IGNORECASE)
-_LOCAL = re.compile(rf"(?:[\w+-]+(?:\.|{_DOT_WORD}))*[\w+-]+\s*$", re.IGNORECASE)
+# The local part is read backwards from the "@": a match on the reversed text before it,
+# anchored at the "@", costs no more than the local part's length.
+_DOT_WORD_REVERSED = (
+    r"(?:\s*[)\]}>] ?(?:tod|tknup|etsip|kkirp|mutknup) ?[(\[{<]\s*"
+    r"|\s+(?:tod|tknup|etsip|kkirp|mutknup)\s+)"
+)
+_LOCAL_REVERSED = re.compile(rf"\s*[\w+-]+(?:(?:\.|{_DOT_WORD_REVERSED})[\w+-]+)*", re.IGNORECASE)
 _DOMAIN = re.compile(
     rf"\s*(?:[^\W_](?:[\w-]{{0,62}}[^\W_])?(?:\.|{_DOT_WORD}))+(?P<tld>[a-z]{{2,12}})(?![\w-])",
     re.IGNORECASE,
@@ -87,16 +93,16 @@ def find_emails(text: str) -> Iterator[Candidate]:
         if not literal and domain.group("tld").lower() not in _TLDS:
             continue
         window_start = max(0, start - _LOCAL_WINDOW)
-        local = _LOCAL.search(text, window_start, start)
-        if local is None or (not literal and local.group().strip() == ""):
+        local = _LOCAL_REVERSED.match(text[window_start:start][::-1])
+        if local is None or not local.group().strip():
             continue
-        local_text = local.group().rstrip()
+        local_text = local.group()[::-1].rstrip()
+        value_start = start - local.end()
         local_norm = _DOT_WORD_RE.sub(".", local_text).strip(".")
         domain_text = domain.group().lstrip()
         domain_norm = _DOT_WORD_RE.sub(".", domain_text)
         if not local_norm or ".." in local_norm or ".." in domain_norm:
             continue
-        value_start = local.start()
         score = 0.97 if literal else 0.9
         yield Candidate(
             EntityType.EMAIL_ADDRESS,

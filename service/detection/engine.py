@@ -39,6 +39,7 @@ _LANGS = frozenset({"da", "de", "fi", "sv", "nb", "en"})
 _LANG_ALIASES = {"no": "nb", "nn": "nb", "se": "sv", "dk": "da"}
 _LANG_REGION = {"da": "DK", "de": "DE", "fi": "FI", "sv": "SE", "nb": "NO", "en": "GB"}
 _REGION_LANG = {"DK": "da", "DE": "de", "FI": "fi", "SE": "sv", "NO": "nb", "GB": "en", "US": "en"}
+_MAX_REGION_ORDERS = 4096
 _ANY_DIGIT = re.compile(r"\d")
 _SPELLED_AT_RE = re.compile(r"[{<(\[] ?(?:at|a|ät) ?[})>\]]")
 
@@ -62,16 +63,18 @@ def check_text(text: object) -> str:
 class Detector:
     """Finds personal data in texts.  Build once (it compiles the tenant's rules), reuse.
 
-    ``regions`` are the countries whose phone numbers are looked for, by default DK, DE,
-    FI, SE, NO, GB and US.  A detector keeps no state between calls: it is safe to share
-    between threads.
+    ``regions`` are countries whose national phone numbers are tried first (hints); DK, DE,
+    FI, SE, NO, GB and US are always tried.  A detector keeps no state between calls: it is
+    safe to share between threads.
     """
 
     __slots__ = ("_region_orders", "regions", "rules")
 
     def __init__(self, rules: TenantRules | None = None, regions: Iterable[str] = ()) -> None:
         self.rules = rules if rules is not None else TenantRules()
-        self.regions = tuple(r.upper() for r in regions) or v.DEFAULT_REGIONS
+        # Given regions come first; the default ones stay: a hint, not a filter.
+        given = [r.strip().upper() for r in regions if r.strip()]
+        self.regions = tuple(dict.fromkeys([*given, *v.DEFAULT_REGIONS]))
         self._region_orders: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
 
     def detect(
@@ -140,7 +143,8 @@ class Detector:
         if regions is None:
             first = [r for r in (region, _LANG_REGION.get(lang or "")) if r]
             regions = tuple(dict.fromkeys(first + list(self.regions)))
-            self._region_orders[key] = regions
+            if len(self._region_orders) < _MAX_REGION_ORDERS:
+                self._region_orders[key] = regions
         return lang, regions
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> list[Candidate]:

@@ -12,11 +12,12 @@ library validators), and the words before and after the run decide between them
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import NamedTuple
 
 from . import validators as v
-from .addresses import address_at
+from .addresses import address_at, may_precede_house_number
 from .candidate import Candidate
 from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before
 from .types import EntityType
@@ -83,18 +84,20 @@ _FREE_BEFORE = frozenset(" \n\t\u00a0(:;,.!?\"'«„“”‘’*/=[]{}<>|~^…�
 _AMOUNT_HINTS = frozenset(" .€$£")
 
 
-def _EN_NEXT(text: str, number_end: int) -> bool:
+def _capital_follows(text: str, number_end: int) -> bool:
     """Whether a capitalised word follows the number (English: "42 Church Lane")."""
     return (
         text[number_end : number_end + 1] == " " and text[number_end + 1 : number_end + 2].isupper()
     )
 
 
-_SENTENCE_END = re.compile(r"[.!?]\s|\n")
 _SORT_CODE = re.compile(r"sort(?:ing)?\s*code", re.IGNORECASE)
 _BEFORE_WINDOW = 64
 _AFTER_WINDOW = 48
 _MAX_GROUPS = 8
+#: The fewest digits a value needs to be reported without any context word (a national
+#: phone number with its trunk prefix; an ID, a card).
+_MIN_BARE_DIGITS = 9
 
 _ID_TYPES = (T.DK_CPR, T.SE_PERSONNUMMER, T.NO_FODSELSNUMMER, T.DE_TAX_ID, T.FI_HETU)
 _ID_BY_LANG = {
@@ -106,7 +109,6 @@ _ID_BY_LANG = {
 }
 #: The types a context word asks for.
 _CUE_TYPES: dict[Cue, tuple[EntityType, ...]] = {
-    Cue.PHONE: (T.PHONE_NUMBER,),
     Cue.CPR: (T.DK_CPR,),
     Cue.HETU: (T.FI_HETU,),
     Cue.SE_PNR: (T.SE_PERSONNUMMER,),
@@ -136,7 +138,14 @@ _BLOCKING_CUES = frozenset(
     }
 )
 
-Possible = tuple[EntityType, float, str]
+
+class Possible(NamedTuple):
+    """One reading of a number from its form alone."""
+
+    type: EntityType
+    base: float  # score before context
+    normalized: str
+    mobile: bool = False  # a mobile phone number (never a company's hotline)
 
 
 class RunContext:
@@ -151,6 +160,10 @@ class RunContext:
         self._after: list[CueHit] | None = None
 
     @property
+    def after_text(self) -> str:
+        return self._after_text
+
+    @property
     def after(self) -> list[CueHit]:
         if self._after is None:
             self._after = cues_after(self._after_text) if self._after_text else []
@@ -158,18 +171,28 @@ class RunContext:
 
     def strong(self, use_after: bool) -> Cue | None:
         """The nearest cue that is not weak: before the value, else right after it."""
-        for hit in self.before:
-            if hit.cue not in WEAK_CUES:
-                return hit.cue
+        before = self.before
+        if before:
+            cue = before[-1].cue  # the walk stops at the first strong cue
+            # A weak cue before ("tlf. 123 ... Bankverbindung") outweighs a word after.
+            return None if cue in WEAK_CUES else cue
         if use_after:
             for hit in self.after:
                 if hit.cue not in WEAK_CUES and hit.distance <= 2:
                     return hit.cue
         return None
 
-    @property
-    def weak(self) -> bool:
-        return any(hit.cue in WEAK_CUES for hit in self.before)
+    def personal(self) -> bool:
+        """A word like "me", "mig", "mich" before the value ("call me on")."""
+        return any(hit.cue is Cue.PERSONAL for hit in self.before)
+
+    def weak(self, use_after: bool) -> bool:
+        """A weak cue ("nummer", "mig") before the value, or right after a whole run."""
+        if any(hit.cue in WEAK_CUES for hit in self.before):
+            return True
+        return use_after and any(
+            hit.cue is Cue.NUMBER or hit.cue is Cue.PHONE for hit in self.after
+        )
 
     def after_cue(self, cue: Cue, within: int) -> bool:
         return any(hit.cue is cue and hit.distance <= within for hit in self.after)
@@ -245,6 +268,8 @@ class NumberReader:
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
             if total < 5 or (len(groups) == 3 and total <= 8 and _is_date_run(text, groups)):
                 continue
+            if len(groups) == 2 and _is_year_range(groups):
+                continue  # "2019-2023", "2019/20"
             if _AMOUNT_AFTER.match(text, end) or (
                 previous in _AMOUNT_HINTS
                 and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
@@ -256,8 +281,8 @@ class NumberReader:
                 continue  # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal
             ctx = RunContext(before, before_text, text[end : end + _AFTER_WINDOW])
             self.read_run(groups, text[prefix_start:start], prefix_start, ctx)
-            if len(groups) == 1 and index + 1 < len(runs) and text[end : end + 2] == ", ":
-                self._code_comma_account(groups[0], runs[index + 1], ctx)
+            if total <= 5 and index + 1 < len(runs) and text[end : end + 2] == ", ":
+                self._code_comma_account(start, text[start:end], runs[index + 1], ctx)
         return found
 
     def _short_run(
@@ -265,24 +290,25 @@ class NumberReader:
     ) -> None:
         """A run of at most four digits after a space: a house number or a bank code."""
         text = self.text
-        after = text[end : end + 1]
-        if after.isdigit():
-            return
         self._address(start, end)
         if len(digits) == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
             before_text = text[max(0, start - _BEFORE_WINDOW) : start]
             ctx = RunContext(cues_before(before_text), before_text, "")
-            self._code_comma_account((start, digits), runs[index + 1], ctx)
+            self._code_comma_account(start, digits, runs[index + 1], ctx)
 
     def _address(self, number_start: int, number_end: int) -> None:
         text = self.text
         found = self.found
         if found and found[-1].end > number_start:
             return
-        if (
+        if _capital_follows(text, number_end) or (
             text[number_start - 1 : number_start] == " "
-            and text[number_start - 2 : number_start - 1].isalpha()
-        ) or _EN_NEXT(text, number_end):
+            and (
+                text[number_start - 2 : number_start - 1].isalpha()
+                or text[number_start - 2 : number_start - 1] == "."
+            )
+            and may_precede_house_number(text, number_start)
+        ):
             address = address_at(text, number_start)
             if address is not None:
                 found.append(address)
@@ -361,19 +387,17 @@ class NumberReader:
         return match.end() >= run_end and value[6] not in "-+"
 
     def _code_comma_account(
-        self, group: tuple[int, str], following: re.Match[str], ctx: RunContext
+        self, start: int, code: str, following: re.Match[str], ctx: RunContext
     ) -> None:
-        """ "clearing 1234, 1234567": a bank code and an account separated by a comma."""
-        start, code = group
+        """ "clearing 1234, 1234567", "8327-9, 123 456 789-0": bank code, comma, account."""
         end = start + len(code)
-        if not 4 <= len(code) <= 5 or self.text[end : end + 2] != ", ":
-            return
-        if following.start() != end + 2:
+        digits = "".join(ch for ch in code if ch.isdigit())
+        if not 4 <= len(digits) <= 5 or following.start() != end + 2:
             return
         account = "".join(_DIGITS.findall(following.group()))
-        if 6 <= len(account) <= 10 and ctx.strong(use_after=False) in (Cue.BANK, Cue.MONEY):
+        if 6 <= len(account) <= 12 and ctx.strong(use_after=False) in (Cue.BANK, Cue.MONEY):
             self.found.append(
-                Candidate(T.BANK_ACCOUNT, start, following.end(), 0.9, code + account)
+                Candidate(T.BANK_ACCOUNT, start, following.end(), 0.9, digits + account)
             )
 
     def read_run(
@@ -394,72 +418,87 @@ class NumberReader:
         number_start = prefix_start + len(prefix)
         lead = "+" if text[number_start] == "+" else ""
         if count == 1:
-            digits = groups[0][1]
-            if 4 <= len(digits) <= 19:
-                reading = choose(
-                    Shape(digits, (len(digits),), (), lead),
-                    prefix,
-                    ctx,
-                    whole=True,
-                    lang=self.lang,
-                    regions=self.regions,
-                )
-                if reading is not None:
-                    kind, score, normalized = reading
-                    s = groups[0][0]
-                    if kind is T.PHONE_NUMBER:
-                        s = number_start
-                    elif kind is T.CUSTOMER_NUMBER and prefix:
-                        s = prefix_start
-                    end = groups[0][0] + len(digits)
-                    self.found.append(Candidate(kind, s, end, score, normalized))
+            group_start, digits = groups[0]
+            if len(digits) > 19:
+                return
+            reading = choose(
+                Shape(digits, (len(digits),), (), lead),
+                prefix,
+                ctx,
+                whole=True,
+                lang=self.lang,
+                regions=self.regions,
+            )
+            if reading is not None:
+                kind, score, normalized = reading
+                start = group_start
+                if kind is T.PHONE_NUMBER:
+                    start = number_start
+                elif kind is T.CUSTOMER_NUMBER and prefix:
+                    start = prefix_start
+                end = group_start + len(digits)
+                self.found.append(Candidate(kind, start, end, score, normalized))
             return
-        seps_list: list[str] = []
-        lens_list: list[int] = []
-        for k in range(count - 1):
-            group_start, group = groups[k]
-            lens_list.append(len(group))
-            raw = text[group_start + len(group) : groups[k + 1][0]]
-            sep = raw.strip(" \u00a0\u202f\t\r\n")
-            seps_list.append(sep if sep or "\n" not in raw else "\n")
-        lens_list.append(len(groups[-1][1]))
-        seps = tuple(seps_list)
-        lens = tuple(lens_list)
+        lens = tuple([len(group) for _, group in groups])
+        seps = tuple(
+            [
+                _separator(text[start + len(group) : following[0]])
+                for (start, group), following in itertools.pairwise(groups)
+            ]
+        )
+        all_digits = "".join([group for _, group in groups])
+        offsets = [0]
+        for length in lens:
+            offsets.append(offsets[-1] + length)
         i = 0
         while i < count:
-            chosen: Candidate | None = None
             for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
-                digits = "".join(g for _, g in groups[i : j + 1])
-                if not 4 <= len(digits) <= 19:
+                digits = all_digits[offsets[i] : offsets[j + 1]]
+                if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
+                    # Inside a run, without context words, short numbers are nothing.
                     continue
                 shape = Shape(digits, lens[i : j + 1], seps[i:j], lead if i == 0 else "")
-                if shape.lead and "(" in shape.seps[:1]:
+                if i == 0 and lead and seps[:1] == ("(",):
                     shape = _drop_trunk_zero(shape)
-                sub_ctx = ctx if i == 0 else _NO_CONTEXT
                 reading = choose(
                     shape,
                     prefix if i == 0 else "",
-                    sub_ctx,
+                    ctx if i == 0 else _NO_CONTEXT,
                     whole=j == count - 1,
                     lang=self.lang,
                     regions=self.regions,
                 )
                 if reading is None:
+                    if (
+                        i == 0
+                        and j == count - 1
+                        and count > 1
+                        and ctx.strong(True) in _BLOCKING_CUES
+                    ):
+                        # "Gavekort 4571 2570 5909 4923": no part of it is more than the whole.
+                        return
                     continue
                 kind, score, normalized = reading
-                s = groups[i][0]
-                if i == 0 and (kind is T.PHONE_NUMBER or (kind is T.CUSTOMER_NUMBER and prefix)):
-                    s = number_start if kind is T.PHONE_NUMBER else prefix_start
-                e = groups[j][0] + len(groups[j][1])
-                if kind is T.PHONE_NUMBER and text[e : e + 1] == ")" and "(" in text[s:e]:
-                    e += 1
-                chosen = Candidate(kind, s, e, score, normalized)
-                i = j + 1
+                start = groups[i][0]
+                if i == 0 and kind is T.PHONE_NUMBER:
+                    start = number_start
+                elif i == 0 and kind is T.CUSTOMER_NUMBER and prefix:
+                    start = prefix_start
+                end = groups[j][0] + lens[j]
+                if kind is T.PHONE_NUMBER and text[end : end + 1] == ")" and "(" in text[start:end]:
+                    end += 1
+                self.found.append(Candidate(kind, start, end, score, normalized))
+                i = j
                 break
-            if chosen is None:
-                i += 1
-            else:
-                self.found.append(chosen)
+            i += 1
+
+
+def _separator(raw: str) -> str:
+    """A separator between digit groups, spaces dropped ("", "-", ".", "/", ")", "\\n")."""
+    if raw == " ":
+        return ""
+    sep = raw.strip(" \u00a0\u202f\t\r\n")
+    return sep if sep or "\n" not in raw else "\n"
 
 
 def choose(
@@ -470,7 +509,7 @@ def choose(
     whole: bool,
     lang: str | None,
     regions: tuple[str, ...],
-) -> Possible | None:
+) -> tuple[EntityType, float, str] | None:
     """The best reading of one (sub-)run given its context, or None."""
     digits = shape.digits
     lens = shape.lens
@@ -491,51 +530,61 @@ def choose(
         return None
     if strong is Cue.CUSTOMER:
         return T.CUSTOMER_NUMBER, 0.92, digits
+    possible = possible_types(shape, lang, regions)
     if strong is Cue.ACCOUNT:
-        # "sort code 20-12-34, account number 12345678" is a bank account; "account number
-        # 8401904647" on its own is the customer's account with the company.
-        if _SORT_CODE.search(ctx.before_text):
+        # "sort code 20-12-34, account number 12345678" and "account 20-12-34 12345678" are
+        # bank accounts; "account number 8401904647" on its own is the customer's account
+        # with the company.
+        if _SORT_CODE.search(ctx.before_text) or any(
+            p.type is T.BANK_ACCOUNT and p.base >= 0.8 for p in possible
+        ):
             return T.BANK_ACCOUNT, 0.92, digits
         return T.CUSTOMER_NUMBER, 0.9, digits
-
-    possible = possible_types(shape, lang, regions)
     if (
         strong is Cue.BANK
-        and 5 <= len(digits) <= 11
-        and len(lens) == 1
-        and not any(kind is T.BANK_ACCOUNT for kind, _, _ in possible)
+        and 5 <= len(digits) <= 15
+        and not any(p.type is T.BANK_ACCOUNT or p.type in _ID_TYPES for p in possible)
     ):
-        # "Kto. 123456789", "Kontonr.: 50743005": a domestic account after its keyword.
+        # "Kto. 123456789", "Kontonr.: 50743005", "Kontonummer: 1234 567 890 1": a domestic
+        # account after its keyword, in whatever form the bank writes it.
         return T.BANK_ACCOUNT, 0.88, digits
     if not possible:
         return None
     if strong in _CUE_TYPES:
         wanted = _CUE_TYPES[strong]
-        matching = [p for p in possible if p[0] in wanted]
+        matching = [p for p in possible if p.type in wanted]
         if matching:
             preferred = _ID_BY_LANG.get(lang or "")
-            kind, _, normalized = max(matching, key=lambda p: (p[0] is preferred, p[1]))
-            return kind, 0.95, normalized
+            if len(matching) > 1:
+                # "my Swedish personnummer", "I live in Norway": the country named wins.
+                preferred = _country_named(ctx) or preferred
+            chosen = max(matching, key=lambda p: (p.type is preferred, p.base))
+            return chosen.type, 0.95, chosen.normalized
         if strong in _BLOCKING_CUES:
             return None
     elif strong in _BLOCKING_CUES:
         if strong is Cue.BANK_CODE:
             # "reg.nr. 1234-1234567890": code and account written together are one value.
-            joined = [p for p in possible if p[0] is T.BANK_ACCOUNT and len(lens) > 1]
-            return (joined[0][0], 0.85, joined[0][2]) if joined else None
+            joined = [p for p in possible if p.type is T.BANK_ACCOUNT and len(lens) > 1]
+            return (T.BANK_ACCOUNT, 0.85, joined[0].normalized) if joined else None
         return None
     if strong is None and whole and ctx.after_cue(Cue.TRANSACTION, within=2):
         return None  # "4571 2570 5909 4923 fra gavekortet"
-    company = strong is Cue.COMPANY_PHONE or (
-        strong is None and not ctx.weak and whole and ctx.after_cue(Cue.COMPANY_PHONE, within=1)
+    company = (strong is Cue.COMPANY_PHONE and not ctx.personal()) or (
+        strong is None
+        and whole
+        and not ctx.weak(whole)
+        and ctx.after_cue(Cue.COMPANY_PHONE, within=1)
     )
-    best: Possible | None = None
-    for kind, base, normalized in possible:
+    best: tuple[EntityType, float, str] | None = None
+    for kind, base, normalized, mobile in possible:
         score = base
         if kind is T.PHONE_NUMBER:
-            if company:
-                continue  # the number the writer dialled: the company's hotline
-            if ctx.weak:
+            if company and not mobile:
+                # The number the writer dialled, or the company's "call us": a hotline.
+                # Companies publish landlines and service numbers, not mobiles.
+                continue
+            if ctx.weak(whole):
                 score += 0.3
         elif kind in _ID_TYPES and _ID_BY_LANG.get(lang or "") is kind:
             score += 0.1
@@ -544,6 +593,33 @@ def choose(
     if best is None or best[1] < REPORT_THRESHOLD:
         return None
     return best
+
+
+_COUNTRY_WORDS = re.compile(
+    r"(?P<se>swed|schwed|svensk|sverige|ruotsi)|(?P<dk>danish|dansk|dänisch|danmark|denmark|tansk)"
+    r"|(?P<no>norw|norsk|norge|norja|norweg)|(?P<fi>finn|suomi|suomal|finland)"
+    r"|(?P<de>german|deutsch|saksa|tysk)",
+    re.IGNORECASE,
+)
+_COUNTRY_TYPES = {
+    "se": T.SE_PERSONNUMMER,
+    "dk": T.DK_CPR,
+    "no": T.NO_FODSELSNUMMER,
+    "fi": T.FI_HETU,
+    "de": T.DE_TAX_ID,
+}
+
+
+def _country_named(ctx: RunContext) -> EntityType | None:
+    """The ID type of a country named around the value, if exactly one is named."""
+    named = {
+        match.lastgroup
+        for text in (ctx.before_text, ctx.after_text)
+        for match in _COUNTRY_WORDS.finditer(text)
+    }
+    if len(named) == 1:
+        return _COUNTRY_TYPES[named.pop() or ""]
+    return None
 
 
 def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> list[Possible]:
@@ -559,54 +635,61 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
     out: list[Possible] = []
     in_fours = compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))
     if 13 <= n <= 19 and in_fours and v.is_payment_card(digits):
-        out.append((T.PAYMENT_CARD, 0.8, digits))
+        out.append(Possible(T.PAYMENT_CARD, 0.8, digits))
     if n == 10 and (compact or (lens == (6, 4) and kinds <= {"-", "", "+"})):
         if v.is_dk_cpr(digits):
             base = 0.45 if compact else 0.55
             if v.dk_cpr_mod11(digits):
                 base += 0.1
-            out.append((T.DK_CPR, base, digits))
+            out.append(Possible(T.DK_CPR, base, digits))
         if v.is_se_personnummer(digits):
-            out.append((T.SE_PERSONNUMMER, 0.45 if compact else 0.6, digits))
+            out.append(Possible(T.SE_PERSONNUMMER, 0.45 if compact else 0.6, digits))
         if lens == (6, 4) and kinds <= {"-", "+"}:
             hetu = digits[:6] + seps[0] + digits[6:]
             if v.is_fi_hetu(hetu):
-                out.append((T.FI_HETU, 0.55, hetu))
+                out.append(Possible(T.FI_HETU, 0.55, hetu))
     long_form = compact or (lens == (8, 4) and kinds <= {"-", ""})
     if n == 12 and long_form and v.is_se_personnummer(digits):
-        out.append((T.SE_PERSONNUMMER, 0.65, digits[2:]))
+        out.append(Possible(T.SE_PERSONNUMMER, 0.65, digits[2:]))
     if n == 11:
         if (compact or (lens == (6, 5) and kinds == {""})) and v.is_no_fodselsnummer(digits):
-            out.append((T.NO_FODSELSNUMMER, 0.55, digits))
+            out.append(Possible(T.NO_FODSELSNUMMER, 0.55, digits))
         if (compact or (lens == (2, 3, 3, 3) and kinds == {""})) and v.is_de_tax_id(digits):
-            out.append((T.DE_TAX_ID, 0.45 if compact else 0.6, digits))
+            out.append(Possible(T.DE_TAX_ID, 0.45 if compact else 0.6, digits))
         if (compact or (lens == (4, 2, 5) and kinds <= {"", "."})) and v.is_no_bank_account(digits):
-            out.append((T.BANK_ACCOUNT, 0.35 if compact else 0.8, digits))
+            out.append(Possible(T.BANK_ACCOUNT, 0.35 if compact else 0.8, digits))
     # Domestic accounts written with their bank code: GB sort code, DK reg.nr., SE clearing.
     if lens == (2, 2, 2, 8) and seps == ("-", "-", ""):
-        out.append((T.BANK_ACCOUNT, 0.8, digits))
+        out.append(Possible(T.BANK_ACCOUNT, 0.8, digits))
     if len(lens) == 2 and 6 <= lens[1] <= 10 and kinds <= {"-", ""}:
         if lens[0] == 4:
             dashed_dk = seps == ("-",) and lens[1] == 10
-            out.append((T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
+            out.append(Possible(T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
         elif lens[0] == 5 and digits[0] == "8":
-            out.append((T.BANK_ACCOUNT, 0.4, digits))
+            out.append(Possible(T.BANK_ACCOUNT, 0.4, digits))
     # Phone numbers: a "+" or "00" means the country code is written.
     international = bool(shape.lead) or digits.startswith("00")
     phone_digits = digits[2:] if digits.startswith("00") and not shape.lead else digits
     if 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
-        region = v.phone_region(phone_digits, international, regions)
-        if region is not None:
+        phone = v.phone_number(phone_digits, international, regions, lang is not None)
+        if phone is not None:
             if international:
                 base = 0.85
             elif digits[0] == "0" and n >= 9:
                 base = 0.65  # national trunk prefix: DE, FI, SE, GB
-            elif region == "US" and not compact:
+            elif phone.e164.startswith("+1") and not compact:
                 base = 0.65
             else:
                 base = 0.45  # 8 bare digits (DK, NO): needs a word saying it is a number
-            out.append((T.PHONE_NUMBER, base, v.phone_e164(phone_digits, international, region)))
+            out.append(Possible(T.PHONE_NUMBER, base, phone.e164, phone.mobile))
     return out
+
+
+def _is_year_range(groups: list[tuple[int, str]]) -> bool:
+    first, second = groups[0][1], groups[1][1]
+    if len(first) != 4 or first[:2] not in ("19", "20"):
+        return False
+    return (len(second) == 4 and second[:2] in ("19", "20")) or len(second) == 2
 
 
 def _is_date_run(text: str, groups: list[tuple[int, str]]) -> bool:

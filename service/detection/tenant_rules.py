@@ -110,4 +110,5 @@ class TenantRules:
                 for allowed in self._allow_digits
                 if min(len(key), len(allowed)) >= 6
             )
-        return any(key.startswith(allowed) for allowed in self._allow_text)
+        # "Vesterbrogade 1" allows "Vesterbrogade 1, 1620 København V", not "Vesterbrogade 12".
+        return any(key == allowed or key.startswith(allowed + " ") for allowed in self._allow_text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -205,48 +206,56 @@ def _plausible_national(digits: str, region: str) -> bool:
     return digits[0] == "0" and digits[1] != "0"
 
 
+class Phone(NamedTuple):
+    """A valid personal phone number: its E.164 form and whether it is a mobile."""
+
+    e164: str
+    mobile: bool
+
+
 @functools.lru_cache(maxsize=65536)
-def phone_region(digits: str, international: bool, regions: tuple[str, ...]) -> str | None:
-    """The region in which ``digits`` is a valid personal phone number, or None.
+def phone_number(
+    digits: str, international: bool, regions: tuple[str, ...], hinted: bool = True
+) -> Phone | None:
+    """``digits`` as a person's phone number, or None.
 
     ``international`` means the digits start with the country code (written ``+`` or
-    ``00``).  National numbers are tried in the order of ``regions``.  Cached: the same
-    numbers (and hotlines) recur across comments.
+    ``00``).  National numbers are tried in the order of ``regions``; with a language or
+    country hint (``hinted``) the first region where the number is valid decides (a
+    Finnish 0600 premium number is not a German landline); without one, the number must
+    be a person's in every region where it is valid.  Cached: the same numbers (and
+    hotlines) recur across comments.
     """
     if international:
         try:
-            number = phonenumbers.parse("+" + digits, None)
+            return _personal(phonenumbers.parse("+" + digits, None))
         except phonenumbers.NumberParseException:
             return None
-        return _personal_region(number)
+    candidate: Phone | None = None
     for region in regions:
-        if region not in _NATIONAL_LENGTHS or not _plausible_national(digits, region):
+        if region in _NATIONAL_LENGTHS and not _plausible_national(digits, region):
             continue
         try:
             number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            # The first region where the number is valid decides: a Finnish 0600 premium
-            # number is not a German landline.
-            return _personal_region(number)
-    return None
+            found = _personal(number)
+            if hinted or found is None:
+                return found
+            if candidate is None:
+                candidate = found
+    return candidate
 
 
-def _personal_region(number: phonenumbers.PhoneNumber) -> str | None:
+def _personal(number: phonenumbers.PhoneNumber) -> Phone | None:
     if not phonenumbers.is_valid_number(number):
         return None
-    if phonenumbers.number_type(number) not in _PERSONAL_PHONE_TYPES:
+    kind = phonenumbers.number_type(number)
+    if kind not in _PERSONAL_PHONE_TYPES:
         return None
     region = phonenumbers.region_code_for_number(number)
-    national = str(number.national_number)
-    if region == "DK" and national.startswith(_DK_SERVICE_PREFIXES):
+    if region == "DK" and str(number.national_number).startswith(_DK_SERVICE_PREFIXES):
         return None
-    return region or "ZZ"
-
-
-@functools.lru_cache(maxsize=65536)
-def phone_e164(digits: str, international: bool, region: str) -> str:
-    """The E.164 form of a number already accepted by :func:`phone_region`."""
-    number = phonenumbers.parse("+" + digits if international else digits, region)
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(str(e164), kind == PhoneNumberType.MOBILE)

@@ -38,17 +38,24 @@ from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ActionOutcome
-from service.moderation.service import ACTOR, backoff, describe, perform_action
+from service.moderation.service import (
+    ACTOR,
+    EXECUTE_ACTION_JOB,
+    action_job_id,
+    backoff,
+    describe,
+    perform_action,
+)
 from service.platforms import errors as platform
 from service.platforms.graph import parse_graph_time
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
+from service.queue import Job
 from service.workers.pipeline_context import PipelineContext
 
 log = structlog.get_logger(__name__)
 
 PAYLOAD_PURPOSE = "inbox_event"
-EXECUTE_ACTION_JOB = "execute_action"
 EXCERPT_CHARS = 280
 _ELLIPSIS = "…"
 # A human's decision on a finding is final: later events for the comment do not act again.
@@ -119,8 +126,13 @@ def masked_excerpt(text: str, found: Sequence[Detected], limit: int = EXCERPT_CH
 
 
 def _entity(f: Detected) -> dict[str, Any]:
-    return {"type": f.type.value, "start": f.start, "end": f.end, "score": f.score,
-            "masked": f.masked}
+    return {
+        "type": f.type.value,
+        "start": f.start,
+        "end": f.end,
+        "score": f.score,
+        "masked": f.masked,
+    }
 
 
 def _derived_permalink(connection: Connection, comment: CommentView) -> str | None:
@@ -218,23 +230,38 @@ async def handle_comment(
     new = new_id is not None
     if new:
         await record(
-            uow, tenant_id, actor=ACTOR, action="finding.recorded", subject_type="finding",
+            uow,
+            tenant_id,
+            actor=ACTOR,
+            action="finding.recorded",
+            subject_type="finding",
             subject_id=finding.id,
-            data={"types": content["types"], "status": status.value, "source": source.value,
-                  "connection_id": str(connection.id), "comment_id": comment.comment_id},
+            data={
+                "types": content["types"],
+                "status": status.value,
+                "source": source.value,
+                "connection_id": str(connection.id),
+                "comment_id": comment.comment_id,
+            },
         )
     else:
         if finding.status in _REVIEWED:
             return HandleOutcome(finding_id=finding.id, acted=False, new=False)
-        if finding.fingerprints != content["fingerprints"] or finding.entities != content[
-            "entities"
-        ]:
+        if (
+            finding.fingerprints != content["fingerprints"]
+            or finding.entities != content["entities"]
+        ):
             # The comment was edited: the finding follows its current text.
             for name, value in content.items():
                 setattr(finding, name, value)
             await record(
-                uow, tenant_id, actor=ACTOR, action="finding.updated", subject_type="finding",
-                subject_id=finding.id, data={"types": content["types"], "source": source.value},
+                uow,
+                tenant_id,
+                actor=ACTOR,
+                action="finding.updated",
+                subject_type="finding",
+                subject_id=finding.id,
+                data={"types": content["types"], "source": source.value},
             )
         if finding.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
             return HandleOutcome(finding_id=finding.id, acted=False, new=False)
@@ -242,8 +269,15 @@ async def handle_comment(
             return HandleOutcome(finding_id=finding.id, acted=False, new=False)
     if status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
         return HandleOutcome(finding_id=finding.id, acted=False, new=new)
-    return await _record_actions(uow, tenant_id, connection, finding, policy.mode, new=new,
-                                 already_hidden=comment.is_hidden is True)
+    return await _record_actions(
+        uow,
+        tenant_id,
+        connection,
+        finding,
+        policy.mode,
+        new=new,
+        already_hidden=comment.is_hidden is True,
+    )
 
 
 async def _record_actions(
@@ -260,17 +294,29 @@ async def _record_actions(
     pending: list[uuid.UUID] = []
     fresh: list[uuid.UUID] = []
     hide, created = await actions.ensure(
-        tenant_id, connection_id=connection.id, finding_id=finding.id,
-        comment_id=finding.comment_id, kind=ActionKind.HIDE, requested_by=ACTOR,
+        tenant_id,
+        connection_id=connection.id,
+        finding_id=finding.id,
+        comment_id=finding.comment_id,
+        kind=ActionKind.HIDE,
+        requested_by=ACTOR,
         status=ActionStatus.DONE if already_hidden else ActionStatus.PENDING,
         done_at=utcnow() if already_hidden else None,
     )
     if created and already_hidden:
         await record(
-            uow, tenant_id, actor=ACTOR, action="comment.hidden", subject_type="finding",
+            uow,
+            tenant_id,
+            actor=ACTOR,
+            action="comment.hidden",
+            subject_type="finding",
             subject_id=finding.id,
-            data={"action_id": str(hide.id), "comment_id": finding.comment_id,
-                  "connection_id": str(connection.id), "already": True},
+            data={
+                "action_id": str(hide.id),
+                "comment_id": finding.comment_id,
+                "connection_id": str(connection.id),
+                "already": True,
+            },
         )
     if hide.status is ActionStatus.PENDING:
         pending.append(hide.id)
@@ -280,15 +326,22 @@ async def _record_actions(
     # Replies are Facebook-only here (Instagram replies go through another edge).
     if mode is PolicyMode.HIDE_AND_REPLY and connection.platform is Platform.FACEBOOK:
         reply, reply_created = await actions.ensure(
-            tenant_id, connection_id=connection.id, finding_id=finding.id,
-            comment_id=finding.comment_id, kind=ActionKind.REPLY, requested_by=ACTOR,
+            tenant_id,
+            connection_id=connection.id,
+            finding_id=finding.id,
+            comment_id=finding.comment_id,
+            kind=ActionKind.REPLY,
+            requested_by=ACTOR,
         )
         if reply.status is ActionStatus.PENDING:
             pending.append(reply.id)
             if reply_created:
                 fresh.append(reply.id)
     return HandleOutcome(
-        finding_id=finding.id, acted=acted, new=new, action_ids=tuple(pending),
+        finding_id=finding.id,
+        acted=acted,
+        new=new,
+        action_ids=tuple(pending),
         fresh_action_ids=tuple(fresh),
     )
 
@@ -316,12 +369,14 @@ async def perform_pending_actions(
         elif outcome.result == "waiting" and outcome.error == "needs_reauth":
             break  # the token is dead: the rest would fail the same way
     if later:
-        from service.queue import Job
-
         await pctx.queue.send(
             [
-                Job(EXECUTE_ACTION_JOB, (str(tenant_id), str(action_id)),
-                    job_id=f"action:{action_id}", defer_by=delay)
+                Job(
+                    EXECUTE_ACTION_JOB,
+                    (str(tenant_id), str(action_id)),
+                    job_id=action_job_id(action_id),
+                    defer_by=delay,
+                )
                 for action_id, delay in later
             ]
         )
@@ -422,21 +477,26 @@ async def process_event(
         if connection.status is not ConnectionStatus.ACTIVE:
             return _finish(event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
         payload = msgspec.json.decode(
-            pctx.cipher.decrypt(event.payload_ciphertext, tenant_id=tenant_id,
-                                purpose=PAYLOAD_PURPOSE)
+            pctx.cipher.decrypt(
+                event.payload_ciphertext, tenant_id=tenant_id, purpose=PAYLOAD_PURPOSE
+            )
         )
         value = payload.get("value") if isinstance(payload, dict) else None
         comment = comment_from_payload(event, value if isinstance(value, dict) else {})
         if comment is None or not comment.comment_id:
-            return _finish(event, InboxStatus.SKIPPED,
-                           f"not a new or edited comment ({event.item}/{event.verb})")
+            return _finish(
+                event,
+                InboxStatus.SKIPPED,
+                f"not a new or edited comment ({event.item}/{event.verb})",
+            )
         event.attempts += 1
         if comment.message is None:
             try:
                 fetched = await _fetch(pctx, connection, comment)
             except (platform.TokenInvalid, NoToken):
-                await mark_needs_reauth(uow, connection, "the platform refused the page token",
-                                        ACTOR)
+                await mark_needs_reauth(
+                    uow, connection, "the platform refused the page token", ACTOR
+                )
                 event.last_error = "waiting for the connection to be re-authorised"
                 return EventOutcome(status="waiting", reason="needs_reauth")
             except platform.RateLimited as exc:
@@ -449,7 +509,11 @@ async def process_event(
                 return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
             comment = fetched
         handled = await handle_comment(
-            pctx, uow, connection, comment, source=FindingSource.REALTIME,
+            pctx,
+            uow,
+            connection,
+            comment,
+            source=FindingSource.REALTIME,
             received_at=event.received_at,
         )
         outcome = _finish(event, InboxStatus.DONE, None)
@@ -470,7 +534,8 @@ def _retry(
         return _finish(event, InboxStatus.FAILED, f"gave up: {describe(exc)}")
     event.last_error = describe(exc)
     return EventOutcome(
-        status="retry", reason=event.last_error,
+        status="retry",
+        reason=event.last_error,
         retry_after=min(max(delay, 1.0), pctx.config.max_defer_seconds),
     )
 

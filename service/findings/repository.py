@@ -53,9 +53,7 @@ class FindingRepository:
             await self.session.execute(
                 insert(Finding)
                 .values(tenant_id=tenant_id, id=finding_id, **values)
-                .on_conflict_do_nothing(
-                    index_elements=["tenant_id", "connection_id", "comment_id"]
-                )
+                .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id", "comment_id"])
                 .returning(Finding.id)
             )
         ).scalar_one_or_none()

@@ -12,11 +12,11 @@ from service.detection import EntityType
 from service.errors import Conflict, NotFound
 from service.findings import schemas
 from service.findings.models import Finding, FindingStatus
-from service.findings.pipeline import EXECUTE_ACTION_JOB
 from service.findings.repository import FindingRepository
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ModerationAction
+from service.moderation.service import EXECUTE_ACTION_JOB, action_job_id
 from service.structs import to_schema
 
 
@@ -62,12 +62,17 @@ class FindingService:
                 return schemas.FindingList(items=[], next_cursor=None)
             client_id = principal.client_id
         rows, next_cursor = await self.findings.list(
-            principal.tenant_id, client_id=client_id, connection_id=connection_id,
-            type_=type_.value if type_ is not None else None, status=status, since=since,
-            until=until, cursor=cursor, limit=limit,
+            principal.tenant_id,
+            client_id=client_id,
+            connection_id=connection_id,
+            type_=type_.value if type_ is not None else None,
+            status=status,
+            since=since,
+            until=until,
+            cursor=cursor,
+            limit=limit,
         )
-        return schemas.FindingList(items=[finding_schema(r) for r in rows],
-                                   next_cursor=next_cursor)
+        return schemas.FindingList(items=[finding_schema(r) for r in rows], next_cursor=next_cursor)
 
     async def get(self, principal: Principal, finding_id: uuid.UUID) -> schemas.Finding:
         return finding_schema(await self._load(principal, finding_id))
@@ -76,9 +81,12 @@ class FindingService:
         """Restore a comment Wallguard hid by mistake. Recorded as an unhide action (one per
         comment) and performed by the worker; asking again changes nothing."""
         tenant_id = principal.tenant_id
+        found = await self._load(principal, finding_id)
+        # Actions first, then the finding: the order a worker performing one locks them in.
+        existing = await self.actions.for_comment(
+            tenant_id, found.connection_id, found.comment_id, lock=True
+        )
         finding = await self._load(principal, finding_id, lock=True)
-        existing = await self.actions.for_comment(tenant_id, finding.connection_id,
-                                                  finding.comment_id)
         hide = existing.get(ActionKind.HIDE)
         if hide is None:
             raise Conflict("Wallguard did not hide this comment, so there is nothing to restore.")
@@ -89,8 +97,12 @@ class FindingService:
                 pending.status = ActionStatus.FAILED
                 pending.last_error = "cancelled: the finding was restored (unhide requested)"
         action, created = await self.actions.ensure(
-            tenant_id, connection_id=finding.connection_id, finding_id=finding.id,
-            comment_id=finding.comment_id, kind=ActionKind.UNHIDE, requested_by=principal.actor,
+            tenant_id,
+            connection_id=finding.connection_id,
+            finding_id=finding.id,
+            comment_id=finding.comment_id,
+            kind=ActionKind.UNHIDE,
+            requested_by=principal.actor,
         )
         retry = not created and action.status is ActionStatus.FAILED
         if retry:
@@ -100,13 +112,18 @@ class FindingService:
             finding.reviewed_at = utcnow()
             finding.reviewed_by = principal.actor
             await record(
-                self.uow, tenant_id, actor=principal.actor, action="finding.unhide_requested",
-                subject_type="finding", subject_id=finding.id,
+                self.uow,
+                tenant_id,
+                actor=principal.actor,
+                action="finding.unhide_requested",
+                subject_type="finding",
+                subject_id=finding.id,
                 data={"action_id": str(action.id), "previous_status": finding.status.value},
             )
         if action.status is ActionStatus.PENDING:
-            self.uow.jobs.add(EXECUTE_ACTION_JOB, str(tenant_id), str(action.id),
-                              job_id=f"action:{action.id}")
+            self.uow.jobs.add(
+                EXECUTE_ACTION_JOB, str(tenant_id), str(action.id), job_id=action_job_id(action.id)
+            )
         await self.uow.session.flush()
         return schemas.UnhideAccepted(
             finding=finding_schema(finding), action=to_schema(action, ModerationAction)
@@ -124,8 +141,12 @@ class FindingService:
         finding.reviewed_at = utcnow()
         finding.reviewed_by = principal.actor
         await record(
-            self.uow, principal.tenant_id, actor=principal.actor, action="finding.confirmed",
-            subject_type="finding", subject_id=finding.id,
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="finding.confirmed",
+            subject_type="finding",
+            subject_id=finding.id,
             data={"previous_status": previous.value},
         )
         await self.uow.session.flush()

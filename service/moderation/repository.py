@@ -49,9 +49,16 @@ class ActionRepository:
             await self.session.execute(
                 insert(ModerationAction)
                 .values(
-                    tenant_id=tenant_id, id=action_id, connection_id=connection_id,
-                    finding_id=finding_id, comment_id=comment_id, kind=kind, status=status,
-                    attempts=0, requested_by=requested_by, done_at=done_at,
+                    tenant_id=tenant_id,
+                    id=action_id,
+                    connection_id=connection_id,
+                    finding_id=finding_id,
+                    comment_id=comment_id,
+                    kind=kind,
+                    status=status,
+                    attempts=0,
+                    requested_by=requested_by,
+                    done_at=done_at,
                 )
                 .on_conflict_do_nothing(
                     index_elements=["tenant_id", "connection_id", "comment_id", "kind"]
@@ -69,13 +76,17 @@ class ActionRepository:
         return row, inserted is not None
 
     async def for_comment(
-        self, tenant_id: TenantId, connection_id: uuid.UUID, comment_id: str
+        self, tenant_id: TenantId, connection_id: uuid.UUID, comment_id: str, *, lock: bool = False
     ) -> dict[ActionKind, ModerationAction]:
+        """The comment's actions by kind. ``lock``: row locks, taken in the order a worker
+        performing an action takes them (action, then finding), so the two never deadlock."""
         stmt = select(ModerationAction).where(
             ModerationAction.tenant_id == tenant_id,
             ModerationAction.connection_id == connection_id,
             ModerationAction.comment_id == comment_id,
         )
+        if lock:
+            stmt = stmt.order_by(ModerationAction.id).with_for_update()
         return {a.kind: a for a in (await self.session.scalars(stmt)).all()}
 
     async def for_finding(
@@ -104,7 +115,7 @@ class ActionRepository:
         return (await self.session.scalars(stmt.limit(1))).first() is not None
 
     async def stale_pending(
-        self, older_than: dt.datetime, limit: int
+        self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(tenant id, action id) of pending actions untouched since ``older_than`` on active
         connections, across tenants: needs a system unit of work."""
@@ -123,4 +134,6 @@ class ActionRepository:
             .order_by(ModerationAction.updated_at)
             .limit(limit)
         )
+        if tenant_id is not None:
+            stmt = stmt.where(ModerationAction.tenant_id == tenant_id)
         return [(t, i) for t, i in (await self.session.execute(stmt)).all()]

@@ -28,7 +28,7 @@ from service.findings.repository import FindingRepository
 from service.locales import Language
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.moderation.repository import ActionRepository
-from service.moderation.schemas import ActionOutcome
+from service.moderation.schemas import ActionOutcome, Result
 from service.platforms import errors as platform
 from service.policies.schemas import EffectivePolicy
 from service.policies.service import effective_policy
@@ -40,15 +40,23 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 ACTOR = "system:pipeline"
+# The worker job that performs one action (service/workers/realtime.py), and its arq job id.
+EXECUTE_ACTION_JOB = "execute_action"
+
+
+def action_job_id(action_id: uuid.UUID | str) -> str:
+    return f"action:{action_id}"
+
+
 # A reply waits for its hide; this is how long before it looks again.
 _REPLY_WAIT_SECONDS = 5.0
 
 
 def describe(exc: platform.PlatformError) -> str:
     """An error for last_error: Graph's numbers only. Its message can quote request content."""
-    return (
-        f"{type(exc).__name__} (http {exc.status}, code {exc.code}, subcode {exc.subcode})"
-    )[:500]
+    return (f"{type(exc).__name__} (http {exc.status}, code {exc.code}, subcode {exc.subcode})")[
+        :500
+    ]
 
 
 def backoff(attempt: int) -> float:
@@ -122,7 +130,9 @@ async def perform_action(
             return ActionOutcome(action_id=action_id, result="not_pending")
         if connection.status is not ConnectionStatus.ACTIVE:
             # Nothing platform-side while paused or unauthorised; reconcile resumes it later.
-            return ActionOutcome(action_id=action_id, result="waiting", error=connection.status)
+            return ActionOutcome(
+                action_id=action_id, result="waiting", error=connection.status.value
+            )
         finding = (
             await FindingRepository(uow.session).lock(tenant_id, action.finding_id)
             if action.finding_id is not None
@@ -150,8 +160,12 @@ class _Performer:
         self.action = action
         self.finding = finding
 
-    def _outcome(self, result: str, **kwargs: object) -> ActionOutcome:
-        return ActionOutcome(action_id=self.action.id, result=result, **kwargs)  # type: ignore[arg-type]
+    def _outcome(
+        self, result: Result, *, retry_after: float | None = None, error: str | None = None
+    ) -> ActionOutcome:
+        return ActionOutcome(
+            action_id=self.action.id, result=result, retry_after=retry_after, error=error
+        )
 
     async def run(self, *, verify: bool) -> ActionOutcome:
         action = self.action
@@ -217,14 +231,25 @@ class _Performer:
         ):
             finding.status = FindingStatus.HIDE_FAILED
         await record(
-            self.uow, self.tenant_id, actor=ACTOR, action=f"comment.{action.kind.value}_failed",
+            self.uow,
+            self.tenant_id,
+            actor=ACTOR,
+            action=f"comment.{action.kind.value}_failed",
             subject_type="finding" if finding is not None else "comment",
             subject_id=finding.id if finding is not None else action.comment_id,
-            data={"action_id": str(action.id), "comment_id": action.comment_id,
-                  "connection_id": str(action.connection_id), "error": action.last_error},
+            data={
+                "action_id": str(action.id),
+                "comment_id": action.comment_id,
+                "connection_id": str(action.connection_id),
+                "error": action.last_error,
+            },
         )
-        log.warning("moderation_failed", action_id=str(action.id), kind=action.kind.value,
-                    error=action.last_error)
+        log.warning(
+            "moderation_failed",
+            action_id=str(action.id),
+            kind=action.kind.value,
+            error=action.last_error,
+        )
         return self._outcome("failed", error=action.last_error)
 
     async def _set_hidden(self, token: str, *, hidden: bool, verify: bool) -> None:
@@ -255,12 +280,18 @@ class _Performer:
             else:
                 finding.status = FindingStatus.UNHIDDEN
         await record(
-            self.uow, self.tenant_id, actor=action.requested_by if not hidden else ACTOR,
+            self.uow,
+            self.tenant_id,
+            actor=action.requested_by if not hidden else ACTOR,
             action="comment.hidden" if hidden else "comment.unhidden",
             subject_type="finding" if finding is not None else "comment",
             subject_id=finding.id if finding is not None else action.comment_id,
-            data={"action_id": str(action.id), "comment_id": action.comment_id,
-                  "connection_id": str(action.connection_id), "already": already},
+            data={
+                "action_id": str(action.id),
+                "comment_id": action.comment_id,
+                "connection_id": str(action.connection_id),
+                "already": already,
+            },
         )
 
     async def _reply(self, token: str) -> None:
@@ -292,10 +323,18 @@ class _Performer:
         action.last_error = None
         finding.replied_at = now
         await record(
-            self.uow, self.tenant_id, actor=ACTOR, action="comment.replied",
-            subject_type="finding", subject_id=finding.id,
-            data={"action_id": str(action.id), "comment_id": action.comment_id,
-                  "reply_id": action.result_id, "connection_id": str(action.connection_id)},
+            self.uow,
+            self.tenant_id,
+            actor=ACTOR,
+            action="comment.replied",
+            subject_type="finding",
+            subject_id=finding.id,
+            data={
+                "action_id": str(action.id),
+                "comment_id": action.comment_id,
+                "reply_id": action.result_id,
+                "connection_id": str(action.connection_id),
+            },
         )
 
 

@@ -21,9 +21,7 @@ class PolicyRepository:
         )
         return (await self.session.scalars(stmt)).one_or_none()
 
-    async def for_connection(
-        self, tenant_id: TenantId, connection_id: uuid.UUID
-    ) -> Policy | None:
+    async def for_connection(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Policy | None:
         stmt = select(Policy).where(
             Policy.tenant_id == tenant_id, Policy.connection_id == connection_id
         )

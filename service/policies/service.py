@@ -205,9 +205,7 @@ class PolicyService:
     async def _connection(self, principal: Principal, connection_id: uuid.UUID) -> Connection:
         return await ConnectionService(self.uow, self.settings).load(principal, connection_id)
 
-    async def get_client_policy(
-        self, principal: Principal, client_id: uuid.UUID
-    ) -> schemas.Policy:
+    async def get_client_policy(self, principal: Principal, client_id: uuid.UUID) -> schemas.Policy:
         client = await ClientService(self.uow).load(principal, client_id)
         row = await self.policies.for_client(principal.tenant_id, client.id)
         return _client_schema(client.id, row)
@@ -226,8 +224,13 @@ class PolicyService:
             setattr(row, name, value)
         await self.uow.session.flush()
         await record(
-            self.uow, principal.tenant_id, actor=principal.actor, action="policy.updated",
-            subject_type="client", subject_id=client.id, data=_audit_data(values),
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="policy.updated",
+            subject_type="client",
+            subject_id=client.id,
+            data=_audit_data(values),
         )
         return _client_schema(client.id, row)
 
@@ -256,9 +259,13 @@ class PolicyService:
             setattr(row, name, value)
         await self.uow.session.flush()
         await record(
-            self.uow, principal.tenant_id, actor=principal.actor,
-            action="policy.override_updated", subject_type="connection",
-            subject_id=connection.id, data=_audit_data(values),
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="policy.override_updated",
+            subject_type="connection",
+            subject_id=connection.id,
+            data=_audit_data(values),
         )
         return _override_schema(connection, row)
 
@@ -270,8 +277,11 @@ class PolicyService:
         await self.policies.delete(row)
         await self.uow.session.flush()
         await record(
-            self.uow, principal.tenant_id, actor=principal.actor,
-            action="policy.override_deleted", subject_type="connection",
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="policy.override_deleted",
+            subject_type="connection",
             subject_id=connection.id,
         )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.cron import CronJob, cron
+from arq.cron import CronJob
 from arq.worker import Function, func
 from sqlalchemy import text
 
+from service.workers import realtime
 from service.workers.context import context_of
 
 
@@ -19,6 +20,8 @@ async def check_database(ctx: dict[str, Any]) -> bool:
     return True
 
 
-FUNCTIONS: list[Function] = [func(check_database, name="check_database", max_tries=1)]
-CRON_JOBS: list[CronJob] = []
-_ = cron  # cron jobs register here as the domains add them
+FUNCTIONS: list[Function] = [
+    func(check_database, name="check_database", max_tries=1),
+    *realtime.FUNCTIONS,
+]
+CRON_JOBS: list[CronJob] = [*realtime.CRON_JOBS]

@@ -13,6 +13,7 @@ from service.logging import configure_logging
 from service.queue import Queue, redis_settings
 from service.settings import Settings, get_settings
 from service.workers import jobs
+from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -22,9 +23,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["queue"] = queue
     ctx["db"] = Database(settings, queue)
+    await pipeline_startup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await pipeline_shutdown(ctx)
     db: Database | None = ctx.get("db")
     if db is not None:
         await db.dispose()

@@ -5,6 +5,12 @@ platform trouble raises arq's ``Retry`` with the platform's wait; permanent trou
 on the row (failed + last_error). A reconcile cron resends what is left pending, so losing Redis
 or a worker loses nothing.
 
+Connection states: a paused or revoked connection's events are marked skipped (with the reason)
+and nothing is done on the platform. A connection in needs_reauth (the platform refused its token)
+leaves its events and actions pending, untouched: reconcile only resends work of active
+connections, so once the page is re-authorised the backlog is processed in order. Polling covers
+the rest of that gap (posts active in the last two hours).
+
 Register with the worker: ``FUNCTIONS`` and ``CRON_JOBS`` below, and ``pipeline_startup`` /
 ``pipeline_shutdown`` (service/workers/pipeline_context.py) in its startup and shutdown.
 """
@@ -31,7 +37,6 @@ from service.db import utcnow
 from service.errors import NotFound as NoToken
 from service.findings.models import FindingSource
 from service.findings.pipeline import (
-    EXECUTE_ACTION_JOB,
     CommentView,
     HandleOutcome,
     handle_comment,
@@ -41,7 +46,14 @@ from service.findings.pipeline import (
 )
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.repository import ActionRepository
-from service.moderation.service import ACTOR, backoff, perform_action, record_action_error
+from service.moderation.service import (
+    ACTOR,
+    EXECUTE_ACTION_JOB,
+    action_job_id,
+    backoff,
+    perform_action,
+    record_action_error,
+)
 from service.platforms import errors as platform
 from service.platforms.schemas import Comment, IgComment
 from service.queue import Job, Queue
@@ -58,10 +70,6 @@ _MAX_COMMENT_PAGES = 4
 
 def inbox_job_id(event_id: uuid.UUID | str) -> str:
     return f"inbox:{event_id}"
-
-
-def action_job_id(action_id: uuid.UUID | str) -> str:
-    return f"action:{action_id}"
 
 
 def _try(ctx: dict[str, Any]) -> int:
@@ -130,55 +138,64 @@ async def poll_recent(ctx: dict[str, Any]) -> int:
                 )
             )
         ).all()
-    jobs = [
-        Job(POLL_CONNECTION_JOB, (str(t), str(c)), job_id=f"poll:{c}") for t, c in rows
-    ]
+    jobs = [Job(POLL_CONNECTION_JOB, (str(t), str(c)), job_id=f"poll:{c}") for t, c in rows]
     return await pctx.queue.send(jobs) if jobs else 0
 
 
 async def poll_connection(ctx: dict[str, Any], tenant_id: str, connection_id: str) -> int:
     """Read the recent comments of one connection's active posts and handle the new ones the
     same way as webhook events (the unique finding and action rows de-duplicate)."""
-    return await poll_once(pipeline_of(ctx), TenantId(uuid.UUID(tenant_id)),
-                           uuid.UUID(connection_id))
+    return await poll_once(
+        pipeline_of(ctx), TenantId(uuid.UUID(tenant_id)), uuid.UUID(connection_id)
+    )
 
 
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Cron: send again the inbox events and actions left pending (Redis lost its queue, a
     worker died, an enqueue failed). Only for active connections: a page waiting for
     re-authorisation keeps its events until it is reconnected."""
-    pctx = pipeline_of(ctx)
+    return await reconcile_once(pipeline_of(ctx))
+
+
+async def reconcile_once(pctx: PipelineContext, *, tenant_id: TenantId | None = None) -> int:
+    """One reconcile pass over every tenant (or one, for tests); returns how many jobs were
+    sent."""
     older_than = utcnow() - dt.timedelta(seconds=pctx.config.stale_after_seconds)
     limit = pctx.config.reconcile_batch
     async with pctx.db.system_unit_of_work() as uow:
-        events = (
-            await uow.session.execute(
-                select(InboxEvent.tenant_id, InboxEvent.id)
-                .join(
-                    Connection,
-                    (Connection.tenant_id == InboxEvent.tenant_id)
-                    & (Connection.id == InboxEvent.connection_id),
-                )
-                .where(
-                    InboxEvent.status == InboxStatus.PENDING,
-                    InboxEvent.updated_at < older_than,
-                    Connection.status == ConnectionStatus.ACTIVE,
-                )
-                .order_by(InboxEvent.updated_at)
-                .limit(limit)
+        stmt = (
+            select(InboxEvent.tenant_id, InboxEvent.id)
+            .join(
+                Connection,
+                (Connection.tenant_id == InboxEvent.tenant_id)
+                & (Connection.id == InboxEvent.connection_id),
             )
-        ).all()
-        actions = await ActionRepository(uow.session).stale_pending(older_than, limit)
+            .where(
+                InboxEvent.status == InboxStatus.PENDING,
+                InboxEvent.updated_at < older_than,
+                Connection.status == ConnectionStatus.ACTIVE,
+            )
+            .order_by(InboxEvent.updated_at)
+            .limit(limit)
+        )
+        if tenant_id is not None:
+            stmt = stmt.where(InboxEvent.tenant_id == tenant_id)
+        events = (await uow.session.execute(stmt)).all()
+        actions = await ActionRepository(uow.session).stale_pending(
+            older_than, limit, tenant_id=tenant_id
+        )
     sent = 0
     for tenant, event_id in events:
         sent += await resend(
-            pctx.queue, Job(PROCESS_INBOX_EVENT_JOB, (str(tenant), str(event_id)),
-                            job_id=inbox_job_id(event_id))
+            pctx.queue,
+            Job(
+                PROCESS_INBOX_EVENT_JOB, (str(tenant), str(event_id)), job_id=inbox_job_id(event_id)
+            ),
         )
     for tenant, action_id in actions:
         sent += await resend(
-            pctx.queue, Job(EXECUTE_ACTION_JOB, (str(tenant), str(action_id)),
-                            job_id=action_job_id(action_id))
+            pctx.queue,
+            Job(EXECUTE_ACTION_JOB, (str(tenant), str(action_id)), job_id=action_job_id(action_id)),
         )
     if sent:
         log.info("reconcile_resent", events=len(events), actions=len(actions), sent=sent)
@@ -266,7 +283,11 @@ async def poll_once(pctx: PipelineContext, tenant_id: TenantId, connection_id: u
         for comment in comments:
             outcomes.append(
                 await handle_comment(
-                    pctx, uow, connection, comment, source=FindingSource.POLL,
+                    pctx,
+                    uow,
+                    connection,
+                    comment,
+                    source=FindingSource.POLL,
                     received_at=started,
                 )
             )
@@ -315,8 +336,9 @@ async def _recent_fb_comments(
     post_ids: list[str] = []
     after: str | None = None
     for _ in range(_MAX_FEED_PAGES):
-        posts, after = await graph.feed_page(page_id, token, after=after, since=window_start,
-                                             limit=100)
+        posts, after = await graph.feed_page(
+            page_id, token, after=after, since=window_start, limit=100
+        )
         post_ids.extend(p.id for p in posts)
         if after is None:
             break
@@ -327,8 +349,13 @@ async def _recent_fb_comments(
         for _ in range(_MAX_COMMENT_PAGES):
             try:
                 comments, after = await graph.comments_page(
-                    post_id, token, after=after, filter="stream", order="reverse_chronological",
-                    limit=100, post_id=post_id,
+                    post_id,
+                    token,
+                    after=after,
+                    filter="stream",
+                    order="reverse_chronological",
+                    limit=100,
+                    post_id=post_id,
                 )
             except platform.NotFound:
                 break  # the post was removed
@@ -358,9 +385,7 @@ async def _recent_ig_comments(
             continue
         comments, _ = await graph.ig_comments_page(item.id, token, limit=50)
         found.extend(
-            _ig_view(c, item.id)
-            for c in comments
-            if c.timestamp is None or c.timestamp >= cutoff
+            _ig_view(c, item.id) for c in comments if c.timestamp is None or c.timestamp >= cutoff
         )
     return found
 
@@ -372,8 +397,9 @@ _POLL_SECONDS = set(range(0, 60, max(1, min(60, _DEFAULTS.poll_interval_seconds)
 
 FUNCTIONS: list[Function] = [
     # Our own attempt counters bound the retries; arq's max_tries is a backstop.
-    func(process_inbox_event, name=PROCESS_INBOX_EVENT_JOB, max_tries=20, timeout=60,
-         keep_result=0),
+    func(
+        process_inbox_event, name=PROCESS_INBOX_EVENT_JOB, max_tries=20, timeout=60, keep_result=0
+    ),
     func(execute_action, name=EXECUTE_ACTION_JOB, max_tries=20, timeout=60, keep_result=0),
     func(poll_connection, name=POLL_CONNECTION_JOB, max_tries=1, timeout=120, keep_result=0),
 ]

@@ -4,6 +4,7 @@ deliveries captured from the sandbox and stored through the inbox service."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -108,7 +109,10 @@ def pipeline_context(
     settings: Settings, db: Database, queue: Queue, graph: GraphClient
 ) -> PipelineContext:
     return PipelineContext.create(
-        settings, db, queue, graph=graph,
+        settings,
+        db,
+        queue,
+        graph=graph,
         config=PipelineConfig(stale_after_seconds=0, poll_overlap_seconds=0),
     )
 
@@ -136,8 +140,13 @@ class Page(msgspec.Struct, kw_only=True):
 
 
 async def connect_page(
-    db: Database, settings: Settings, sandbox: RunningSandbox, tenant_id: TenantId,
-    *, client_name: str = "Nordlys Telecom", private_channel_url: str | None = None,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    tenant_id: TenantId,
+    *,
+    client_name: str = "Nordlys Telecom",
+    private_channel_url: str | None = None,
     default_language: str | None = "da",
 ) -> Page:
     store = sandbox.store
@@ -148,42 +157,82 @@ async def connect_page(
     cipher = Cipher(settings.encryption_keys)
     async with db.unit_of_work(tenant_id) as uow:
         client = Client(
-            tenant_id=tenant_id, name=f"{client_name} {uuid.uuid4().hex[:6]}", country="DK",
-            default_language=default_language, private_channel_url=private_channel_url,
+            tenant_id=tenant_id,
+            name=f"{client_name} {uuid.uuid4().hex[:6]}",
+            country="DK",
+            default_language=default_language,
+            private_channel_url=private_channel_url,
         )
         uow.session.add(client)
         await uow.session.flush()
         connection = Connection(
-            tenant_id=tenant_id, client_id=client.id, platform=Platform.FACEBOOK,
-            external_id=page_id, name=client_name, status=ConnectionStatus.ACTIVE,
-            tasks=["MODERATE"], country="DK", default_language=default_language,
+            tenant_id=tenant_id,
+            client_id=client.id,
+            platform=Platform.FACEBOOK,
+            external_id=page_id,
+            name=client_name,
+            status=ConnectionStatus.ACTIVE,
+            tasks=["MODERATE"],
+            country="DK",
+            default_language=default_language,
         )
         store_token(cipher, connection, token)
         uow.session.add(connection)
         await uow.session.flush()
-        result = Page(tenant_id=tenant_id, client_id=client.id, connection_id=connection.id,
-                      page_id=page_id, post_id=post.id, token=token)
+        result = Page(
+            tenant_id=tenant_id,
+            client_id=client.id,
+            connection_id=connection.id,
+            page_id=page_id,
+            post_id=post.id,
+            token=token,
+        )
     return result
 
 
+_delivered: dict[int, int] = {}
+
+
+def _more(receiver: WebhookReceiver, seen: int) -> bool:
+    return len(receiver.posts) > seen
+
+
+def _changes(body: bytes) -> list[dict[str, Any]]:
+    payload = msgspec.json.decode(body)
+    return [c.get("value", {}) for e in payload.get("entry", []) for c in e.get("changes", [])]
+
+
 async def deliver(
-    db: Database, settings: Settings, receiver: WebhookReceiver, count: int = 1
-) -> list[bytes]:
-    """Wait for the sandbox to deliver ``count`` more webhook POSTs and store them through the
-    inbox service, exactly as the webhook endpoint does. Returns the raw bodies."""
-    with receiver.condition:
-        seen = len(receiver.posts)
-    target = seen + count
-    arrived = await asyncio.to_thread(receiver.wait_for, lambda: len(receiver.posts) >= target)
-    assert arrived, "the sandbox did not deliver the webhook"
-    bodies = []
-    for post in receiver.posts[seen:target]:
-        await accept_delivery(
-            db, Cipher(settings.encryption_keys), APP_SECRET, post.body,
-            post.headers[SIGNATURE_HEADER.lower()],
+    db: Database,
+    settings: Settings,
+    receiver: WebhookReceiver,
+    object_id: str,
+    verb: str = "add",
+) -> bytes:
+    """Wait for the sandbox's delivery carrying ``verb`` for ``object_id`` and store it through
+    the inbox service, exactly as the webhook endpoint does. Deliveries in between (the events
+    of a hide, another test's page) are passed over. Returns the body."""
+    cipher = Cipher(settings.encryption_keys)
+
+    def wanted(body: bytes) -> bool:
+        return any(
+            (v.get("comment_id") or v.get("post_id")) == object_id and v.get("verb") == verb
+            for v in _changes(body)
         )
-        bodies.append(post.body)
-    return bodies
+
+    while True:
+        seen = _delivered.get(id(receiver), 0)
+        arrived = await asyncio.to_thread(
+            receiver.wait_for, functools.partial(_more, receiver, seen)
+        )
+        assert arrived, f"the sandbox did not deliver {verb} of {object_id}"
+        post = receiver.posts[seen]
+        _delivered[id(receiver)] = seen + 1
+        if wanted(post.body):
+            await accept_delivery(
+                db, cipher, APP_SECRET, post.body, post.headers[SIGNATURE_HEADER.lower()]
+            )
+            return post.body
 
 
 async def event_ids(db: Database, page: Page) -> list[str]:
@@ -208,10 +257,7 @@ async def comment_state(control: httpx.AsyncClient, comment_id: str) -> dict[str
 async def hide_calls(control: httpx.AsyncClient, comment_id: str) -> list[dict[str, Any]]:
     """Hide and unhide requests that reached the sandbox for this comment (any status)."""
     calls = (await control.get("/_sandbox/calls", params={"method": "POST"})).json()
-    return [
-        c for c in calls
-        if c["path"].endswith("/" + comment_id) and "is_hidden" in c["params"]
-    ]
+    return [c for c in calls if c["path"].endswith("/" + comment_id) and "is_hidden" in c["params"]]
 
 
 async def rows_containing(db: Database, needle: str) -> list[str]:
@@ -221,9 +267,7 @@ async def rows_containing(db: Database, needle: str) -> list[str]:
         for table in ("findings", "audit_events", "inbox_events", "moderation_actions"):
             hit = (
                 await uow.session.execute(
-                    text(
-                        f"SELECT count(*) FROM {table} t WHERE t::text LIKE :n"  # noqa: S608
-                    ),
+                    text(f"SELECT count(*) FROM {table} t WHERE t::text LIKE :n"),
                     {"n": f"%{needle}%"},
                 )
             ).scalar_one()

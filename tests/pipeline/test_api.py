@@ -29,25 +29,32 @@ LEAKY = "Jeg har stadig ikke fået svar. Ring på 40 52 37 46 i aften, tak."
 
 async def audit_actions(db: Database, tenant: TenantHandle) -> list[str]:
     async with db.unit_of_work(tenant.tenant_id) as uow:
-        return list((await uow.session.scalars(
-            select(AuditEvent.action).order_by(AuditEvent.seq)
-        )).all())
+        return list(
+            (await uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq))).all()
+        )
 
 
 async def hidden_finding(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, db: Database, settings: Settings,
-    tenant: TenantHandle, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    db: Database,
+    settings: Settings,
+    tenant: TenantHandle,
+    ctx: dict[str, Any],
 ) -> tuple[Page, str]:
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     node = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette Kunde")
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, node.id)
     for event_id in await event_ids(db, page):
         await process_inbox_event(ctx, str(page.tenant_id), event_id)
     return page, node.id
 
 
 async def test_client_policy_defaults_then_put_and_audit(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
     make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
@@ -85,10 +92,19 @@ async def test_client_policy_defaults_then_put_and_audit(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"custom_patterns": [{"name": "bad", "pattern": "(?<=KN)\\d+"}]},
-         "$.custom_patterns[0].pattern"),
-        ({"custom_patterns": [{"name": "ok", "pattern": "A\\d"}, {"name": "x", "pattern": "(a"}]},
-         "$.custom_patterns[1].pattern"),
+        (
+            {"custom_patterns": [{"name": "bad", "pattern": "(?<=KN)\\d+"}]},
+            "$.custom_patterns[0].pattern",
+        ),
+        (
+            {
+                "custom_patterns": [
+                    {"name": "ok", "pattern": "A\\d"},
+                    {"name": "x", "pattern": "(a"},
+                ]
+            },
+            "$.custom_patterns[1].pattern",
+        ),
         ({"reply_templates": {"da": "Hej {navn}"}}, "$.reply_templates.da"),
         ({"reply_templates": {"da": "Hej {"}}, "$.reply_templates.da"),
         ({"thresholds": {"PHONE_NUMBER": 1.5}}, "$.thresholds"),
@@ -98,13 +114,20 @@ async def test_client_policy_defaults_then_put_and_audit(
     ],
 )
 async def test_invalid_policies_are_422_with_the_field(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
-    make_tenant: MakeTenant, body: dict[str, Any], field: str,
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    make_tenant: MakeTenant,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
-    for url in (f"/v1/clients/{page.client_id}/policy",
-                f"/v1/connections/{page.connection_id}/policy"):
+    for url in (
+        f"/v1/clients/{page.client_id}/policy",
+        f"/v1/connections/{page.connection_id}/policy",
+    ):
         response = await api.put(url, json=body, headers=tenant.headers)
         assert response.status_code == 422, response.text
         problem = response.json()
@@ -115,7 +138,10 @@ async def test_invalid_policies_are_422_with_the_field(
 
 
 async def test_connection_override_inherits_and_resolves(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
     make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
@@ -126,11 +152,18 @@ async def test_connection_override_inherits_and_resolves(
     empty = (await api.get(url, headers=h)).json()
     assert empty["stored"] is False and empty["mode"] is None
 
-    await api.put(client_url, json={"mode": "monitor", "allowlist": ["70 10 20 30"],
-                                    "reply_templates": {"en": "Hi from {client_name}"}},
-                  headers=h)
-    put = await api.put(url, json={"mode": "hide", "reply_templates": {"da": "Hej {client_name}"}},
-                        headers=h)
+    await api.put(
+        client_url,
+        json={
+            "mode": "monitor",
+            "allowlist": ["70 10 20 30"],
+            "reply_templates": {"en": "Hi from {client_name}"},
+        },
+        headers=h,
+    )
+    put = await api.put(
+        url, json={"mode": "hide", "reply_templates": {"da": "Hej {client_name}"}}, headers=h
+    )
     assert put.status_code == 200, put.text
     assert put.json()["allowlist"] is None  # inherits
 
@@ -154,8 +187,13 @@ async def test_connection_override_inherits_and_resolves(
 
 
 async def test_findings_list_get_unhide_and_confirm(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
-    receiver: WebhookReceiver, control: httpx.AsyncClient, make_tenant: MakeTenant,
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    make_tenant: MakeTenant,
     ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
@@ -168,9 +206,13 @@ async def test_findings_list_get_unhide_and_confirm(
     assert item["entities"][0]["type"] == "PHONE_NUMBER"
     assert "40 52 37 46" not in str(item) and "normalized" not in str(item)
     for query, expected in [
-        ({"type": "PHONE_NUMBER"}, 1), ({"type": "IBAN"}, 0), ({"status": "hidden"}, 1),
-        ({"status": "monitored"}, 0), ({"client_id": str(page.client_id)}, 1),
-        ({"connection_id": str(uuid.uuid4())}, 0), ({"since": "2000-01-01T00:00:00Z"}, 1),
+        ({"type": "PHONE_NUMBER"}, 1),
+        ({"type": "IBAN"}, 0),
+        ({"status": "hidden"}, 1),
+        ({"status": "monitored"}, 0),
+        ({"client_id": str(page.client_id)}, 1),
+        ({"connection_id": str(uuid.uuid4())}, 0),
+        ({"since": "2000-01-01T00:00:00Z"}, 1),
         ({"until": "2000-01-01T00:00:00Z"}, 0),
     ]:
         got = (await api.get("/v1/findings", params=query, headers=h)).json()["items"]
@@ -202,8 +244,13 @@ async def test_findings_list_get_unhide_and_confirm(
 
 
 async def test_confirm_marks_reviewed_once(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
-    receiver: WebhookReceiver, make_tenant: MakeTenant, ctx: dict[str, Any],
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     await hidden_finding(sandbox, receiver, db, settings, tenant, ctx)
@@ -217,15 +264,21 @@ async def test_confirm_marks_reviewed_once(
 
 
 async def test_unhide_of_a_comment_never_hidden_is_409(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
-    receiver: WebhookReceiver, make_tenant: MakeTenant, ctx: dict[str, Any],
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
-    await api.put(f"/v1/clients/{page.client_id}/policy", json={"mode": "monitor"},
-                  headers=tenant.headers)
-    sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette Kunde")
-    await deliver(db, settings, receiver)
+    await api.put(
+        f"/v1/clients/{page.client_id}/policy", json={"mode": "monitor"}, headers=tenant.headers
+    )
+    node = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette Kunde")
+    await deliver(db, settings, receiver, node.id)
     for event_id in await event_ids(db, page):
         await process_inbox_event(ctx, str(page.tenant_id), event_id)
     [item] = (await api.get("/v1/findings", headers=tenant.headers)).json()["items"]
@@ -235,8 +288,13 @@ async def test_unhide_of_a_comment_never_hidden_is_409(
 
 
 async def test_another_tenant_gets_404_everywhere(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
-    receiver: WebhookReceiver, make_tenant: MakeTenant, ctx: dict[str, Any],
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     owner = await make_tenant()
     other = await make_tenant()
@@ -268,13 +326,17 @@ async def test_another_tenant_gets_404_everywhere(
 
 
 async def test_read_keys_cannot_change_policies_or_findings(
-    api: Api, db: Database, settings: Settings, sandbox: RunningSandbox,
+    api: Api,
+    db: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
     make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
-    created = await api.post("/v1/api-keys", json={"name": "reader", "scopes": ["read"]},
-                             headers=tenant.headers)
+    created = await api.post(
+        "/v1/api-keys", json={"name": "reader", "scopes": ["read"]}, headers=tenant.headers
+    )
     assert created.status_code == 201, created.text
     reader = {"Authorization": f"Bearer {created.json()['secret']}"}
     url = f"/v1/clients/{page.client_id}/policy"

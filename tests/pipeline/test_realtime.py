@@ -6,23 +6,30 @@ import uuid
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from arq.worker import Retry
 from sqlalchemy import select
 
 from service.audit.models import AuditEvent
 from service.connections.models import Connection, ConnectionStatus
-from service.db import Database
+from service.connections.service import store_token
+from service.crypto import Cipher
+from service.db import Database, utcnow
 from service.findings.models import Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
+from service.inbox.service import accept_delivery
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.platforms.signatures import sign_body
 from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
 from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
-from service.workers.realtime import execute_action, process_inbox_event
+from service.workers.pipeline_context import PipelineContext
+from service.workers.realtime import execute_action, process_inbox_event, reconcile_once
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import (
+    APP_SECRET,
     Page,
     comment_state,
     connect_page,
@@ -42,51 +49,72 @@ LEAKY = f"Hej, I har lovet at ringe mig op. Mit nummer er {PHONE}, jeg venter st
 async def findings_of(db: Database, page: Page) -> list[Finding]:
     async with db.unit_of_work(page.tenant_id) as uow:
         return list(
-            (await uow.session.scalars(
-                select(Finding).where(Finding.connection_id == page.connection_id)
-            )).all()
+            (
+                await uow.session.scalars(
+                    select(Finding).where(Finding.connection_id == page.connection_id)
+                )
+            ).all()
         )
 
 
 async def actions_of(db: Database, page: Page) -> list[ModerationAction]:
     async with db.unit_of_work(page.tenant_id) as uow:
         return list(
-            (await uow.session.scalars(
-                select(ModerationAction)
-                .where(ModerationAction.connection_id == page.connection_id)
-                .order_by(ModerationAction.id)
-            )).all()
+            (
+                await uow.session.scalars(
+                    select(ModerationAction)
+                    .where(ModerationAction.connection_id == page.connection_id)
+                    .order_by(ModerationAction.id)
+                )
+            ).all()
         )
 
 
 async def audit_actions(db: Database, page: Page) -> list[str]:
     async with db.unit_of_work(page.tenant_id) as uow:
         return list(
-            (await uow.session.scalars(
-                select(AuditEvent.action).where(AuditEvent.tenant_id == page.tenant_id)
-                .order_by(AuditEvent.seq)
-            )).all()
+            (
+                await uow.session.scalars(
+                    select(AuditEvent.action)
+                    .where(AuditEvent.tenant_id == page.tenant_id)
+                    .order_by(AuditEvent.seq)
+                )
+            ).all()
         )
 
 
 async def set_mode(db: Database, page: Page, mode: PolicyMode) -> None:
     async with db.unit_of_work(page.tenant_id) as uow:
-        uow.session.add(Policy(tenant_id=page.tenant_id, client_id=page.client_id,
-                               connection_id=None, mode=mode))
+        uow.session.add(
+            Policy(
+                tenant_id=page.tenant_id, client_id=page.client_id, connection_id=None, mode=mode
+            )
+        )
 
 
 async def comment(
-    sandbox: RunningSandbox, db: Database, settings: Settings, receiver: WebhookReceiver,
-    page: Page, message: str, author: str = "Mette Kunde", on: str | None = None,
+    sandbox: RunningSandbox,
+    db: Database,
+    settings: Settings,
+    receiver: WebhookReceiver,
+    page: Page,
+    message: str,
+    author: str = "Mette Kunde",
+    on: str | None = None,
 ) -> str:
     node = sandbox.store.add_comment(on or page.post_id, message, author_name=author)
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, node.id)
     return node.id
 
 
 async def test_a_phone_number_is_hidden_once_and_stored_masked(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -126,35 +154,38 @@ async def test_a_phone_number_is_hidden_once_and_stored_masked(
     assert "finding.recorded" in events and "comment.hidden" in events
 
     async with db.unit_of_work(page.tenant_id) as uow:
-        statuses = (await uow.session.scalars(
-            select(InboxEvent.status).where(InboxEvent.connection_id == page.connection_id)
-        )).all()
+        statuses = (
+            await uow.session.scalars(
+                select(InboxEvent.status).where(InboxEvent.connection_id == page.connection_id)
+            )
+        ).all()
     assert set(statuses) == {InboxStatus.DONE}
 
 
 async def test_the_same_event_twice_hides_once_and_records_one_finding(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     node = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette Kunde")
-    [body] = await deliver(db, settings, receiver)
+    body = await deliver(db, settings, receiver, node.id)
     # Meta redelivers the same body: the inbox recognises it.
-    from service.crypto import Cipher
-    from service.inbox.service import accept_delivery
-    from service.platforms.signatures import sign_body
-    from tests.pipeline.conftest import APP_SECRET
-
-    again = await accept_delivery(db, Cipher(settings.encryption_keys), APP_SECRET, body,
-                                  sign_body(APP_SECRET, body))
+    again = await accept_delivery(
+        db, Cipher(settings.encryption_keys), APP_SECRET, body, sign_body(APP_SECRET, body)
+    )
     assert again.duplicates == 1 and again.stored == 0
     [event_id] = await event_ids(db, page)
     for _ in range(2):
         await process_inbox_event(ctx, str(page.tenant_id), event_id)
     # And a second, distinct event for the same comment (an edit that keeps the number).
     sandbox.store.edit_message(node.id, LEAKY + " Hallo?")
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, node.id, "edited")
     for eid in await event_ids(db, page):
         await process_inbox_event(ctx, str(page.tenant_id), eid)
 
@@ -165,8 +196,13 @@ async def test_the_same_event_twice_hides_once_and_records_one_finding(
 
 
 async def test_monitor_mode_records_and_hides_nothing(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -182,15 +218,25 @@ async def test_monitor_mode_records_and_hides_nothing(
 
 
 async def test_hide_and_reply_replies_once_in_the_commenters_language(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
-    page = await connect_page(db, settings, sandbox, tenant.tenant_id,
-                              private_channel_url="https://nordlys.example/chat")
+    page = await connect_page(
+        db, settings, sandbox, tenant.tenant_id, private_channel_url="https://nordlys.example/chat"
+    )
     await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
     swedish = await comment(
-        sandbox, db, settings, receiver, page,
+        sandbox,
+        db,
+        settings,
+        receiver,
+        page,
         "Hej! Jag har ringt er tre gånger och ingen svarar. Ring mig på +46 70 123 45 67 tack",
         author="Sven Kund",
     )
@@ -205,7 +251,7 @@ async def test_hide_and_reply_replies_once_in_the_commenters_language(
     assert "{" not in reply["message"]
 
     # The page's reply comes back as a webhook event: it is Wallguard's own, so it is skipped.
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, reply["id"])
     for action in await actions_of(db, page):
         await execute_action(ctx, str(page.tenant_id), str(action.id))
     for event_id in await event_ids(db, page):
@@ -219,8 +265,13 @@ async def test_hide_and_reply_replies_once_in_the_commenters_language(
 
 
 async def test_a_reply_posted_before_a_crash_is_found_not_posted_again(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -231,10 +282,14 @@ async def test_a_reply_posted_before_a_crash_is_found_not_posted_again(
     [reply_id] = [r["id"] for r in (await comment_state(control, leaky))["page_replies"]]
     # Simulate the crash: the reply is on the platform, the row forgot it.
     async with db.unit_of_work(page.tenant_id) as uow:
-        action = (await uow.session.scalars(select(ModerationAction).where(
-            ModerationAction.connection_id == page.connection_id,
-            ModerationAction.kind == ActionKind.REPLY,
-        ))).one()
+        action = (
+            await uow.session.scalars(
+                select(ModerationAction).where(
+                    ModerationAction.connection_id == page.connection_id,
+                    ModerationAction.kind == ActionKind.REPLY,
+                )
+            )
+        ).one()
         action.status, action.result_id, action.done_at = ActionStatus.PENDING, None, None
         action_id = action.id
     assert await execute_action(ctx, str(page.tenant_id), str(action_id)) == "done"
@@ -245,16 +300,27 @@ async def test_a_reply_posted_before_a_crash_is_found_not_posted_again(
 
 
 async def test_rate_limited_hide_is_retried_and_hides_once(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
-    fault = await control.post("/_sandbox/faults", json={
-        "kind": "rate_limit", "page_id": page.page_id, "count": 1, "code": 32,
-        "regain_minutes": 2,
-    })
+    fault = await control.post(
+        "/_sandbox/faults",
+        json={
+            "kind": "rate_limit",
+            "page_id": page.page_id,
+            "count": 1,
+            "code": 32,
+            "regain_minutes": 2,
+        },
+    )
     assert fault.status_code == 201, fault.text
     [event_id] = await event_ids(db, page)
     await process_inbox_event(ctx, str(page.tenant_id), event_id)
@@ -276,8 +342,13 @@ async def test_rate_limited_hide_is_retried_and_hides_once(
 
 
 async def test_execute_action_raises_retry_with_the_platforms_wait(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -288,16 +359,28 @@ async def test_execute_action_raises_retry_with_the_platforms_wait(
     # An admin's unhide of a finding that was never hidden is refused; so record a hide by hand.
     async with db.unit_of_work(page.tenant_id) as uow:
         [finding] = (await uow.session.scalars(select(Finding))).all()
-        action = ModerationAction(tenant_id=page.tenant_id, connection_id=page.connection_id,
-                                  finding_id=finding.id, comment_id=leaky, kind=ActionKind.HIDE,
-                                  status=ActionStatus.PENDING, attempts=0,
-                                  requested_by="test")
+        action = ModerationAction(
+            tenant_id=page.tenant_id,
+            connection_id=page.connection_id,
+            finding_id=finding.id,
+            comment_id=leaky,
+            kind=ActionKind.HIDE,
+            status=ActionStatus.PENDING,
+            attempts=0,
+            requested_by="test",
+        )
         uow.session.add(action)
         await uow.session.flush()
         action_id = action.id
-    await control.post("/_sandbox/faults", json={
-        "kind": "rate_limit", "page_id": page.page_id, "count": 1, "regain_minutes": 3,
-    })
+    await control.post(
+        "/_sandbox/faults",
+        json={
+            "kind": "rate_limit",
+            "page_id": page.page_id,
+            "count": 1,
+            "regain_minutes": 3,
+        },
+    )
     with pytest.raises(Retry) as retry:
         await execute_action(ctx, str(page.tenant_id), str(action_id))
     assert retry.value.defer_score == 180_000
@@ -306,16 +389,27 @@ async def test_execute_action_raises_retry_with_the_platforms_wait(
 
 
 async def test_server_errors_are_retried(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     leaky = await comment(sandbox, db, settings, receiver, page, LEAKY)
     # More failures than the client's own retry: the action is left for a later job.
-    await control.post("/_sandbox/faults", json={
-        "kind": "server_error", "page_id": page.page_id, "count": 2, "http_status": 503,
-    })
+    await control.post(
+        "/_sandbox/faults",
+        json={
+            "kind": "server_error",
+            "page_id": page.page_id,
+            "count": 2,
+            "http_status": 503,
+        },
+    )
     [event_id] = await event_ids(db, page)
     await process_inbox_event(ctx, str(page.tenant_id), event_id)
     [action] = await actions_of(db, page)
@@ -327,8 +421,13 @@ async def test_server_errors_are_retried(
 
 
 async def test_an_expired_token_marks_the_connection_and_hides_nothing(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -358,10 +457,39 @@ async def test_an_expired_token_marks_the_connection_and_hides_nothing(
         event = await uow.session.get(InboxEvent, (page.tenant_id, uuid.UUID(pending)))
         assert event is not None and event.status is InboxStatus.PENDING
 
+    # Nothing is resent while the page waits; once it is re-authorised, reconcile sends the
+    # waiting event and the waiting hide (their queued jobs are lost here, as in a restart).
+    pctx: PipelineContext = ctx["pipeline"]
+    for eid in await event_ids(db, page):
+        await pctx.queue.redis.zrem(settings.queue_name, f"inbox:{eid}")
+        await pctx.queue.redis.delete(f"arq:job:inbox:{eid}")
+    assert await reconcile_once(pctx, tenant_id=page.tenant_id) == 0
+    fresh_token = sandbox.store.new_token(
+        "page", user_id=sandbox.store.user_id, page_id=page.page_id
+    ).value
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        store_token(Cipher(settings.encryption_keys), connection, fresh_token)
+        connection.status = ConnectionStatus.ACTIVE
+    assert await reconcile_once(pctx, tenant_id=page.tenant_id) == 2
+    queued = {j.decode() for j in await pctx.queue.redis.zrange(settings.queue_name, 0, -1)}
+    assert {f"inbox:{pending}", f"action:{action.id}"} <= queued
+    assert await execute_action(ctx, str(page.tenant_id), str(action.id)) == "done"
+    assert await process_inbox_event(ctx, str(page.tenant_id), pending) == "done"
+    for comment_id in (leaky, second):
+        state = await comment_state(control, comment_id)
+        assert state["is_hidden"] is True and state["hide_calls"] == 1
+
 
 async def test_paused_connections_skip_events(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
@@ -377,15 +505,20 @@ async def test_paused_connections_skip_events(
 
 
 async def test_the_companys_own_comments_are_reported_not_hidden(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     customer = await comment(sandbox, db, settings, receiver, page, "Hvor er min ordre?")
     # A staff member answers as the page, quoting a customer's CPR number by mistake.
     staff = sandbox.store.add_comment(customer, "Hej Mette, vi har fundet dig på CPR 010190-1234.")
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, staff.id)
     for event_id in await event_ids(db, page):
         await process_inbox_event(ctx, str(page.tenant_id), event_id)
     [finding] = await findings_of(db, page)
@@ -397,19 +530,99 @@ async def test_the_companys_own_comments_are_reported_not_hidden(
 
 
 async def test_other_verbs_and_items_are_skipped(
-    sandbox: RunningSandbox, receiver: WebhookReceiver, control: httpx.AsyncClient,
-    db: Database, settings: Settings, make_tenant: MakeTenant, ctx: dict[str, Any],
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
 ) -> None:
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
-    sandbox.store.add_post(page.page_id, f"Ring til {PHONE}", author_name="Besøgende")
-    await deliver(db, settings, receiver)
+    post = sandbox.store.add_post(page.page_id, f"Ring til {PHONE}", author_name="Besøgende")
+    await deliver(db, settings, receiver, post.id)
     node = sandbox.store.add_comment(page.post_id, "Tak for hjælpen", author_name="Ida")
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, node.id)
     sandbox.store.delete_node(node.id)
-    await deliver(db, settings, receiver)
+    await deliver(db, settings, receiver, node.id, "remove")
     results = [
         await process_inbox_event(ctx, str(page.tenant_id), e) for e in await event_ids(db, page)
     ]
     assert results == ["skipped", "done", "skipped"]
     assert await findings_of(db, page) == []
+
+
+async def test_an_event_without_the_message_fetches_the_comment(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
+) -> None:
+    """Some changes arrive without the text: the comment is read from the platform."""
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    node = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Mette", notify=False)
+    payload = {
+        "entry_id": page.page_id,
+        "field": "feed",
+        "value": {
+            "item": "comment",
+            "verb": "add",
+            "comment_id": node.id,
+            "post_id": page.post_id,
+            "from": {"id": node.from_id},
+        },
+    }
+    async with db.unit_of_work(page.tenant_id) as uow:
+        event = InboxEvent(
+            tenant_id=page.tenant_id,
+            connection_id=page.connection_id,
+            field="feed",
+            item="comment",
+            verb="add",
+            object_id=node.id,
+            post_id=page.post_id,
+            parent_id=page.post_id,
+            sender_id=node.from_id,
+            dedupe_key=uuid.uuid4().hex,
+            payload_ciphertext=Cipher(settings.encryption_keys).encrypt(
+                msgspec.json.encode(payload), tenant_id=page.tenant_id, purpose="inbox_event"
+            ),
+            received_at=utcnow(),
+        )
+        uow.session.add(event)
+        await uow.session.flush()
+        event_id = event.id
+    assert await process_inbox_event(ctx, str(page.tenant_id), str(event_id)) == "done"
+    state = await comment_state(control, node.id)
+    assert state["is_hidden"] is True and state["hide_calls"] == 1
+    [finding] = await findings_of(db, page)
+    assert finding.permalink_url and finding.permalink_url.startswith("https://www.facebook.com/")
+    # A comment removed before the event is processed is skipped.
+    gone = sandbox.store.add_comment(page.post_id, LEAKY, author_name="Ole", notify=False)
+    sandbox.store.delete_node(gone.id)
+    async with db.unit_of_work(page.tenant_id) as uow:
+        payload["value"]["comment_id"] = gone.id  # type: ignore[index]
+        event = InboxEvent(
+            tenant_id=page.tenant_id,
+            connection_id=page.connection_id,
+            field="feed",
+            item="comment",
+            verb="add",
+            object_id=gone.id,
+            post_id=page.post_id,
+            parent_id=page.post_id,
+            sender_id=gone.from_id,
+            dedupe_key=uuid.uuid4().hex,
+            payload_ciphertext=Cipher(settings.encryption_keys).encrypt(
+                msgspec.json.encode(payload), tenant_id=page.tenant_id, purpose="inbox_event"
+            ),
+            received_at=utcnow(),
+        )
+        uow.session.add(event)
+        await uow.session.flush()
+        gone_event = event.id
+    assert await process_inbox_event(ctx, str(page.tenant_id), str(gone_event)) == "skipped"

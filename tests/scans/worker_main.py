@@ -5,9 +5,9 @@ context, configured from the environment like `wallguard worker`."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from arq.worker import Function, func, run_worker
+from arq.worker import func, run_worker
 
 from service.settings import Settings
 from service.workers.main import worker_settings
@@ -26,16 +26,17 @@ def main() -> None:
         await pipeline_shutdown(ctx)
         await base.on_shutdown(ctx)
 
-    class ScanWorker(base):  # type: ignore[misc, valid-type]
-        functions: ClassVar[list[Function]] = [
+    # arq reads a settings class's own __dict__ only: pass a dict, not a subclass.
+    options = {k: v for k, v in vars(base).items() if not k.startswith("_")}
+    options.update(
+        functions=[
             func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
-        ]
-        cron_jobs: ClassVar[list[Any]] = []
-        on_startup = staticmethod(startup)
-        on_shutdown = staticmethod(shutdown)
-
-    run_worker(ScanWorker)
-
+        ],
+        cron_jobs=[],
+        on_startup=startup,
+        on_shutdown=shutdown,
+    )
+    run_worker(options)
 
 if __name__ == "__main__":
     main()
