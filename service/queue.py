@@ -16,6 +16,9 @@ import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import result_key_prefix
+from arq.jobs import Job as ArqJob
+from arq.jobs import JobStatus
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +97,19 @@ class Queue:
                     error=type(exc).__name__,
                 )
         return sent
+
+    async def resend(self, job: Job) -> int:
+        """Send ``job`` again unless arq already holds it queued, deferred or running (the
+        reconcile cron's way to recover work lost with Redis or a killed worker). A finished
+        job's kept result would make arq drop the new one as a duplicate: it is removed first."""
+        if job.job_id is None:
+            return await self.send([job])
+        status = await ArqJob(job.job_id, self.redis, _queue_name=self.queue_name).status()
+        if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
+            return 0
+        if status is JobStatus.complete:
+            await self.redis.delete(result_key_prefix + job.job_id)
+        return await self.send([job])
 
     async def ping(self) -> bool:
         try:

@@ -84,6 +84,18 @@ _FREE_BEFORE = frozenset(" \n\t\u00a0(:;,.!?\"'«„“”‘’*/=[]{}<>|~^…�
 _AMOUNT_HINTS = frozenset(" .€$£")
 
 
+def _after_code_piece(text: str, start: int) -> bool:
+    """Whether the word before ``start`` mixes letters and digits ("AA1", "X9Y")."""
+    space = text.rfind(" ", max(0, start - 12), start - 1)
+    word = text[space + 1 : start - 1]
+    return (
+        len(word) >= 2
+        and any(ch.isdigit() for ch in word)
+        and any(ch.isalpha() for ch in word)
+        and word.isalnum()
+    )
+
+
 def _capital_follows(text: str, number_end: int) -> bool:
     """Whether a capitalised word follows the number (English: "42 Church Lane")."""
     return (
@@ -251,6 +263,8 @@ class NumberReader:
             prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
             if prefix_start is None:
                 continue  # glued to a word: "120588V726W", "iPhone15"
+            if previous == " " and _after_code_piece(text, start):
+                continue  # the rest of a code: "1Z 999 AA1 01 2345 6784"
             first_start, first = groups[0]
             if prefix_start < start:
                 if self._iban(prefix_start, text[prefix_start:start], groups):

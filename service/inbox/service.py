@@ -8,15 +8,17 @@ redelivery a no-op. Processing happens in the worker (service/workers/realtime.p
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections import defaultdict
 from typing import Any
 
 import msgspec
 import structlog
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 
 from service.auth.types import TenantId
-from service.connections.models import ConnectionStatus, Platform
+from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.crypto import Cipher
 from service.db import Database, utcnow
@@ -28,7 +30,12 @@ from service.platforms.signatures import verify_signature
 log = structlog.get_logger(__name__)
 
 PAYLOAD_PURPOSE = "inbox_event"
-PROCESS_JOB = "process_inbox_event"
+PROCESS_INBOX_EVENT_JOB = "process_inbox_event"
+
+
+def inbox_job_id(event_id: uuid.UUID | str) -> str:
+    # One job per event: arq drops a second enqueue while the first is queued or kept.
+    return f"inbox:{event_id}"
 
 
 class _Change(msgspec.Struct):
@@ -164,7 +171,20 @@ async def accept_delivery(
                     duplicates += 1
                     continue
                 stored += 1
-                uow.jobs.add(PROCESS_JOB, str(tenant_id), str(event_id), job_id=f"inbox:{event_id}")
+                uow.jobs.add(
+                    PROCESS_INBOX_EVENT_JOB,
+                    str(tenant_id),
+                    str(event_id),
+                    job_id=inbox_job_id(event_id),
+                )
+            await uow.session.execute(
+                update(Connection)
+                .where(
+                    Connection.tenant_id == tenant_id,
+                    Connection.id.in_({connection_id for connection_id, _, _ in items}),
+                )
+                .values(last_event_at=received_at)
+            )
     log.info(
         "webhook_accepted",
         changes=len(changes),

@@ -22,10 +22,7 @@ import uuid
 from typing import Any
 
 import structlog
-from arq.constants import result_key_prefix
 from arq.cron import CronJob, cron
-from arq.jobs import Job as ArqJob
-from arq.jobs import JobStatus
 from arq.worker import Function, Retry, func
 from sqlalchemy import select
 
@@ -45,6 +42,7 @@ from service.findings.pipeline import (
     record_event_failure,
 )
 from service.inbox.models import InboxEvent, InboxStatus
+from service.inbox.service import PROCESS_INBOX_EVENT_JOB, inbox_job_id
 from service.moderation.repository import ActionRepository
 from service.moderation.service import (
     ACTOR,
@@ -56,20 +54,15 @@ from service.moderation.service import (
 )
 from service.platforms import errors as platform
 from service.platforms.schemas import Comment, IgComment
-from service.queue import Job, Queue
+from service.queue import Job
 from service.workers.pipeline_context import PipelineConfig, PipelineContext, pipeline_of
 
 log = structlog.get_logger(__name__)
 
-PROCESS_INBOX_EVENT_JOB = "process_inbox_event"
 POLL_CONNECTION_JOB = "poll_connection"
 # Feed pages and comment pages one poll reads at most per connection (bounds a poll's cost).
 _MAX_FEED_PAGES = 4
 _MAX_COMMENT_PAGES = 4
-
-
-def inbox_job_id(event_id: uuid.UUID | str) -> str:
-    return f"inbox:{event_id}"
 
 
 def _try(ctx: dict[str, Any]) -> int:
@@ -186,32 +179,18 @@ async def reconcile_once(pctx: PipelineContext, *, tenant_id: TenantId | None = 
         )
     sent = 0
     for tenant, event_id in events:
-        sent += await resend(
-            pctx.queue,
+        sent += await pctx.queue.resend(
             Job(
                 PROCESS_INBOX_EVENT_JOB, (str(tenant), str(event_id)), job_id=inbox_job_id(event_id)
             ),
         )
     for tenant, action_id in actions:
-        sent += await resend(
-            pctx.queue,
+        sent += await pctx.queue.resend(
             Job(EXECUTE_ACTION_JOB, (str(tenant), str(action_id)), job_id=action_job_id(action_id)),
         )
     if sent:
         log.info("reconcile_resent", events=len(events), actions=len(actions), sent=sent)
     return sent
-
-
-async def resend(queue: Queue, job: Job) -> int:
-    """Send ``job`` unless arq already holds it queued, deferred or running. A finished job's
-    kept result would make arq drop the new one as a duplicate: it is removed first."""
-    assert job.job_id is not None
-    status = await ArqJob(job.job_id, queue.redis, _queue_name=queue.queue_name).status()
-    if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
-        return 0
-    if status is JobStatus.complete:
-        await queue.redis.delete(result_key_prefix + job.job_id)
-    return await queue.send([job])
 
 
 # --- polling ---------------------------------------------------------------------------------
