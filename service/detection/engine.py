@@ -120,7 +120,7 @@ class Detector:
             candidates.extend(NumberReader(text, lang, regions).read())
         for compiled in self.rules.compiled:
             spec = compiled.spec
-            for match in compiled.regex.finditer(text):  # type: ignore[attr-defined]
+            for match in compiled.regex.finditer(text):
                 start, end = match.start(), match.end()
                 if end > start:
                     normalized = "".join(ch for ch in match.group().upper() if ch.isalnum())

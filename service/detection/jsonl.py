@@ -31,7 +31,7 @@ class _Request(msgspec.Struct):
     region: Any = None
 
 
-class _OutFinding(msgspec.Struct, array_like=False):
+class _OutFinding(msgspec.Struct):
     type: EntityType
     start: int
     end: int

@@ -194,9 +194,11 @@ class RunContext:
                     return hit.cue
         return None
 
-    def personal(self) -> bool:
-        """A word like "me", "mig", "mich" before the value ("call me on")."""
-        return any(hit.cue is Cue.PERSONAL for hit in self.before)
+    def personal(self, use_after: bool) -> bool:
+        """A word like "me", "mig", "dit" around the value ("call me on", "dit nummer")."""
+        if any(hit.cue is Cue.PERSONAL for hit in self.before):
+            return True
+        return use_after and any(hit.cue is Cue.PERSONAL for hit in self.after)
 
     def weak(self, use_after: bool) -> bool:
         """A weak cue ("nummer", "mig") before the value, or right after a whole run."""
@@ -465,7 +467,9 @@ class NumberReader:
         for length in lens:
             offsets.append(offsets[-1] + length)
         i = 0
-        while i < count:
+        # After a letter prefix the run is a code ("AA1 01 2345 6784"): no part of it alone.
+        last_start = 0 if prefix else count - 1
+        while i <= last_start:
             for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
                 digits = all_digits[offsets[i] : offsets[j + 1]]
                 if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
@@ -584,7 +588,7 @@ def choose(
         return None
     if strong is None and whole and ctx.after_cue(Cue.TRANSACTION, within=2):
         return None  # "4571 2570 5909 4923 fra gavekortet"
-    company = (strong is Cue.COMPANY_PHONE and not ctx.personal()) or (
+    company = (strong is Cue.COMPANY_PHONE and not ctx.personal(whole)) or (
         strong is None
         and whole
         and not ctx.weak(whole)

@@ -8,6 +8,7 @@ look-around) are rejected when the rules are built.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import msgspec
 import re2
@@ -28,14 +29,14 @@ class CustomPattern(msgspec.Struct, frozen=True):
     score: float = 0.9
 
 
-class CompiledPattern(msgspec.Struct, frozen=True):
+class CompiledPattern(NamedTuple):
     """A :class:`CustomPattern` with its compiled RE2 program."""
 
     spec: CustomPattern
-    regex: object
+    regex: Any  # re2._Regexp: google-re2 ships no type information
 
 
-def _re2_options() -> object:
+def _re2_options() -> Any:
     options = re2.Options()
     options.log_errors = False
     options.max_mem = _RE2_MAX_MEM
@@ -104,11 +105,15 @@ class TenantRules:
         """Whether the value as written is one of the company's own public values."""
         key = allowlist_key(raw)
         if key.isdigit():
-            # "+45 70 10 20 30" allows "70 10 20 30" and "004570102030" too.
+            # "+45 70 10 20 30" allows "70 10 20 30" and "004570102030" too (a country code
+            # more or less); shorter values must match exactly.
             return any(
-                key.endswith(allowed) or allowed.endswith(key)
+                key == allowed
+                or (
+                    min(len(key), len(allowed)) >= 8
+                    and (key.endswith(allowed) or allowed.endswith(key))
+                )
                 for allowed in self._allow_digits
-                if min(len(key), len(allowed)) >= 6
             )
         # "Vesterbrogade 1" allows "Vesterbrogade 1, 1620 København V", not "Vesterbrogade 12".
         return any(key == allowed or key.startswith(allowed + " ") for allowed in self._allow_text)

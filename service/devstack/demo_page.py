@@ -16,25 +16,26 @@ if TYPE_CHECKING:
     from service.devstack.run import DevContext
 
 
-async def connect_demo_pages(api_url: str, api_key: str, settings: Settings) -> list[dict[str, Any]]:
+async def connect_demo_pages(
+    api_url: str, api_key: str, settings: Settings
+) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as api:
-        connections = (await api.get("/v1/connections")).raise_for_status().json()["items"]
-        active = [c for c in connections if c["status"] == "active"]
-        if not active:
-            clients = (await api.get("/v1/clients")).raise_for_status().json()["items"]
-            if clients:
-                client_id = clients[0]["id"]
-            else:
-                created = await api.post("/v1/clients", json={"name": "Demo Telecom",
-                                                              "country": "DK"})
-                client_id = created.raise_for_status().json()["id"]
-            started = await api.post("/v1/connections/oauth/start", json={"client_id": client_id})
-            url = started.raise_for_status().json()["authorization_url"]
-            # The sandbox's consent dialog approves at once and redirects to our callback.
-            async with httpx.AsyncClient(timeout=30, follow_redirects=True) as browser:
-                done = await browser.get(url)
-            active = done.raise_for_status().json()["connections"]
+        clients = (await api.get("/v1/clients")).raise_for_status().json()["items"]
+        if clients:
+            client_id = clients[0]["id"]
+        else:
+            created = await api.post("/v1/clients", json={"name": "Demo Telecom", "country": "DK"})
+            client_id = created.raise_for_status().json()["id"]
+        # Every run: the sandbox keeps its state in memory, so after a restart the stored tokens
+        # are unknown to it and the app is no longer installed on its pages. Re-authorising is
+        # what a tenant admin would do, and it is idempotent for the connections.
+        started = await api.post("/v1/connections/oauth/start", json={"client_id": client_id})
+        url = started.raise_for_status().json()["authorization_url"]
+        # The sandbox's consent dialog approves at once and redirects to our callback.
+        async with httpx.AsyncClient(timeout=30, follow_redirects=True) as browser:
+            done = await browser.get(url)
+        active: list[dict[str, Any]] = done.raise_for_status().json()["connections"]
     async with graph_client(settings) as graph:
         await graph.subscribe_app_webhook(webhook_url(settings), settings.meta_webhook_verify_token)
     return active

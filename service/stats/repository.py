@@ -57,7 +57,9 @@ class StatsRepository:
     async def by_type_and_day(
         self, tenant_id: TenantId, f: StatsFilter
     ) -> list[tuple[dt.date, str, int]]:
-        entity_type = func.unnest(Finding.types).table_valued("type").alias("entity_type")
+        entity_type = (
+            func.unnest(Finding.types).table_valued("type").render_derived(name="entity_type")
+        )
         day = cast(func.timezone("UTC", Finding.received_at), Date).label("day")
         type_col = entity_type.c.type
         stmt = (

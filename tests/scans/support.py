@@ -203,3 +203,15 @@ def hide_calls(sandbox: RunningSandbox, page_id: str) -> dict[str, int]:
             for n in sandbox.store.nodes.values()
             if n.page_id == page_id and n.kind == "comment"
         }
+
+
+async def issue_key(
+    api: Any, admin_headers: dict[str, str], scopes: list[str], client_id: Any = None
+) -> dict[str, str]:
+    """A further API key of the tenant, as headers."""
+    body: dict[str, Any] = {"name": f"key-{uuid.uuid4().hex[:6]}", "scopes": scopes}
+    if client_id is not None:
+        body["client_id"] = str(client_id)
+    response = await api.post("/v1/api-keys", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['secret']}"}
