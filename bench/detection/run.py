@@ -7,9 +7,9 @@
   (:func:`service.detection.jsonl.run`, in this process, single core) and through a
   Presidio ``AnalyzerEngine`` set up for the same countries (no-op NLP engine; e-mail,
   phone for DK DE FI SE NO GB US, IBAN, credit card, FI/SE/DE ID recognizers).  Also
-  measured: one pass over the corpus with cold caches (every value seen for the first
-  time), and the same for ``wallguard detect`` as a separate process when the console
-  script is installed.
+  measured: one pass over the corpus with empty caches (every value seen for the first
+  time), and ``wallguard detect`` as a separate process when the console script is
+  installed.
 * Quality: both tools' predictions on the corpus, scored by ``score.py``.
 * Linearity: time per call for a 1 KB and a 100 KB comment.
 
@@ -56,28 +56,53 @@ def _clear_caches() -> None:
 
 
 def _best_of(runs: int, action: Callable[[], object]) -> float:
+    """The fastest of ``runs`` runs, in CPU seconds of this process.
+
+    CPU time rather than wall time: the development machines are shared, and the work is
+    single-threaded, so CPU time is what the code costs.
+    """
     best = float("inf")
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         action()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
-def wallguard_throughput(corpus: bytes, count: int) -> dict[str, float]:
-    """Comments per second through the JSON-Lines loop; warm (best of 3) and cold."""
+def wallguard_throughput(corpus: bytes, one_pass: bytes, count: int) -> dict[str, float]:
+    """Comments per second through the JSON-Lines loop.
+
+    ``warm``: the repeated corpus, best of 3 (the validators' caches hold every value after
+    the first copy).  ``new_values``: one copy of the corpus with empty caches, every phone
+    number, ID and IBAN seen for the first time (phonenumbers' metadata already loaded, as
+    in a running service).
+    """
 
     def run() -> None:
         jsonl.run(io.BytesIO(corpus), io.BytesIO(), list(REGIONS))
 
-    _clear_caches()
-    one_pass = corpus[: corpus.index(b"\n", len(corpus) // max(1, count // 795)) + 1]
-    cold_lines = one_pass.count(b"\n")
-    started = time.perf_counter()
-    jsonl.run(io.BytesIO(one_pass), io.BytesIO(), list(REGIONS))
-    cold = cold_lines / (time.perf_counter() - started)
+    for sample in _ONE_NUMBER_PER_REGION:
+        Detector(regions=REGIONS).detect(sample)
+    new_values = 0.0
+    for _ in range(3):
+        _clear_caches()
+        started = time.process_time()
+        jsonl.run(io.BytesIO(one_pass), io.BytesIO(), list(REGIONS))
+        elapsed = time.process_time() - started
+        new_values = max(new_values, one_pass.count(b"\n") / elapsed)
     warm = count / _best_of(3, run)
-    return {"warm": warm, "cold_first_pass": cold}
+    return {"warm": warm, "new_values": new_values}
+
+
+_ONE_NUMBER_PER_REGION = (
+    "+45 22 33 44 55",
+    "+49 171 2345678",
+    "+358 40 1234567",
+    "+46 70 123 45 67",
+    "+47 412 34 567",
+    "+44 7911 123456",
+    "+1 415 555 2671",
+)
 
 
 def wallguard_subprocess(corpus: bytes, count: int) -> float | None:
@@ -189,7 +214,7 @@ def linearity(detector: Detector, rows: list[dict[str, Any]]) -> dict[str, float
 
         total += _best_of(5, twenty)
     t_small = total / (20 * len(slices))
-    t_large = _best_of(3, lambda: detector.detect(large, lang="da"))
+    t_large = _best_of(5, lambda: detector.detect(large, lang="da"))
     return {"1KB_s": t_small, "100KB_s": t_large, "ratio": t_large / t_small}
 
 
@@ -223,9 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: {len(rows)} comments x {args.repeat} = {count}")
 
     detector = Detector(regions=REGIONS)
-    wallguard = wallguard_throughput(corpus, count)
+    wallguard = wallguard_throughput(corpus, raw, count)
     print(f"wallguard detect (JSON Lines, in process): {wallguard['warm']:,.0f} comments/s")
-    print(f"  first pass, cold caches: {wallguard['cold_first_pass']:,.0f} comments/s")
+    print(f"  one pass, every value new (empty caches): {wallguard['new_values']:,.0f} comments/s")
     end_to_end = wallguard_subprocess(corpus, count)
     if end_to_end is not None:
         print(f"  `wallguard detect` process, start-up included: {end_to_end:,.0f} comments/s")
@@ -246,9 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     presidio_predict(analyzer, rows[:50])  # warm-up
     presidio_rows = (rows * args.repeat)[:count]
-    started = time.perf_counter()
+    started = time.process_time()
     predictions = presidio_predict(analyzer, presidio_rows)
-    presidio_rate = count / (time.perf_counter() - started)
+    presidio_rate = count / (time.process_time() - started)
     print(f"\npresidio-analyzer: {presidio_rate:,.0f} comments/s")
     print(f"ratio wallguard / presidio: {wallguard['warm'] / presidio_rate:.1f}x")
     print("\nPresidio on", args.gold.name)

@@ -25,6 +25,7 @@ class Cue(enum.IntEnum):
     COMPANY_PHONE = enum.auto()  # a number the writer dialled, or the company's "call us"
     NUMBER = enum.auto()  # nummer, numero, number: weak, says "some number follows"
     PERSONAL = enum.auto()  # me, mig, mich, minut: weak phone cue ("ring til mig på")
+    YOURS = enum.auto()  # dit, dein, your: an agent speaking of the customer's value
     CPR = enum.auto()
     HETU = enum.auto()
     SE_PNR = enum.auto()
@@ -43,7 +44,7 @@ class Cue(enum.IntEnum):
 
 #: Cues that only hint ("some number follows", "call") and let the search go on for a
 #: stronger word: "du erreichst uns telefonisch unter ..." is the company's number.
-WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL, Cue.PHONE})
+WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL, Cue.YOURS, Cue.PHONE})
 
 #: The context words, per cue and language.  Entries are separated by commas; an entry of
 #: several words is a phrase; ``*`` matches any ending.  All lists apply to every comment
@@ -110,13 +111,22 @@ _WORDS: dict[Cue, dict[str, str]] = {
         "en": "number, no, num",
     },
     Cue.PERSONAL: {
-        # The writer, or the customer an agent answers: "ring til mig", "dit nye nummer".
-        "da": "mig, kontakt, dig, din, dit",
-        "de": "mich, mir, kontaktieren, kontaktdaten, dich, dir, dein, deine, deinen, ihre",
-        "fi": "minut, minulle, minua, yhteystiedot, yhteystietoni, sinua, sinulle, sinun",
-        "sv": "mej, kontakta, ditt",
-        "nb": "meg, deg, ditt",
-        "en": "me, contact, kontaktinfo, your",
+        # The writer, or the customer an agent answers: "ring til mig", "wir rufen dich an".
+        "da": "mig, kontakt, dig",
+        "de": "mich, mir, kontaktieren, kontaktdaten, dich, dir",
+        "fi": "minut, minulle, minua, yhteystiedot, yhteystietoni, sinua, sinulle",
+        "sv": "mej, kontakta",
+        "nb": "meg, deg",
+        "en": "me, contact, kontaktinfo",
+    },
+    Cue.YOURS: {
+        # An agent about the customer's own value: "dit nye nummer", "deine Nummer".
+        "da": "din, dit",
+        "de": "dein, deine, deinen, deiner",
+        "fi": "sinun",
+        "sv": "ditt, din",
+        "nb": "ditt, din",
+        "en": "your",
     },
     Cue.CPR: {
         "da": "cpr, cpr*, cprnr, cpr nr, cpr nummer, personnummer dk",
@@ -222,9 +232,9 @@ _WORDS: dict[Cue, dict[str, str]] = {
         "nb": """saken, saksnummer*, referanse*, bestilling*, bestillingsnummer*, kid,
             kidnummer*, sending*, sendingsnummer*, kupong*""",
         "en": """invoice*, tracking*, parcel, shipment*, case, case number, ticket,
-            reference*, ref, gift, gift card, voucher*, booking, confirmation, claim,
-            claim number, incident, receipt, transaction*, serial, model, consignment*,
-            waybill, promo*""",
+            reference*, ref, gift, gift card, gift card number, gift card no, voucher*,
+            booking, confirmation, claim, claim number, incident, receipt, transaction*,
+            serial, model, consignment*, waybill, promo*""",
     },
 }
 

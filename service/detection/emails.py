@@ -80,6 +80,8 @@ _TLDS = frozenset(
     ]
 )
 _LOCAL_WINDOW = 80
+#: A bare "at" between words is English prose unless the rest looks like an address.
+_PLAIN_AT = frozenset(["at", "ät"])
 
 
 def find_emails(text: str) -> Iterator[Candidate]:
@@ -101,6 +103,14 @@ def find_emails(text: str) -> Iterator[Candidate]:
         local_norm = _DOT_WORD_RE.sub(".", local_text).strip(".")
         domain_text = domain.group().lstrip()
         domain_norm = _DOT_WORD_RE.sub(".", domain_text)
+        if not literal:
+            if text[domain.end() : domain.end() + 1] == "/":
+                continue  # "look at telnet.dk/help": a web address
+            spelled_dot = domain_norm != domain_text or local_norm != local_text.strip(".")
+            if mark.group().strip().lower() in _PLAIN_AT and not (
+                spelled_dot or any(ch in local_norm for ch in "._") or not local_norm.isalpha()
+            ):
+                continue  # "look at this.com", "me at gmail.com": words, not an address
         if not local_norm or ".." in local_norm or ".." in domain_norm:
             continue
         score = 0.97 if literal else 0.9

@@ -149,14 +149,6 @@ class Detector:
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
         """Highest score first (then longest); drop overlaps and allowlisted values."""
-        if len(candidates) <= 1:
-            if candidates and candidates[0].score < REPORT_THRESHOLD:
-                return []
-            if candidates and self.rules.allowlist:
-                only = candidates[0]
-                if self.rules.is_allowed(text[only.start : only.end]):
-                    return []
-            return candidates
         chosen: list[Candidate] = []  # sorted by start, never overlapping
         starts: list[int] = []
         rules = self.rules

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from . import validators as v
 from .addresses import address_at, may_precede_house_number
 from .candidate import Candidate
-from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before
+from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before, last_words
 from .types import EntityType
 
 T = EntityType
@@ -29,7 +29,7 @@ REPORT_THRESHOLD = 0.5
 
 _SPACE = "[ \u00a0\u202f\t]"
 _RUN = re.compile(
-    rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?|{_SPACE}{{1,2}}"
+    rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?(?:\r?\n{_SPACE}*)?|{_SPACE}{{1,2}}"
     rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+){{0,31}}"
 )
 _DIGITS = re.compile(r"\d+")
@@ -42,7 +42,7 @@ _AMOUNT_AFTER = re.compile(
 )
 _AMOUNT_BEFORE = re.compile(r"(?:€|\$|£|\bkr\.?|\beur|\bsek|\bnok|\bdkk|\bkl\.?|\bklo)\s?$", re.I)
 _IBAN = re.compile(
-    r"(?P<cc>[A-Za-z]{2})(?P<check>\d{2})(?P<rest>(?:[ \u00a0]?[A-Za-z0-9]{1,4}){3,8})"
+    r"(?P<cc>[A-Za-z]{2})(?P<check>\d{2})(?P<rest>(?:(?:[ \u00a0]|\r?\n)?[A-Za-z0-9]{1,4}){3,8})"
     r"(?![A-Za-z0-9])"
 )
 IBAN_COUNTRIES = frozenset(
@@ -78,6 +78,10 @@ IBAN_COUNTRIES = frozenset(
 )
 _HETU = re.compile(r"\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?![\w])")
 _HETU_SIGNS = frozenset("-+ABCDEFUVWXYabcdefuvwxy")
+#: "Your" (plural or formal) as customers address the company: "jeres IBAN", "eure IBAN".
+_COMPANY_POSSESSIVES = frozenset(
+    ["jeres", "eure", "euer", "eurer", "euren", "ert", "era", "deres", "teidän"]
+)
 #: Characters before a run that cannot glue it to a word.
 _FREE_BEFORE = frozenset(" \n\t\u00a0(:;,.!?\"'«„“”‘’*/=[]{}<>|~^…–—")
 #: Characters that can end an amount word ("kr. 100", "€100", "kl. 14.30").
@@ -151,6 +155,9 @@ _BLOCKING_CUES = frozenset(
 )
 
 
+_NOT_PHONE_CUES = _BLOCKING_CUES | {Cue.BANK, Cue.IBAN, Cue.ACCOUNT}
+
+
 class Possible(NamedTuple):
     """One reading of a number from its form alone."""
 
@@ -195,10 +202,12 @@ class RunContext:
         return None
 
     def personal(self, use_after: bool) -> bool:
-        """A word like "me", "mig", "dit" around the value ("call me on", "dit nummer")."""
-        if any(hit.cue is Cue.PERSONAL for hit in self.before):
+        """Whether the value is the writer's or the customer's: "call me on ...", "... som
+        dit nye nummer" (a possessive after the value; "me" after it is about something
+        else: "I called ..., and they told me")."""
+        if any(hit.cue is Cue.PERSONAL or hit.cue is Cue.YOURS for hit in self.before):
             return True
-        return use_after and any(hit.cue is Cue.PERSONAL for hit in self.after)
+        return use_after and any(hit.cue is Cue.YOURS for hit in self.after)
 
     def weak(self, use_after: bool) -> bool:
         """A weak cue ("nummer", "mig") before the value, or right after a whole run."""
@@ -220,7 +229,7 @@ class Shape(NamedTuple):
 
     digits: str
     lens: tuple[int, ...]
-    seps: tuple[str, ...]  # separators without spaces: "", "-", ".", "/", "(", ")", "\n"
+    seps: tuple[str, ...]  # separators without white space: "", "-", ".", "/", "(", ")"
     lead: str  # "+" when written with a plus
 
 
@@ -258,6 +267,8 @@ class NumberReader:
                 if previous == " " or previous == "\n":
                     self._short_run(index, runs, start, end, run_text)
                 continue
+            if previous == "/" or previous == "=":
+                continue  # a web address: "telnet.dk/sag/12345678", "?id=12345678"
             if previous == "+" or previous == "(":
                 # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
                 start -= 1
@@ -368,7 +379,8 @@ class NumberReader:
                 break
             if v.is_iban(compact):
                 end = _end_after_chars(self.text, match.start("rest"), len(compact) - 4)
-                self.found.append(Candidate(T.IBAN, prefix_start, end, 0.93, compact))
+                if not self._company_owned(prefix_start):
+                    self.found.append(Candidate(T.IBAN, prefix_start, end, 0.93, compact))
                 self._blocked_until = end
                 return True
         rest = match.group("rest")
@@ -378,6 +390,11 @@ class NumberReader:
             self._blocked_until = match.end()
             return True
         return False
+
+    def _company_owned(self, start: int) -> bool:
+        """ "eure IBAN", "jeres IBAN": a customer quoting the company's own account."""
+        before = last_words(self.text[max(0, start - 40) : start], 3)
+        return any(word in _COMPANY_POSSESSIVES for word in before)
 
     def _hetu(self, start: int, run_end: int) -> bool:
         """Read a henkilötunnus at ``start``; True when it used up the run."""
@@ -512,11 +529,11 @@ class NumberReader:
 
 
 def _separator(raw: str) -> str:
-    """A separator between digit groups, spaces dropped ("", "-", ".", "/", ")", "\\n")."""
+    """A separator between digit groups, white space (a line break too) dropped: "", "-",
+    ".", "/", "(", ")"."""
     if raw == " ":
         return ""
-    sep = raw.strip(" \u00a0\u202f\t\r\n")
-    return sep if sep or "\n" not in raw else "\n"
+    return raw.strip(" \u00a0\u202f\t\r\n")
 
 
 def choose(
@@ -548,7 +565,9 @@ def choose(
         return None
     if strong is Cue.CUSTOMER:
         return T.CUSTOMER_NUMBER, 0.92, digits
-    possible = possible_types(shape, lang, regions)
+    # Under a word naming another type ("CPR", "Kontonummer", "Karte") a phone reading is
+    # never chosen: skip the phonenumbers lookup, the costliest check.
+    possible = possible_types(shape, lang, regions, phones=strong not in _NOT_PHONE_CUES)
     if strong is Cue.ACCOUNT:
         # "sort code 20-12-34, account number 12345678" and "account 20-12-34 12345678" are
         # bank accounts; "account number 8401904647" on its own is the customer's account
@@ -640,7 +659,9 @@ def _country_named(ctx: RunContext) -> EntityType | None:
     return None
 
 
-def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> list[Possible]:
+def possible_types(
+    shape: Shape, lang: str | None, regions: tuple[str, ...], *, phones: bool = True
+) -> list[Possible]:
     """Every type the digits can be, with a base score from their form alone.
 
     Cheap tests (length, grouping, leading digits) come first; the checksum and date
@@ -688,7 +709,7 @@ def possible_types(shape: Shape, lang: str | None, regions: tuple[str, ...]) -> 
     # Phone numbers: a "+" or "00" means the country code is written.
     international = bool(shape.lead) or digits.startswith("00")
     phone_digits = digits[2:] if digits.startswith("00") and not shape.lead else digits
-    if 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
+    if phones and 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
         phone = v.phone_number(phone_digits, international, regions, lang is not None)
         if phone is not None:
             if international:

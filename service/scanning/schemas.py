@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
 import msgspec
 
 from service.scanning.models import ScanStatus
 
+AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True, examples=["2025-01-01T00:00:00Z"])]
+
 
 class ScanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     connection_id: uuid.UUID
     # Only posts created in [since, until] are scanned (all their comments, whatever their age).
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
 
 
 class Scan(msgspec.Struct, kw_only=True):

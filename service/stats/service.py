@@ -14,6 +14,11 @@ DEFAULT_WINDOW = dt.timedelta(days=30)
 MAX_WINDOW = dt.timedelta(days=400)
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    # A time without a zone is taken as UTC (the dashboards' days are UTC days too).
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 class StatsService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -28,8 +33,8 @@ class StatsService:
         since: dt.datetime | None,
         until: dt.datetime | None,
     ) -> schemas.Stats:
-        until = until or utcnow()
-        since = since or until - DEFAULT_WINDOW
+        until = _aware(until) if until else utcnow()
+        since = _aware(since) if since else until - DEFAULT_WINDOW
         if since >= until:
             raise ValidationFailed(
                 "`since` must be before `until`.",

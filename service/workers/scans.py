@@ -40,6 +40,7 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.db import Database, UnitOfWork, utcnow
+from service.detection import DetectionError
 from service.errors import NotFound
 from service.findings.models import FindingSource
 from service.findings.pipeline import (
@@ -50,6 +51,7 @@ from service.findings.pipeline import (
 )
 from service.platforms import errors as platform_errors
 from service.platforms.schemas import Comment, IgComment
+from service.policies.service import detector_patterns, effective_policy
 from service.queue import Job
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
@@ -213,6 +215,8 @@ class Scanner:
         self.job_try = job_try
         self.slice_seconds = slice_seconds
         self._unsettled = _Unsettled()
+        # Hides performed but not yet added to the scan's row (added with the next page).
+        self._hidden = 0
 
     async def run(self) -> str:
         retry_after: float | None = None
@@ -548,23 +552,31 @@ class Scanner:
 
     async def _commit(self, batch: _Batch) -> bool:
         """Handle a page of comments and move the scan on, in one transaction; then perform
-        the hides it recorded. Returns True when the scan is complete."""
-        previous = await self._settle()
+        the hides it recorded. Returns True when the scan is complete.
+
+        The previous page's hides run while this page is handled: their platform calls
+        overlap with it, their transactions wait for its commit (both append to the tenant's
+        audit chain) and are awaited only after it. The last page waits for them first, so
+        the scan completes with every hide counted."""
+        if batch.final:
+            self._hidden += await self._settle()
+        hidden, self._hidden = self._hidden, 0
         received_at = utcnow()
         try:
             done, action_ids, fresh, findings = await self._commit_once(
-                batch, previous, received_at, careful=False
+                batch, hidden, received_at, careful=False
             )
         except _Stop:
-            await self._add_hidden(previous)
+            await self._add_hidden(hidden + await self._settle())
             raise
         except Exception as exc:
             # One bad comment must not stall the scan: do the page again one comment at a time,
             # each in a savepoint, and count the ones that fail.
             log.warning("scan_page_retry", scan_id=str(self.scan_id), error=type(exc).__name__)
             done, action_ids, fresh, findings = await self._commit_once(
-                batch, previous, received_at, careful=True
+                batch, hidden, received_at, careful=True
             )
+        self._hidden += await self._settle()
         if action_ids:
             self._perform(action_ids, fresh, findings)
             if done:
@@ -612,7 +624,7 @@ class Scanner:
             fresh: list[uuid.UUID] = []
             acted: list[uuid.UUID] = []
             findings = errors = 0
-            for comment in batch.comments:
+            for comment in await self._candidates(uow, connection, batch.comments):
                 try:
                     outcome = await self._handle(
                         uow, connection, comment, received_at, careful=careful
@@ -643,6 +655,32 @@ class Scanner:
                 scan.finished_at = now
                 await self._audit_end(uow, scan)
         return batch.final, action_ids, fresh, acted
+
+    async def _candidates(
+        self, uow: UnitOfWork, connection: Connection, comments: Sequence[CommentView]
+    ) -> list[CommentView]:
+        """The comments in which the policy's detector finds anything at all.
+
+        A backfill is mostly comments without personal data, and for those ``handle_comment``
+        does nothing but look up the policy and detect. Detecting once here with the very
+        detector it would use (same tenant rules, same region) and skipping the empty ones
+        saves a policy query per comment; for the rest it decides exactly as before.
+        """
+        policy = await effective_policy(uow, self.tenant_id, connection)
+        detector = self.pctx.detectors.get(
+            self.tenant_id, policy.allowlist, detector_patterns(policy.custom_patterns)
+        )
+        found: list[CommentView] = []
+        for comment in comments:
+            text = comment.message or ""
+            if not text.strip():
+                continue
+            try:
+                if detector.detect(text, region=connection.country):
+                    found.append(comment)
+            except DetectionError:
+                found.append(comment)  # let the pipeline log and decide
+        return found
 
     async def _handle(
         self,
@@ -693,7 +731,7 @@ class Scanner:
 
     async def _settle_final(self) -> None:
         """The last page recorded hides: perform them, then count them and complete."""
-        hidden = await self._settle()
+        hidden, self._hidden = self._hidden + await self._settle(), 0
         async with self.db.unit_of_work(self.tenant_id) as uow:
             scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
             if scan is None or scan.status is not ScanStatus.RUNNING:
@@ -713,10 +751,9 @@ class Scanner:
 
     async def _settle_quietly(self) -> None:
         """On any way out: let in-flight hides finish and count them."""
-        if self._unsettled.task is None:
-            return
         try:
-            await self._add_hidden(await self._settle())
+            hidden, self._hidden = self._hidden + await self._settle(), 0
+            await self._add_hidden(hidden)
         except Exception as exc:
             log.warning("scan_settle_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
 
@@ -766,8 +803,11 @@ async def run_scan(ctx: dict[str, Any], tenant_id: str, scan_id: str) -> str:
     return await scanner.run()
 
 
-async def reconcile_scans(ctx: dict[str, Any], *, stale_after: dt.timedelta = STALE_AFTER) -> int:
-    """Cron: send a job for every active scan that has none (see the module docstring)."""
+async def reconcile_scans(
+    ctx: dict[str, Any], *, stale_after: dt.timedelta = STALE_AFTER
+) -> list[str]:
+    """Cron: send a job for every active scan that has none (see the module docstring).
+    Returns the ids of the scans it sent a job for."""
     db: Database = ctx["db"]
     now = utcnow()
     async with db.system_unit_of_work() as uow:
@@ -788,4 +828,4 @@ async def reconcile_scans(ctx: dict[str, Any], *, stale_after: dt.timedelta = ST
             )
     if scans:
         log.info("scans_reconciled", count=len(scans))
-    return len(scans)
+    return [str(scan.id) for scan in scans]

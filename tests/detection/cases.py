@@ -465,3 +465,25 @@ NEGATIVE += [
     ("en", "Reference: 2023-11-456789", []),
     ("en", "Case 00123456 still not resolved after 3 weeks", []),
 ]
+
+# "at" between words is usually prose.
+POSITIVE += [
+    ("en", "write to anna82 at gmail.com", [(T.EMAIL_ADDRESS, "anna82 at gmail.com")]),
+    ("en", "anna.jensen at gmail.com is mine", [(T.EMAIL_ADDRESS, "anna.jensen at gmail.com")]),
+]
+NEGATIVE += [
+    ("en", "look at this.com offer, it is cheaper", []),
+    ("en", "I looked at lakeside.co.uk/help and found nothing", []),
+    ("en", "meet me at gmail.com office", []),
+]
+NEGATIVE += [
+    ("da", "Se telnet.dk/hjaelp/12345678 og app.telnet.dk/?id=22334455", []),
+]
+
+# Values split over a line break.
+POSITIVE += [
+    ("da", "Mit CPR er 010190-\n1234 tak", [(T.DK_CPR, "010190-\n1234")]),
+    ("da", "IBAN: DK50 0040 0440\n1162 43 tak", [(T.IBAN, "DK50 0040 0440\n1162 43")]),
+    ("da", "tlf. +45 22 33\n44 55", [(T.PHONE_NUMBER, "+45 22 33\n44 55")]),
+    ("de", "Steuer-ID 86 095\n742 719", [(T.DE_TAX_ID, "86 095\n742 719")]),
+]

@@ -168,3 +168,15 @@ def test_cost_is_linear_in_text_length_for_hostile_input() -> None:
     for chunk in ("1 ", "a@", "Vej 1 ", "12345678 ", "(at) ", "x.x@x.x "):
         text = (chunk * (MAX_TEXT_CHARS // len(chunk)))[:MAX_TEXT_CHARS]
         Detector().detect(text)
+
+
+def test_allowlisted_digits_match_whole_numbers_not_fragments() -> None:
+    detector = Detector(TenantRules(allowlist=["+45 70 10 20 30"]))
+    text = "Mit kundenummer er 102030"
+    assert _values(text, detector.detect(text, lang="da")) == [(T.CUSTOMER_NUMBER, "102030")]
+
+
+def test_regions_are_hints_not_filters() -> None:
+    text = "Ich bin unter 0171 2345678 erreichbar"
+    (phone,) = Detector(regions=["DK"]).detect(text, lang="de")
+    assert phone.normalized == "+491712345678"

@@ -38,5 +38,6 @@ def main() -> None:
     )
     run_worker(options)
 
+
 if __name__ == "__main__":
     main()

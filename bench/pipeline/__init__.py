@@ -1,0 +1,1 @@
+"""Pipeline benchmarks: backfill throughput and real-time time to hide."""

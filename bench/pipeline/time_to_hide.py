@@ -1,0 +1,232 @@
+"""Benchmark: real-time time to hide, with real processes.
+
+    .venv/bin/python -m bench.pipeline.time_to_hide [--rate 50] [--seconds 60] [--personal 0.2]
+
+The API (`wallguard serve`), one worker (`python -m bench.pipeline.worker`: `wallguard worker`
+with the pipeline registered) and the sandbox (`python -m service.sandbox`, webhook delay 0) run
+as separate processes on a fresh database. The app's webhook is registered with the sandbox and
+the page subscribed, as OAuth does. Then customers comment on a post at a sustained ``rate`` per
+second for ``seconds``, ``personal`` of them with personal data (the seed's generator, Danish).
+
+Time to hide, per comment the pipeline hid: from the webhook's arrival at the API (the inbox
+event's received_at) to the sandbox logging the successful ``is_hidden=true`` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.pipeline.common import (
+    APP_ID,
+    APP_SECRET,
+    REDIS_URL,
+    VERIFY_TOKEN,
+    Sandbox,
+    drop_database,
+    free_port,
+    fresh_database,
+    tenant_with_page,
+)
+from service.db import Database
+from service.logging import configure_logging
+from service.platforms.graph import GraphClient
+from service.queue import Queue
+from service.sandbox.seed import generate_comment
+from service.settings import Settings
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+async def bench(rate: float, seconds: float, personal: float) -> dict[str, Any]:
+    name = f"wallguard_bench_tth_{os.getpid()}"
+    database_url = await fresh_database(name)
+    sandbox = Sandbox()
+    api_port = free_port()
+    queue_name = f"wallguard:bench:{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "WALLGUARD_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "WALLGUARD_QUEUE_NAME": queue_name,
+        "WALLGUARD_LOG_LEVEL": "WARNING",
+        "META_APP_ID": APP_ID,
+        "META_APP_SECRET": APP_SECRET,
+        "META_WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+        "META_GRAPH_URL": sandbox.url,
+        "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+    }
+    api = _start(["service.cli", "serve", "--port", str(api_port)], env)
+    worker = _start(["bench.pipeline.worker"], env)
+    settings = Settings.from_env(env)
+    configure_logging(settings.log_level, settings.log_json)
+    queue = await Queue.connect(settings.redis_url, settings.queue_name)
+    db = Database(settings, queue)
+    control = httpx.AsyncClient(base_url=sandbox.url, timeout=30)
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{api_port}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the API did not start")
+        page_id = sandbox.first_page()
+        await tenant_with_page(db, settings, sandbox, page_id)
+        token = (await control.post(f"/_sandbox/pages/{page_id}/tokens")).json()["access_token"]
+        async with GraphClient(app_id=APP_ID, app_secret=APP_SECRET, base_url=sandbox.url) as g:
+            callback = f"http://127.0.0.1:{api_port}/webhooks/meta"
+            assert await g.subscribe_app_webhook(callback, VERIFY_TOKEN)
+            assert await g.subscribe_page(page_id, token)
+        await control.put("/_sandbox/webhooks/settings", json={"delay_seconds": 0})
+        post = (
+            await control.post(f"/_sandbox/pages/{page_id}/posts", json={"message": "Nye priser"})
+        ).json()
+
+        rng = random.Random(42)
+        sent: dict[str, bool] = {}
+        sent_at: dict[str, float] = {}
+
+        async def comment(text: str, is_personal: bool, author: str) -> None:
+            response = await control.post(
+                f"/_sandbox/objects/{post['id']}/comments",
+                json={"message": text, "author_name": author},
+            )
+            sent[response.json()["id"]] = is_personal
+            sent_at[response.json()["id"]] = time.time()
+
+        total = int(rate * seconds)
+        tasks: list[asyncio.Task[None]] = []
+        start = time.perf_counter()
+        for i in range(total):
+            is_personal = rng.random() < personal
+            text, _ = generate_comment(rng, "da", personal=is_personal)
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(comment(text, is_personal, f"Kunde {i}")))
+        await asyncio.gather(*tasks)
+        load_seconds = time.perf_counter() - start
+
+        # The pipeline decides what is personal: wait until every finding is hidden.
+        admin = await asyncpg.connect(
+            database_url.replace("postgresql+asyncpg://", "postgresql://")
+        )
+        try:
+            for _ in range(600):
+                pending = await admin.fetchval(
+                    "SELECT count(*) FROM findings WHERE status = 'pending_hide'"
+                )
+                inbox = await admin.fetchval(
+                    "SELECT count(*) FROM inbox_events WHERE status = 'pending'"
+                )
+                if pending == 0 and inbox == 0:
+                    break
+                await asyncio.sleep(0.1)
+            received = {
+                r["object_id"]: r["received_at"].timestamp()
+                for r in await admin.fetch(
+                    "SELECT object_id, min(received_at) AS received_at FROM inbox_events"
+                    " WHERE item = 'comment' AND verb = 'add' GROUP BY object_id"
+                )
+            }
+            findings = {
+                r["comment_id"]: r["source"]
+                for r in await admin.fetch("SELECT comment_id, source::text FROM findings")
+            }
+        finally:
+            await admin.close()
+        calls = (await control.get("/_sandbox/calls", params={"method": "POST"})).json()
+        hidden_at: dict[str, float] = {}
+        for call in calls:
+            comment_id = call["path"].rsplit("/", 1)[-1]
+            if call["status"] == 200 and call["params"].get("is_hidden") == "true":
+                hidden_at.setdefault(comment_id, call["time"])
+        # From the webhook's arrival, for the comments the real-time path (not polling) hid.
+        latencies = [
+            (hidden_at[c] - received[c]) * 1000
+            for c, source in findings.items()
+            if source == "realtime" and c in hidden_at and c in received
+        ]
+        delivery = [(received[c] - sent_at[c]) * 1000 for c in sent_at if c in received]
+        return {
+            "comments_sent": len(sent),
+            "sent_with_personal_data": sum(sent.values()),
+            "load_seconds": round(load_seconds, 1),
+            "webhook_events": len(received),
+            "findings": len(findings),
+            "found_by_polling": sum(1 for s in findings.values() if s == "poll"),
+            "hidden_realtime": len(latencies),
+            "max_hide_calls": max(
+                (sum(1 for c in calls if c["path"].endswith(cid)) for cid in hidden_at), default=0
+            ),
+            "delivery_p50_ms": round(percentile(delivery, 0.5), 1),
+            "delivery_p99_ms": round(percentile(delivery, 0.99), 1),
+            "p50_ms": round(percentile(latencies, 0.5), 1),
+            "p90_ms": round(percentile(latencies, 0.9), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1),
+            "max_ms": round(max(latencies, default=float("nan")), 1),
+            "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
+        }
+    finally:
+        await control.aclose()
+        await db.dispose()
+        await queue.redis.delete(queue_name)
+        await queue.close()
+        _stop(worker)
+        _stop(api)
+        sandbox.stop()
+        await drop_database(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="comments per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--personal", type=float, default=0.2)
+    args = parser.parse_args()
+    result = asyncio.run(bench(args.rate, args.seconds, args.personal))
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
