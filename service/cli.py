@@ -23,6 +23,12 @@ tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 keys_app = typer.Typer(help="Encryption keys for tokens and events at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+scans_app = typer.Typer(help="Backfill scans of a page's history.", no_args_is_help=True)
+app.add_typer(scans_app, name="scans")
+ApiUrl = Annotated[str, typer.Option(envvar="WALLGUARD_API_URL", help="The API's base URL.")]
+ApiKey = Annotated[str, typer.Option(envvar="WALLGUARD_API_KEY", help="An admin API key.")]
 meta_app = typer.Typer(help="The Meta (Facebook/Instagram) app.", no_args_is_help=True)
 app.add_typer(meta_app, name="meta")
 
@@ -148,6 +154,69 @@ def meta_subscribe_webhook() -> None:
     ok = asyncio.run(_subscribe())
     typer.echo(f"webhook {'registered' if ok else 'NOT registered'}: {webhook_url(settings)}")
     raise typer.Exit(0 if ok else 1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[
+        str | None, typer.Option(help="One tenant's id (default: every tenant).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Walk each tenant's hash chain; exit 1 when any chain is broken."""
+    import uuid
+
+    from service.audit.cli import verify_audit_command
+    from service.settings import get_settings
+
+    try:
+        tenant_id = uuid.UUID(tenant) if tenant else None
+    except ValueError:
+        raise typer.BadParameter("not a UUID", param_hint="--tenant") from None
+    raise typer.Exit(verify_audit_command(get_settings(), tenant_id, as_json=as_json))
+
+
+@scans_app.command("start")
+def scans_start(
+    connection: Annotated[str, typer.Option(help="The connection (page) to scan.")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = "",
+    since: Annotated[str | None, typer.Option(help="ISO date-time: posts from.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO date-time: posts until.")] = None,
+    wait: Annotated[bool, typer.Option(help="Show a progress bar until the scan ends.")] = False,
+) -> None:
+    """Start a backfill scan through the API (and follow it with --wait)."""
+    import uuid
+
+    from service.scanning.progress import exit_code, start_scan, watch_scan
+
+    try:
+        connection_id = uuid.UUID(connection)
+    except ValueError:
+        raise typer.BadParameter("not a UUID", param_hint="--connection") from None
+    scan = start_scan(api_url, api_key, connection_id, since=since, until=until)
+    typer.echo(f"scan {scan.id} {scan.status.value}")
+    if wait:
+        scan = watch_scan(api_url, api_key, scan.id)
+        raise typer.Exit(exit_code(scan))
+
+
+@scans_app.command("watch")
+def scans_watch(
+    scan_id: Annotated[str, typer.Argument(help="The scan's id.")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = "",
+) -> None:
+    """Show a scan's progress bar until it ends."""
+    import uuid
+
+    from service.scanning.progress import exit_code, watch_scan
+
+    try:
+        parsed = uuid.UUID(scan_id)
+    except ValueError:
+        raise typer.BadParameter("not a UUID", param_hint="SCAN_ID") from None
+    raise typer.Exit(exit_code(watch_scan(api_url, api_key, parsed)))
 
 
 @app.command()

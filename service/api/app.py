@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.api_keys import ApiKeyController
+from service.api.audit import AuditController
 from service.api.auth import ApiKeyAuthMiddleware
 from service.api.clients import ClientController
 from service.api.connections import ConnectionController, OAuthCallbackController
@@ -24,6 +25,8 @@ from service.api.health import HealthController
 from service.api.middleware import request_id_middleware
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.scans import ScanController
+from service.api.stats import StatsController
 from service.api.tenant import TenantController
 from service.api.webhooks import MetaWebhookController
 from service.connections.graph import graph_client
@@ -73,6 +76,9 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Platform webhooks"),
             Tag(name="Policies"),
             Tag(name="Findings"),
+            Tag(name="Scans"),
+            Tag(name="Audit"),
+            Tag(name="Stats"),
             Tag(name="Clients"),
             Tag(name="API keys"),
             Tag(name="Detection"),
@@ -125,6 +131,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClientPolicyController,
             ConnectionPolicyController,
             FindingController,
+            ScanController,
+            AuditController,
+            StatsController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

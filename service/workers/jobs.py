@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.cron import CronJob
+from arq.cron import CronJob, cron
 from arq.worker import Function, func
 from sqlalchemy import text
 
 from service.workers import realtime
 from service.workers.context import context_of
+from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, reconcile_scans, run_scan
 
 
 async def check_database(ctx: dict[str, Any]) -> bool:
@@ -23,5 +24,9 @@ async def check_database(ctx: dict[str, Any]) -> bool:
 FUNCTIONS: list[Function] = [
     func(check_database, name="check_database", max_tries=1),
     *realtime.FUNCTIONS,
+    func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES),
 ]
-CRON_JOBS: list[CronJob] = [*realtime.CRON_JOBS]
+CRON_JOBS: list[CronJob] = [
+    *realtime.CRON_JOBS,
+    cron(reconcile_scans, name="reconcile_scans", second=45, timeout=60),
+]
