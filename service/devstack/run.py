@@ -159,7 +159,7 @@ def _run(
         if sandbox_port is not None:
             supervisor.start(
                 "sandbox",
-                [*cli, "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
+                [*cli, "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port), "--seed", "1"],
                 env,
             )
     _wait_ready(supervisor, api_url, sandbox_url)
