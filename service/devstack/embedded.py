@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import psutil  # type: ignore[import-untyped]  # a dependency of both embedded servers
+import psutil  # a dependency of both embedded servers
 
 DATABASE_NAME = "wallguard"
 # initdb's superuser. Trust authentication, listening on loopback only: a dev database.

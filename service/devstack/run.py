@@ -159,7 +159,16 @@ def _run(
         if sandbox_port is not None:
             supervisor.start(
                 "sandbox",
-                [*cli, "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port), "--seed", "1"],
+                [
+                    *cli,
+                    "sandbox",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(sandbox_port),
+                    "--seed",
+                    "1",
+                ],
                 env,
             )
     _wait_ready(supervisor, api_url, sandbox_url)
@@ -231,7 +240,7 @@ def _redis(console: Console, stack: ExitStack, signals: _StopSignals, state_dir:
 
 def _postgres_problem(url: str) -> str | None:
     """None when a connection succeeds within REACHABLE_TIMEOUT, else why not."""
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     try:
         dsn = Settings.from_env({"DATABASE_URL": url, "WALLGUARD_ENV": "dev"}).database_url

@@ -13,13 +13,12 @@ import pytest
 from sqlalchemy import select, text
 
 from service.connections.models import Connection
-from service.crypto import Cipher
+from service.crypto import Cipher, DecryptionError
 from service.inbox.models import InboxEvent
 from service.inbox.service import PAYLOAD_PURPOSE
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import sign_body
 from service.sandbox import RunningSandbox, SandboxConfig
-from service.settings import Settings
 from tests.conftest import MakeTenant, make_settings
 from tests.helpers import ApiServer, free_port
 
@@ -106,7 +105,7 @@ async def test_oauth_webhook_inbox_and_reauth(
             row.token_ciphertext, tenant_id=row.tenant_id, purpose="page_token"
         )
         assert token.encode() not in row.token_ciphertext
-        with pytest.raises(Exception):
+        with pytest.raises(DecryptionError):
             cipher.decrypt_text(row.token_ciphertext, tenant_id=uuid.uuid4(), purpose="page_token")
 
     # A customer comments on the page: the sandbox delivers a signed webhook to /webhooks/meta.
