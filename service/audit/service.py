@@ -105,6 +105,17 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
     first: int | None = None
     last: int | None = None
     after = 0
+
+    def broken(seq: int | None, reason: str) -> ChainReport:
+        return ChainReport(
+            valid=False,
+            events=count,
+            first_seq=first,
+            last_seq=last,
+            broken_at_seq=seq,
+            reason=reason,
+        )
+
     while True:
         rows = (
             await session.scalars(
@@ -120,43 +131,15 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
             if first is None:
                 first, prev, expected_seq = event.seq, event.prev_hash, event.seq
             if event.seq != expected_seq:
-                return ChainReport(
-                    valid=False,
-                    events=count,
-                    first_seq=first,
-                    last_seq=last,
-                    broken_at_seq=event.seq,
-                    reason="a sequence number is missing",
-                )
+                return broken(event.seq, "a sequence number is missing")
             if event.prev_hash != prev:
-                return ChainReport(
-                    valid=False,
-                    events=count,
-                    first_seq=first,
-                    last_seq=last,
-                    broken_at_seq=event.seq,
-                    reason="the link to the previous event is broken",
-                )
+                return broken(event.seq, "the link to the previous event is broken")
             if chain_hash(event.prev_hash, event) != event.hash:
-                return ChainReport(
-                    valid=False,
-                    events=count,
-                    first_seq=first,
-                    last_seq=last,
-                    broken_at_seq=event.seq,
-                    reason="the event was changed",
-                )
+                return broken(event.seq, "the event was changed")
             prev, expected_seq, last = event.hash, event.seq + 1, event.seq
             count += 1
         after = rows[-1].seq
     head = await session.get(AuditHead, tenant_id)
     if head is not None and last is not None and (head.seq != last or head.hash != prev):
-        return ChainReport(
-            valid=False,
-            events=count,
-            first_seq=first,
-            last_seq=last,
-            broken_at_seq=last,
-            reason="events after the last one were removed",
-        )
+        return broken(last, "events after the last one were removed")
     return ChainReport(valid=True, events=count, first_seq=first, last_seq=last)

@@ -26,7 +26,7 @@ from service.policies import defaults, schemas
 from service.policies.models import Policy, PolicyMode
 from service.policies.repository import PolicyRepository
 from service.settings import Settings
-from service.structs import changes
+from service.structs import apply_changes, changes
 from service.tenancy.service import ClientService
 
 _FIELDS = (
@@ -220,8 +220,7 @@ class PolicyService:
         if row is None:
             row = Policy(tenant_id=principal.tenant_id, client_id=client.id, connection_id=None)
             self.policies.add(row)
-        for name, value in values.items():
-            setattr(row, name, value)
+        apply_changes(row, values)
         await self.uow.session.flush()
         await record(
             self.uow,
@@ -255,8 +254,7 @@ class PolicyService:
                 connection_id=connection.id,
             )
             self.policies.add(row)
-        for name, value in values.items():
-            setattr(row, name, value)
+        apply_changes(row, values)
         await self.uow.session.flush()
         await record(
             self.uow,
