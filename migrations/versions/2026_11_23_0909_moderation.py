@@ -153,7 +153,7 @@ def upgrade() -> None:
         sa.Column("by_page", sa.Boolean(), nullable=False),
         sa.Column("types", sa.ARRAY(sa.String(length=32)), nullable=False),
         sa.Column("entities", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("masked_excerpt", sa.Text(), nullable=False),
+        sa.Column("masked_excerpt_ciphertext", sa.LargeBinary(), nullable=False),
         sa.Column("fingerprints", sa.ARRAY(sa.String(length=64)), nullable=False),
         sa.Column("max_score", sa.Double(), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=True),

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from service.auth.types import Principal
+from service.crypto import Cipher
 from service.db import Database, UnitOfWork
 from service.pagination import MAX_LIMIT
 
@@ -26,7 +27,13 @@ def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
     return request.user
 
 
+def provide_cipher(request: Request[Principal, Any, Any]) -> Cipher:
+    cipher: Cipher = request.app.state.cipher
+    return cipher
+
+
 DEPENDENCIES = {
+    "cipher": Provide(provide_cipher, sync_to_thread=False),
     "uow": Provide(provide_uow),
     "principal": Provide(provide_principal, sync_to_thread=False),
 }
@@ -34,6 +41,7 @@ DEPENDENCIES = {
 # Named explicitly so Litestar does not have to infer them from parameter names.
 Uow = NamedDependency[UnitOfWork]
 Caller = NamedDependency[Principal]
+Ciphers = NamedDependency[Cipher]
 
 Cursor = Annotated[
     str | None,

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, Caller, Ciphers, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.detection import EntityType
 from service.findings.models import FindingStatus
@@ -41,6 +41,7 @@ class FindingController(Controller):
         self,
         uow: Uow,
         principal: Caller,
+        cipher: Ciphers,
         client_id: FromQuery[uuid.UUID | None] = None,
         connection_id: FromQuery[uuid.UUID | None] = None,
         type: FromQuery[EntityType | None] = None,
@@ -50,7 +51,7 @@ class FindingController(Controller):
         cursor: Cursor = None,
         limit: PageSize = DEFAULT_LIMIT,
     ) -> FindingList:
-        return await FindingService(uow).list(
+        return await FindingService(uow, cipher).list(
             principal,
             client_id=client_id,
             connection_id=connection_id,
@@ -70,9 +71,9 @@ class FindingController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_finding(
-        self, uow: Uow, principal: Caller, finding_id: FromPath[uuid.UUID]
+        self, uow: Uow, principal: Caller, cipher: Ciphers, finding_id: FromPath[uuid.UUID]
     ) -> Finding:
-        return await FindingService(uow).get(principal, finding_id)
+        return await FindingService(uow, cipher).get(principal, finding_id)
 
     @post(
         "/{finding_id:uuid}/unhide",
@@ -86,9 +87,9 @@ class FindingController(Controller):
         responses=problem_responses(401, 403, 404, 409),
     )
     async def unhide_finding(
-        self, uow: Uow, principal: Caller, finding_id: FromPath[uuid.UUID]
+        self, uow: Uow, principal: Caller, cipher: Ciphers, finding_id: FromPath[uuid.UUID]
     ) -> UnhideAccepted:
-        return await FindingService(uow).unhide(principal, finding_id)
+        return await FindingService(uow, cipher).unhide(principal, finding_id)
 
     @post(
         "/{finding_id:uuid}/confirm",
@@ -99,6 +100,6 @@ class FindingController(Controller):
         responses=problem_responses(401, 403, 404, 409),
     )
     async def confirm_finding(
-        self, uow: Uow, principal: Caller, finding_id: FromPath[uuid.UUID]
+        self, uow: Uow, principal: Caller, cipher: Ciphers, finding_id: FromPath[uuid.UUID]
     ) -> Finding:
-        return await FindingService(uow).confirm(principal, finding_id)
+        return await FindingService(uow, cipher).confirm(principal, finding_id)

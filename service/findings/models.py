@@ -5,12 +5,22 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import ARRAY, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ARRAY,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, TenantOwned
 from service.db_types import str_enum
+
+EXCERPT_PURPOSE = "finding_excerpt"
 
 
 class FindingStatus(enum.StrEnum):
@@ -54,7 +64,9 @@ class Finding(TenantOwned, Base):
     # [{"type", "start", "end", "score", "masked"}]: offsets and masked forms only.
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     # The comment with every finding replaced by its masked form, cut to a short excerpt.
-    masked_excerpt: Mapped[str] = mapped_column(Text)
+    # Encrypted (service.crypto, purpose "finding_excerpt"): the other words of a customer's
+    # comment can be personal data too (names), so even the masked excerpt is not kept in clear.
+    masked_excerpt_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     # Keyed hashes (per-tenant HMAC) of the normalised values: repeat and erasure matching.
     fingerprints: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     max_score: Mapped[float]

@@ -32,7 +32,7 @@ from service.db import UnitOfWork, utcnow
 from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
 from service.errors import NotFound as NoToken
-from service.findings.models import Finding, FindingSource, FindingStatus
+from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus
@@ -198,7 +198,9 @@ async def handle_comment(
         "types": sorted({f.type.value for f in acting}),
         "entities": [_entity(f) for f in acting],
         # Every value the engine saw is masked here, also those below the policy's thresholds.
-        "masked_excerpt": masked_excerpt(text, found),
+        "masked_excerpt_ciphertext": pctx.cipher.encrypt_text(
+            masked_excerpt(text, found), tenant_id=tenant_id, purpose=EXCERPT_PURPOSE
+        ),
         "fingerprints": sorted({fingerprint(key, f) for f in acting}),
         "max_score": max(f.score for f in acting),
         "language": guess_language(text),

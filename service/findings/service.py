@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import msgspec
+
 from service.audit.service import record
 from service.auth.types import Principal
+from service.crypto import Cipher
 from service.db import UnitOfWork, utcnow
 from service.detection import EntityType
 from service.errors import Conflict, NotFound
 from service.findings import schemas
-from service.findings.models import Finding, FindingStatus
+from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.findings.repository import FindingRepository
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
@@ -20,13 +23,22 @@ from service.moderation.service import EXECUTE_ACTION_JOB, action_job_id
 from service.structs import to_schema
 
 
-def finding_schema(row: Finding) -> schemas.Finding:
-    return to_schema(row, schemas.Finding)
+def finding_schema(row: Finding, cipher: Cipher) -> schemas.Finding:
+    values = {
+        name: getattr(row, name)
+        for name in schemas.Finding.__struct_fields__
+        if name != "masked_excerpt"
+    }
+    values["masked_excerpt"] = cipher.decrypt_text(
+        row.masked_excerpt_ciphertext, tenant_id=row.tenant_id, purpose=EXCERPT_PURPOSE
+    )
+    return msgspec.convert(values, schemas.Finding)
 
 
 class FindingService:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cipher: Cipher) -> None:
         self.uow = uow
+        self.cipher = cipher
         self.findings = FindingRepository(uow.session)
         self.actions = ActionRepository(uow.session)
 
@@ -72,10 +84,12 @@ class FindingService:
             cursor=cursor,
             limit=limit,
         )
-        return schemas.FindingList(items=[finding_schema(r) for r in rows], next_cursor=next_cursor)
+        return schemas.FindingList(
+            items=[finding_schema(r, self.cipher) for r in rows], next_cursor=next_cursor
+        )
 
     async def get(self, principal: Principal, finding_id: uuid.UUID) -> schemas.Finding:
-        return finding_schema(await self._load(principal, finding_id))
+        return finding_schema(await self._load(principal, finding_id), self.cipher)
 
     async def unhide(self, principal: Principal, finding_id: uuid.UUID) -> schemas.UnhideAccepted:
         """Restore a comment Wallguard hid by mistake. Recorded as an unhide action (one per
@@ -126,14 +140,14 @@ class FindingService:
             )
         await self.uow.session.flush()
         return schemas.UnhideAccepted(
-            finding=finding_schema(finding), action=to_schema(action, ModerationAction)
+            finding=finding_schema(finding, self.cipher), action=to_schema(action, ModerationAction)
         )
 
     async def confirm(self, principal: Principal, finding_id: uuid.UUID) -> schemas.Finding:
         """Mark the finding reviewed and right. Idempotent; a restored finding cannot be."""
         finding = await self._load(principal, finding_id, lock=True)
         if finding.status is FindingStatus.CONFIRMED:
-            return finding_schema(finding)
+            return finding_schema(finding, self.cipher)
         if finding.status is FindingStatus.UNHIDDEN:
             raise Conflict("This finding was restored (unhidden) and cannot be confirmed.")
         previous = finding.status
@@ -150,4 +164,4 @@ class FindingService:
             data={"previous_status": previous.value},
         )
         await self.uow.session.flush()
-        return finding_schema(finding)
+        return finding_schema(finding, self.cipher)

@@ -93,7 +93,8 @@ async def test_policy_rules_shape_what_acts(
         finding = await uow.session.get(Finding, (page.tenant_id, customer.finding_id))
         assert finding is not None
         assert finding.types == ["CUSTOMER_NUMBER"] and finding.source is FindingSource.SCAN
-        assert "123456" not in finding.masked_excerpt
+        assert b"123456" not in finding.masked_excerpt_ciphertext
+        assert b"kundenummer" not in finding.masked_excerpt_ciphertext
     # A repeat records nothing new and returns the still-pending hide.
     again = await handle(
         pctx, page, view(page, "c3", "Mit kundenummer er KN-123456"), FindingSource.POLL

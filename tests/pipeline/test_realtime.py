@@ -16,7 +16,7 @@ from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import store_token
 from service.crypto import Cipher
 from service.db import Database, utcnow
-from service.findings.models import Finding, FindingStatus
+from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
 from service.inbox.service import accept_delivery
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
@@ -137,8 +137,13 @@ async def test_a_phone_number_is_hidden_once_and_stored_masked(
     assert finding.types == ["PHONE_NUMBER"]
     assert finding.hidden_at is not None and finding.received_at <= finding.hidden_at
     assert finding.entities[0]["masked"].endswith("46")
-    assert PHONE not in finding.masked_excerpt and "•" in finding.masked_excerpt
-    assert finding.masked_excerpt.startswith("Hej, I har lovet")
+    assert PHONE.encode() not in finding.masked_excerpt_ciphertext
+    excerpt = Cipher(settings.encryption_keys).decrypt_text(
+        finding.masked_excerpt_ciphertext, tenant_id=finding.tenant_id, purpose=EXCERPT_PURPOSE
+    )
+    assert PHONE not in excerpt and "•" in excerpt
+    assert excerpt.startswith("Hej, I har lovet")
+    assert b"Hej, I har lovet" not in finding.masked_excerpt_ciphertext
     assert finding.permalink_url and leaky.rsplit("_", 1)[-1] in finding.permalink_url
     assert len(finding.fingerprints) == 1 and len(finding.fingerprints[0]) == 64
     assert finding.post_id == page.post_id and finding.author_id
@@ -146,8 +151,8 @@ async def test_a_phone_number_is_hidden_once_and_stored_masked(
     # The raw value is nowhere: not in the findings, the audit trail, the inbox or the actions.
     assert await rows_containing(db, PHONE_DIGITS) == []
     assert await rows_containing(db, PHONE) == []
-    # The comment's other words live only in the finding's masked excerpt.
-    assert await rows_containing(db, "ringe mig op") == ["findings"]
+    # The comment's other words are nowhere in clear either (the masked excerpt is encrypted).
+    assert await rows_containing(db, "ringe mig op") == []
 
     assert [a.kind for a in await actions_of(db, page)] == [ActionKind.HIDE]
     events = await audit_actions(db, page)

@@ -58,7 +58,7 @@ async def add_finding(
                 comment_id=uuid.uuid4().hex,
                 types=types,
                 entities=[],
-                masked_excerpt="***",
+                masked_excerpt_ciphertext=b"\x01not-read-by-stats",
                 fingerprints=[],
                 max_score=0.9,
                 status=status,
