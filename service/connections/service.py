@@ -334,6 +334,7 @@ async def rotate_encryption(
     removing the old one."""
     from sqlalchemy import select, tuple_
 
+    from service.findings.models import EXCERPT_PURPOSE, Finding
     from service.inbox.models import InboxEvent
     from service.inbox.service import PAYLOAD_PURPOSE
 
@@ -341,6 +342,7 @@ async def rotate_encryption(
     targets = [
         (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
         (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
+        (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
     ]
     model: Any
     for model, column, attribute, purpose in targets:
