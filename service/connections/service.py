@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
 from service.audit.service import record
 from service.auth.types import Principal, TenantId
@@ -106,11 +107,15 @@ class ConnectionService:
                 nonce=secrets.token_urlsafe(12),
             ),
         )
-        graph = GraphClient(
-            app_id=self.settings.meta_app_id, version=self.settings.meta_graph_version
-        )
-        url = graph.build_authorize_url(
-            callback_url(self.settings), state, DEFAULT_SCOPES, self.settings.meta_dialog_url
+        # RFC 6749 §4.1.1 authorization request, built by authlib; Meta wants the scopes
+        # comma-separated, so they go in as one string.
+        url = prepare_grant_uri(
+            f"{self.settings.meta_dialog_url}/{self.settings.meta_graph_version}/dialog/oauth",
+            client_id=self.settings.meta_app_id,
+            response_type="code",
+            redirect_uri=callback_url(self.settings),
+            scope=",".join(DEFAULT_SCOPES),
+            state=state,
         )
         return schemas.OAuthStarted(
             authorization_url=url, expires_at=dt.datetime.fromtimestamp(expires, dt.UTC)
