@@ -74,6 +74,10 @@ class Settings:
     api_key_touch_seconds: int = 60
     worker_poll_delay: float = 0.05
     worker_max_jobs: int = 20
+    # Posts active this recently are polled too (Meta's webhooks can be minutes late).
+    poll_window_seconds: int = 7200
+    # Pending inbox events and actions older than this are sent again by the reconcile cron.
+    reconcile_stale_seconds: int = 120
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +127,8 @@ class Settings:
             api_key_touch_seconds=_int(env, "WALLGUARD_API_KEY_TOUCH_SECONDS", 60),
             worker_poll_delay=_float(env, "WALLGUARD_WORKER_POLL_DELAY", 0.05),
             worker_max_jobs=_int(env, "WALLGUARD_WORKER_MAX_JOBS", 20),
+            poll_window_seconds=_int(env, "WALLGUARD_POLL_WINDOW_SECONDS", 7200),
+            reconcile_stale_seconds=_int(env, "WALLGUARD_RECONCILE_STALE_SECONDS", 120),
         )
 
 

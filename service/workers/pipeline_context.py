@@ -132,7 +132,11 @@ async def pipeline_startup(ctx: dict[str, Any]) -> None:
         ctx["db"],
         ctx["queue"],
         graph=ctx.get("pipeline_graph"),
-        config=ctx.get("pipeline_config"),
+        config=ctx.get("pipeline_config")
+        or PipelineConfig(
+            poll_window_seconds=ctx["settings"].poll_window_seconds,
+            stale_after_seconds=ctx["settings"].reconcile_stale_seconds,
+        ),
     )
 
 
