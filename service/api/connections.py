@@ -121,7 +121,7 @@ class ConnectionController(Controller):
         self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
     ) -> Connection:
         s = request.app.state
-        return await disconnect(s.db, s.settings, s.graph, principal, connection_id)
+        return await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
 
     @post(
         "/{connection_id:uuid}/verify",
@@ -136,7 +136,9 @@ class ConnectionController(Controller):
         self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
     ) -> Connection:
         s = request.app.state
-        return await verify_connection(s.db, s.settings, s.graph, principal, connection_id)
+        return await verify_connection(
+            s.db, s.settings, s.graph, s.cipher, principal, connection_id
+        )
 
 
 class OAuthCallbackController(Controller):
@@ -166,7 +168,7 @@ class OAuthCallbackController(Controller):
             raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
         app_state = request.app.state
         verified, completed = await complete_oauth(
-            app_state.db, app_state.settings, app_state.graph, code, oauth_state
+            app_state.db, app_state.settings, app_state.graph, app_state.cipher, code, oauth_state
         )
         if verified.redirect_to:
             sep = "&" if "?" in verified.redirect_to else "?"

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
-from service.connections.models import Connection, Platform
+from service.connections.models import Connection, ConnectionStatus, Platform
 from service.pagination import page_of, paginate
 
 
@@ -57,6 +59,37 @@ class ConnectionRepository:
             Connection.platform == platform, Connection.external_id.in_(list(external_ids))
         )
         return builtins.list((await self.session.scalars(stmt)).all())
+
+    async def stale_pending(
+        self,
+        model: Any,
+        pending: Any,
+        older_than: dt.datetime,
+        limit: int,
+        *,
+        tenant_id: TenantId | None = None,
+    ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:
+        """(tenant id, row id) of ``model`` rows (inbox events, moderation actions) still
+        ``pending`` and untouched since ``older_than``, on active connections only (a page in
+        needs_reauth keeps its backlog until it is re-authorised). Crosses tenants unless
+        ``tenant_id`` is given: needs a system unit of work."""
+        stmt = (
+            select(model.tenant_id, model.id)
+            .join(
+                Connection,
+                (Connection.tenant_id == model.tenant_id) & (Connection.id == model.connection_id),
+            )
+            .where(
+                model.status == pending,
+                model.updated_at < older_than,
+                Connection.status == ConnectionStatus.ACTIVE,
+            )
+            .order_by(model.updated_at)
+            .limit(limit)
+        )
+        if tenant_id is not None:
+            stmt = stmt.where(model.tenant_id == tenant_id)
+        return [(t, i) for t, i in (await self.session.execute(stmt)).all()]
 
     def add(self, connection: Connection) -> None:
         self.session.add(connection)

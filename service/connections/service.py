@@ -169,13 +169,17 @@ class ConnectionService:
 
 
 async def complete_oauth(
-    db: Database, settings: Settings, graph: GraphClient, code: str, state_token: str
+    db: Database,
+    settings: Settings,
+    graph: GraphClient,
+    cipher: Cipher,
+    code: str,
+    state_token: str,
 ) -> tuple[OAuthState, schemas.OAuthCompleted]:
     """The callback: code -> long-lived user token -> pages -> one connection per page, each with
     its page token encrypted, and the app subscribed to each page's feed webhook."""
     state = verify_state(settings.secret_key, state_token)
     tenant_id = TenantId(state.tenant_id)
-    cipher = Cipher(settings.encryption_keys)
     try:
         short = await graph.exchange_code(code, callback_url(settings))
         long = await graph.exchange_long_lived_user_token(short.access_token)
@@ -261,13 +265,13 @@ async def disconnect(
     db: Database,
     settings: Settings,
     graph: GraphClient,
+    cipher: Cipher,
     principal: Principal,
     connection_id: uuid.UUID,
 ) -> schemas.Connection:
     """Unsubscribe the app from the page (best effort: the token may already be dead) and forget
     the token. The row stays, status revoked, so its findings and audit trail keep their page;
     connecting the page again through OAuth revives it."""
-    cipher = Cipher(settings.encryption_keys)
     async with db.unit_of_work(principal.tenant_id) as uow:
         connection = await ConnectionService(uow, settings).load(principal, connection_id)
         token = page_token(cipher, connection) if connection.token_ciphertext else None
@@ -300,12 +304,12 @@ async def verify_connection(
     db: Database,
     settings: Settings,
     graph: GraphClient,
+    cipher: Cipher,
     principal: Principal,
     connection_id: uuid.UUID,
 ) -> schemas.Connection:
     """Ask the platform whether the token still works and the app is still subscribed; a refused
     token (190) turns the connection needs_reauth, a restored one active again."""
-    cipher = Cipher(settings.encryption_keys)
     async with db.unit_of_work(principal.tenant_id) as uow:
         connection = await ConnectionService(uow, settings).load(principal, connection_id)
         if connection.status is ConnectionStatus.REVOKED or connection.token_ciphertext is None:

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
-from service.connections.models import Connection, ConnectionStatus
+from service.connections.repository import ConnectionRepository
 from service.ids import new_id
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 
@@ -119,21 +119,6 @@ class ActionRepository:
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(tenant id, action id) of pending actions untouched since ``older_than`` on active
         connections, across tenants: needs a system unit of work."""
-        stmt = (
-            select(ModerationAction.tenant_id, ModerationAction.id)
-            .join(
-                Connection,
-                (Connection.tenant_id == ModerationAction.tenant_id)
-                & (Connection.id == ModerationAction.connection_id),
-            )
-            .where(
-                ModerationAction.status == ActionStatus.PENDING,
-                ModerationAction.updated_at < older_than,
-                Connection.status == ConnectionStatus.ACTIVE,
-            )
-            .order_by(ModerationAction.updated_at)
-            .limit(limit)
+        return await ConnectionRepository(self.session).stale_pending(
+            ModerationAction, ActionStatus.PENDING, older_than, limit, tenant_id=tenant_id
         )
-        if tenant_id is not None:
-            stmt = stmt.where(ModerationAction.tenant_id == tenant_id)
-        return [(t, i) for t, i in (await self.session.execute(stmt)).all()]

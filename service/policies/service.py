@@ -220,18 +220,30 @@ class PolicyService:
         if row is None:
             row = Policy(tenant_id=principal.tenant_id, client_id=client.id, connection_id=None)
             self.policies.add(row)
+        await self._save(principal, row, values, "policy.updated", "client", client.id)
+        return _client_schema(client.id, row)
+
+    async def _save(
+        self,
+        principal: Principal,
+        row: Policy,
+        values: dict[str, Any],
+        action: str,
+        subject_type: str,
+        subject_id: uuid.UUID,
+    ) -> None:
+        """Store the changed fields and audit the change in the same transaction."""
         apply_changes(row, values)
         await self.uow.session.flush()
         await record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,
-            action="policy.updated",
-            subject_type="client",
-            subject_id=client.id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
             data=_audit_data(values),
         )
-        return _client_schema(client.id, row)
 
     async def get_override(
         self, principal: Principal, connection_id: uuid.UUID
@@ -254,16 +266,8 @@ class PolicyService:
                 connection_id=connection.id,
             )
             self.policies.add(row)
-        apply_changes(row, values)
-        await self.uow.session.flush()
-        await record(
-            self.uow,
-            principal.tenant_id,
-            actor=principal.actor,
-            action="policy.override_updated",
-            subject_type="connection",
-            subject_id=connection.id,
-            data=_audit_data(values),
+        await self._save(
+            principal, row, values, "policy.override_updated", "connection", connection.id
         )
         return _override_schema(connection, row)
 

@@ -156,24 +156,9 @@ async def reconcile_once(pctx: PipelineContext, *, tenant_id: TenantId | None = 
     older_than = utcnow() - dt.timedelta(seconds=pctx.config.stale_after_seconds)
     limit = pctx.config.reconcile_batch
     async with pctx.db.system_unit_of_work() as uow:
-        stmt = (
-            select(InboxEvent.tenant_id, InboxEvent.id)
-            .join(
-                Connection,
-                (Connection.tenant_id == InboxEvent.tenant_id)
-                & (Connection.id == InboxEvent.connection_id),
-            )
-            .where(
-                InboxEvent.status == InboxStatus.PENDING,
-                InboxEvent.updated_at < older_than,
-                Connection.status == ConnectionStatus.ACTIVE,
-            )
-            .order_by(InboxEvent.updated_at)
-            .limit(limit)
+        events = await ConnectionRepository(uow.session).stale_pending(
+            InboxEvent, InboxStatus.PENDING, older_than, limit, tenant_id=tenant_id
         )
-        if tenant_id is not None:
-            stmt = stmt.where(InboxEvent.tenant_id == tenant_id)
-        events = (await uow.session.execute(stmt)).all()
         actions = await ActionRepository(uow.session).stale_pending(
             older_than, limit, tenant_id=tenant_id
         )
