@@ -46,6 +46,9 @@ class PendingJobs:
     def clear(self) -> None:
         self._jobs.clear()
 
+    def truncate(self, length: int) -> None:
+        del self._jobs[length:]
+
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs)
 

@@ -95,7 +95,7 @@ async def bench(posts: int, comments: int, personal: float, keep: bool) -> dict[
                 on_startup=startup,
                 on_shutdown=pipeline_shutdown,
                 burst=True,
-                poll_delay=0.01,
+                poll_delay=settings.worker_poll_delay,
                 handle_signals=False,
             )
             w0 = time.perf_counter()

@@ -8,8 +8,9 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.models import AuditEvent, AuditHead
 from service.auth.types import TenantId
@@ -41,7 +42,69 @@ def chain_hash(prev_hash: bytes, event: AuditEvent) -> bytes:
     return hashlib.sha256(prev_hash + _canonical(event)).digest()
 
 
-async def record(
+class _Appends:
+    """A unit of work's audit events, appended to the chain in one go just before it commits.
+
+    The chain head's row lock serialises appends per tenant; taken at the end, it is held for
+    the commit alone instead of the whole transaction (a backfill page, a batch of hides), and
+    however many events the transaction recorded cost one insert."""
+
+    def __init__(self, tenant_id: TenantId) -> None:
+        self.tenant_id = tenant_id
+        self.events: list[AuditEvent] = []
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def rollback_to(self, mark: int) -> None:
+        del self.events[mark:]
+
+    async def flush(self, session: AsyncSession) -> None:
+        if not self.events:
+            return
+        events, self.events = self.events, []
+        tenant_id = self.tenant_id
+        # Create the head once, then lock it: appends within one tenant are serialised.
+        await session.execute(
+            insert(AuditHead)
+            .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["tenant_id"])
+        )
+        seq, prev = (
+            await session.execute(
+                select(AuditHead.seq, AuditHead.hash)
+                .where(AuditHead.tenant_id == tenant_id)
+                .with_for_update()
+            )
+        ).one()
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            seq += 1
+            event.seq = seq
+            event.prev_hash = prev
+            event.hash = prev = chain_hash(prev, event)
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "id": event.id,
+                    "seq": seq,
+                    "occurred_at": event.occurred_at,
+                    "actor": event.actor,
+                    "action": event.action,
+                    "subject_type": event.subject_type,
+                    "subject_id": event.subject_id,
+                    "data": event.data,
+                    "prev_hash": event.prev_hash,
+                    "hash": event.hash,
+                }
+            )
+        await session.execute(insert(AuditEvent), rows)
+        await session.execute(
+            update(AuditHead).where(AuditHead.tenant_id == tenant_id).values(seq=seq, hash=prev)
+        )
+
+
+def record(
     uow: UnitOfWork,
     tenant_id: TenantId,
     *,
@@ -51,37 +114,22 @@ async def record(
     subject_id: str | uuid.UUID,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event in the caller's transaction (it commits or rolls back with the change it
-    describes). ``data`` must never hold personal data: ids, statuses, masked forms only."""
-    session = uow.session
-    # Create the head once, then lock it: appends within one tenant are serialised.
-    await session.execute(
-        insert(AuditHead)
-        .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["tenant_id"])
-    )
-    head = (
-        await session.execute(
-            select(AuditHead).where(AuditHead.tenant_id == tenant_id).with_for_update()
-        )
-    ).scalar_one()
+    """Record an event in the caller's unit of work: it is chained and inserted when that
+    commits, and rolls back with the change it describes. ``data`` must never hold personal
+    data: ids, statuses, masked forms only. The returned event gets its seq and hashes at the
+    commit."""
+    appends = uow.staged(f"audit:{tenant_id}", lambda: _Appends(tenant_id))
     event = AuditEvent(
         tenant_id=tenant_id,
-        seq=head.seq + 1,
+        id=new_id(),
         occurred_at=utcnow().replace(microsecond=0),
         actor=actor,
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
         data=data or {},
-        prev_hash=head.hash,
     )
-    event.id = new_id()
-    event.hash = chain_hash(head.hash, event)
-    session.add(event)
-    head.seq = event.seq
-    head.hash = event.hash
-    await session.flush()
+    appends.events.append(event)
     return event
 
 

@@ -63,7 +63,7 @@ async def mark_needs_reauth(
         return
     connection.status = ConnectionStatus.NEEDS_REAUTH
     connection.status_reason = reason[:500]
-    await record(
+    record(
         uow,
         TenantId(connection.tenant_id),
         actor=actor,
@@ -155,7 +155,7 @@ class ConnectionService:
                 connection.status_reason = (
                     "paused by a user" if wanted is ConnectionStatus.PAUSED else None
                 )
-                await record(
+                record(
                     self.uow,
                     principal.tenant_id,
                     actor=principal.actor,
@@ -247,7 +247,7 @@ async def complete_oauth(
                     connection.subscribed_at = now
                 store_token(cipher, connection, page.access_token)
                 await uow.session.flush()
-                await record(
+                record(
                     uow,
                     tenant_id,
                     actor=state.actor,
@@ -287,7 +287,7 @@ async def disconnect(
         connection.status = ConnectionStatus.REVOKED
         connection.status_reason = "disconnected by a user"
         connection.subscribed_at = None
-        await record(
+        record(
             uow,
             principal.tenant_id,
             actor=principal.actor,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, Fin
 from service.findings.repository import FindingRepository
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus
-from service.moderation.repository import ActionRepository
+from service.moderation.repository import ActionRepository, Wanted
 from service.moderation.schemas import ActionOutcome
 from service.moderation.service import (
     ACTOR,
@@ -44,7 +45,7 @@ from service.moderation.service import (
     action_job_id,
     backoff,
     describe,
-    perform_action,
+    perform_actions,
 )
 from service.platforms import errors as platform
 from service.platforms.graph import parse_graph_time
@@ -147,6 +148,18 @@ def _derived_permalink(connection: Connection, comment: CommentView) -> str | No
     )
 
 
+@dataclass(slots=True)
+class _Draft:
+    """A comment that calls for a finding, before it is stored."""
+
+    index: int
+    comment: CommentView
+    status: FindingStatus
+    row: dict[str, Any]
+    # The part of ``row`` that follows the comment's current text when it is edited.
+    content: dict[str, Any]
+
+
 async def handle_comment(
     pctx: PipelineContext,
     uow: UnitOfWork,
@@ -157,58 +170,80 @@ async def handle_comment(
     received_at: datetime,
     scan_id: uuid.UUID | None = None,
 ) -> HandleOutcome:
-    """Detect, apply the effective policy, upsert the finding, audit, and record pending
-    actions in ``uow``. Never calls the platform; safe to call again for the same comment."""
-    text = comment.message or ""
-    if not text.strip():
-        return _NOTHING
+    """One comment through ``handle_comments``."""
+    outcomes = await handle_comments(
+        pctx, uow, connection, [comment], source=source, received_at=received_at, scan_id=scan_id
+    )
+    return outcomes[0]
+
+
+async def handle_comments(
+    pctx: PipelineContext,
+    uow: UnitOfWork,
+    connection: Connection,
+    comments: Sequence[CommentView],
+    *,
+    source: FindingSource,
+    received_at: datetime,
+    scan_id: uuid.UUID | None = None,
+) -> list[HandleOutcome]:
+    """Detect, apply the effective policy, upsert the findings, audit, and record pending
+    actions in ``uow``, for comments of one connection (a webhook's one, a backfill's page of
+    a hundred): a handful of statements for the lot, not per comment. Never calls the
+    platform; safe to call again for the same comments. One outcome per comment, in order."""
+    outcomes = [_NOTHING] * len(comments)
+    texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
+    if not texts:
+        return outcomes
     tenant_id = TenantId(connection.tenant_id)
-    actions = ActionRepository(uow.session)
-    by_page = comment.author_id is not None and comment.author_id == connection.external_id
     policy = await effective_policy(uow, tenant_id, connection)
-    if by_page and (
-        not policy.scan_page_replies
-        or await actions.is_own_reply(tenant_id, connection.id, comment.comment_id)
-    ):
-        return _NOTHING
+    page_comments = [c.comment_id for _, c in texts if _by_page(connection, c)]
+    own_replies = (
+        await ActionRepository(uow.session).own_replies(tenant_id, connection.id, page_comments)
+        if page_comments and policy.scan_page_replies
+        else set()
+    )
     detector = pctx.detectors.get(
         tenant_id, policy.allowlist, detector_patterns(policy.custom_patterns)
     )
-    try:
-        found = detector.detect(text, region=connection.country)
-    except DetectionError as exc:
-        log.warning("detect_failed", comment_id=comment.comment_id, error=type(exc).__name__)
-        return _NOTHING
     thresholds = acting_types(policy)
-    acting = [f for f in found if f.type in thresholds and f.score >= thresholds[f.type]]
-    if not acting:
-        return _NOTHING
-
     key = tenant_hash_key(pctx.settings.secret_key, tenant_id)
     now = utcnow()
-    if by_page:
-        status = FindingStatus.REPORTED
-    elif policy.mode is PolicyMode.MONITOR:
-        status = FindingStatus.MONITORED
-    elif comment.is_hidden:
-        status = FindingStatus.HIDDEN
-    else:
-        status = FindingStatus.PENDING_HIDE
-    content: dict[str, Any] = {
-        "types": sorted({f.type.value for f in acting}),
-        "entities": [_entity(f) for f in acting],
-        # Every value the engine saw is masked here, also those below the policy's thresholds.
-        "masked_excerpt_ciphertext": pctx.cipher.encrypt_text(
-            masked_excerpt(text, found), tenant_id=tenant_id, purpose=EXCERPT_PURPOSE
-        ),
-        "fingerprints": sorted({fingerprint(key, f) for f in acting}),
-        "max_score": max(f.score for f in acting),
-        "language": guess_language(text),
-    }
-    findings = FindingRepository(uow.session)
-    new_id = await findings.insert_new(
-        tenant_id,
-        {
+    # By comment id: a comment met twice in one batch is handled once (its last version).
+    drafts: dict[str, _Draft] = {}
+    for index, comment in texts:
+        by_page = _by_page(connection, comment)
+        if by_page and (not policy.scan_page_replies or comment.comment_id in own_replies):
+            continue
+        text = comment.message or ""
+        try:
+            found = detector.detect(text, region=connection.country)
+        except DetectionError as exc:
+            log.warning("detect_failed", comment_id=comment.comment_id, error=type(exc).__name__)
+            continue
+        acting = [f for f in found if f.type in thresholds and f.score >= thresholds[f.type]]
+        if not acting:
+            continue
+        if by_page:
+            status = FindingStatus.REPORTED
+        elif policy.mode is PolicyMode.MONITOR:
+            status = FindingStatus.MONITORED
+        elif comment.is_hidden:
+            status = FindingStatus.HIDDEN
+        else:
+            status = FindingStatus.PENDING_HIDE
+        content: dict[str, Any] = {
+            "types": sorted({f.type.value for f in acting}),
+            "entities": [_entity(f) for f in acting],
+            # Every value the engine saw is masked here, also those below the thresholds.
+            "masked_excerpt_ciphertext": pctx.cipher.encrypt_text(
+                masked_excerpt(text, found), tenant_id=tenant_id, purpose=EXCERPT_PURPOSE
+            ),
+            "fingerprints": sorted({fingerprint(key, f) for f in acting}),
+            "max_score": max(f.score for f in acting),
+            "language": guess_language(text),
+        }
+        row = {
             "connection_id": connection.id,
             "client_id": connection.client_id,
             "comment_id": comment.comment_id,
@@ -224,61 +259,82 @@ async def handle_comment(
             "received_at": received_at,
             "hidden_at": now if status is FindingStatus.HIDDEN else None,
             **content,
-        },
+        }
+        drafts[comment.comment_id] = _Draft(index, comment, status, row, content)
+    if not drafts:
+        return outcomes
+
+    findings = FindingRepository(uow.session)
+    inserted = await findings.insert_new(tenant_id, [d.row for d in drafts.values()])
+    existing = await findings.by_comments(
+        tenant_id, connection.id, [c for c in drafts if c not in inserted]
     )
-    finding = await findings.by_comment(tenant_id, connection.id, comment.comment_id)
-    if finding is None:  # deleted between the insert and the read: nothing left to act on
-        return _NOTHING
-    new = new_id is not None
-    if new:
-        await record(
-            uow,
-            tenant_id,
-            actor=ACTOR,
-            action="finding.recorded",
-            subject_type="finding",
-            subject_id=finding.id,
-            data={
-                "types": content["types"],
-                "status": status.value,
-                "source": source.value,
-                "connection_id": str(connection.id),
-                "comment_id": comment.comment_id,
-            },
-        )
-    else:
-        if finding.status in _REVIEWED:
-            return HandleOutcome(finding_id=finding.id, acted=False, new=False)
-        if (
-            finding.fingerprints != content["fingerprints"]
-            or finding.entities != content["entities"]
-        ):
-            # The comment was edited: the finding follows its current text.
-            for name, value in content.items():
-                setattr(finding, name, value)
-            await record(
+    acting_on: list[tuple[_Draft, uuid.UUID, bool]] = []
+    for comment_id, draft in drafts.items():
+        finding_id = inserted.get(comment_id)
+        if finding_id is not None:
+            record(
                 uow,
                 tenant_id,
                 actor=ACTOR,
-                action="finding.updated",
+                action="finding.recorded",
                 subject_type="finding",
-                subject_id=finding.id,
-                data={"types": content["types"], "source": source.value},
+                subject_id=finding_id,
+                data={
+                    "types": draft.content["types"],
+                    "status": draft.status.value,
+                    "source": source.value,
+                    "connection_id": str(connection.id),
+                    "comment_id": comment_id,
+                },
             )
-        if finding.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
-            return HandleOutcome(finding_id=finding.id, acted=False, new=False)
-        if finding.status is FindingStatus.HIDE_FAILED and status is FindingStatus.PENDING_HIDE:
-            return HandleOutcome(finding_id=finding.id, acted=False, new=False)
-    if status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
-        return HandleOutcome(finding_id=finding.id, acted=False, new=new)
-    return await _record_actions(
-        uow,
-        tenant_id,
-        connection,
-        finding,
-        policy.mode,
-        new=new,
-        already_hidden=comment.is_hidden is True,
+            new = True
+        else:
+            finding = existing.get(comment_id)
+            if finding is None:  # deleted between the insert and the read: nothing to act on
+                continue
+            finding_id, new = finding.id, False
+            if not _follow_edit(uow, tenant_id, finding, draft, source):
+                outcomes[draft.index] = HandleOutcome(finding_id=finding_id, acted=False, new=False)
+                continue
+        if draft.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
+            outcomes[draft.index] = HandleOutcome(finding_id=finding_id, acted=False, new=new)
+        else:
+            acting_on.append((draft, finding_id, new))
+    for draft, outcome in await _record_actions(uow, tenant_id, connection, policy.mode, acting_on):
+        outcomes[draft.index] = outcome
+    return outcomes
+
+
+def _by_page(connection: Connection, comment: CommentView) -> bool:
+    return comment.author_id is not None and comment.author_id == connection.external_id
+
+
+def _follow_edit(
+    uow: UnitOfWork, tenant_id: TenantId, finding: Finding, draft: _Draft, source: FindingSource
+) -> bool:
+    """A comment that already has a finding: the finding follows the comment's current text.
+    Returns whether its moderation still calls for actions."""
+    if finding.status in _REVIEWED:
+        return False  # a human's decision is final
+    content = draft.content
+    if finding.fingerprints != content["fingerprints"] or finding.entities != content["entities"]:
+        for name, value in content.items():
+            setattr(finding, name, value)
+        record(
+            uow,
+            tenant_id,
+            actor=ACTOR,
+            action="finding.updated",
+            subject_type="finding",
+            subject_id=finding.id,
+            data={"types": content["types"], "source": source.value},
+        )
+    if finding.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
+        return False
+    # A hide that failed for good is not tried again by every later event.
+    return not (
+        finding.status is FindingStatus.HIDE_FAILED and draft.status is FindingStatus.PENDING_HIDE
     )
 
 
@@ -286,66 +342,74 @@ async def _record_actions(
     uow: UnitOfWork,
     tenant_id: TenantId,
     connection: Connection,
-    finding: Finding,
     mode: PolicyMode,
-    *,
-    new: bool,
-    already_hidden: bool,
-) -> HandleOutcome:
-    actions = ActionRepository(uow.session)
-    pending: list[uuid.UUID] = []
-    fresh: list[uuid.UUID] = []
-    hide, created = await actions.ensure(
-        tenant_id,
-        connection_id=connection.id,
-        finding_id=finding.id,
-        comment_id=finding.comment_id,
-        kind=ActionKind.HIDE,
-        requested_by=ACTOR,
-        status=ActionStatus.DONE if already_hidden else ActionStatus.PENDING,
-        done_at=utcnow() if already_hidden else None,
-    )
-    if created and already_hidden:
-        await record(
-            uow,
-            tenant_id,
-            actor=ACTOR,
-            action="comment.hidden",
-            subject_type="finding",
-            subject_id=finding.id,
-            data={
-                "action_id": str(hide.id),
-                "comment_id": finding.comment_id,
-                "connection_id": str(connection.id),
-                "already": True,
-            },
-        )
-    if hide.status is ActionStatus.PENDING:
-        pending.append(hide.id)
-        if created:
-            fresh.append(hide.id)
-    acted = hide.status is ActionStatus.PENDING or created
+    acting_on: Sequence[tuple[_Draft, uuid.UUID, bool]],
+) -> list[tuple[_Draft, HandleOutcome]]:
+    """The hide (and reply) rows of these findings, created where missing, in one statement."""
     # Replies are Facebook-only here (Instagram replies go through another edge).
-    if mode is PolicyMode.HIDE_AND_REPLY and connection.platform is Platform.FACEBOOK:
-        reply, reply_created = await actions.ensure(
-            tenant_id,
-            connection_id=connection.id,
-            finding_id=finding.id,
-            comment_id=finding.comment_id,
-            kind=ActionKind.REPLY,
-            requested_by=ACTOR,
+    reply = mode is PolicyMode.HIDE_AND_REPLY and connection.platform is Platform.FACEBOOK
+    done_at = utcnow()
+    wanted: list[Wanted] = []
+    for draft, finding_id, _ in acting_on:
+        hidden = draft.comment.is_hidden is True
+        wanted.append(
+            Wanted(
+                finding_id,
+                draft.comment.comment_id,
+                ActionKind.HIDE,
+                ACTOR,
+                ActionStatus.DONE if hidden else ActionStatus.PENDING,
+                done_at if hidden else None,
+            )
         )
-        if reply.status is ActionStatus.PENDING:
-            pending.append(reply.id)
-            if reply_created:
-                fresh.append(reply.id)
-    return HandleOutcome(
-        finding_id=finding.id,
-        acted=acted,
-        new=new,
-        action_ids=tuple(pending),
-        fresh_action_ids=tuple(fresh),
-    )
+        if reply:
+            wanted.append(Wanted(finding_id, draft.comment.comment_id, ActionKind.REPLY, ACTOR))
+    ensured = await ActionRepository(uow.session).ensure_many(tenant_id, connection.id, wanted)
+    results: list[tuple[_Draft, HandleOutcome]] = []
+    for draft, finding_id, new in acting_on:
+        comment_id = draft.comment.comment_id
+        pending: list[uuid.UUID] = []
+        fresh: list[uuid.UUID] = []
+        hide, created = ensured[comment_id, ActionKind.HIDE]
+        if created and hide.status is ActionStatus.DONE:
+            record(
+                uow,
+                tenant_id,
+                actor=ACTOR,
+                action="comment.hidden",
+                subject_type="finding",
+                subject_id=finding_id,
+                data={
+                    "action_id": str(hide.id),
+                    "comment_id": comment_id,
+                    "connection_id": str(connection.id),
+                    "already": True,
+                },
+            )
+        if hide.status is ActionStatus.PENDING:
+            pending.append(hide.id)
+            if created:
+                fresh.append(hide.id)
+        acted = hide.status is ActionStatus.PENDING or created
+        if reply:
+            action, reply_created = ensured[comment_id, ActionKind.REPLY]
+            if action.status is ActionStatus.PENDING:
+                pending.append(action.id)
+                if reply_created:
+                    fresh.append(action.id)
+        results.append(
+            (
+                draft,
+                HandleOutcome(
+                    finding_id=finding_id,
+                    acted=acted,
+                    new=new,
+                    action_ids=tuple(pending),
+                    fresh_action_ids=tuple(fresh),
+                ),
+            )
+        )
+    return results
 
 
 async def perform_pending_actions(
@@ -355,31 +419,25 @@ async def perform_pending_actions(
     *,
     fresh: Collection[uuid.UUID] = (),
 ) -> list[ActionOutcome]:
-    """Perform actions recorded by ``handle_comment`` once its unit of work has committed.
+    """Perform actions recorded by ``handle_comments`` once its unit of work has committed,
+    as one batch (``perform_actions``).
 
     Never raises for platform trouble: a transient failure queues an ``execute_action`` job
     deferred by the platform's wait, a permanent one is recorded on the action, and a refused
     token marks the connection needs_reauth (the actions wait, pending, for reconcile).
     """
-    outcomes: list[ActionOutcome] = []
-    later: list[tuple[uuid.UUID, float]] = []
-    for action_id in action_ids:
-        outcome = await perform_action(pctx, tenant_id, action_id, fresh=action_id in fresh)
-        outcomes.append(outcome)
-        if outcome.result == "retry":
-            later.append((action_id, outcome.retry_after or 1.0))
-        elif outcome.result == "waiting" and outcome.error == "needs_reauth":
-            break  # the token is dead: the rest would fail the same way
+    outcomes = await perform_actions(pctx, tenant_id, action_ids, fresh=frozenset(fresh))
+    later = [o for o in outcomes if o.result == "retry"]
     if later:
         await pctx.queue.send(
             [
                 Job(
                     EXECUTE_ACTION_JOB,
-                    (str(tenant_id), str(action_id)),
-                    job_id=action_job_id(action_id),
-                    defer_by=delay,
+                    (str(tenant_id), str(o.action_id)),
+                    job_id=action_job_id(o.action_id),
+                    defer_by=o.retry_after or 1.0,
                 )
-                for action_id, delay in later
+                for o in later
             ]
         )
     return outcomes

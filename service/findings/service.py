@@ -125,7 +125,7 @@ class FindingService:
         if created or retry:
             finding.reviewed_at = utcnow()
             finding.reviewed_by = principal.actor
-            await record(
+            record(
                 self.uow,
                 tenant_id,
                 actor=principal.actor,
@@ -154,7 +154,7 @@ class FindingService:
         finding.status = FindingStatus.CONFIRMED
         finding.reviewed_at = utcnow()
         finding.reviewed_by = principal.actor
-        await record(
+        record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,

@@ -2,15 +2,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import NamedTuple, cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, String, Table, any_, literal, select
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
 from service.connections.repository import ConnectionRepository
 from service.ids import new_id
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+
+_ACTIONS = cast(Table, ModerationAction.__table__)
+
+
+class Wanted(NamedTuple):
+    """An action a comment calls for (see ``ActionRepository.ensure_many``)."""
+
+    finding_id: uuid.UUID | None
+    comment_id: str
+    kind: ActionKind
+    requested_by: str
+    status: ActionStatus = ActionStatus.PENDING
+    done_at: dt.datetime | None = None
 
 
 class ActionRepository:
@@ -30,6 +45,32 @@ class ActionRepository:
         )
         return (await self.session.scalars(stmt)).one_or_none()
 
+    async def lock_many(
+        self, tenant_id: TenantId, action_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, ModerationAction]:
+        """The actions, locked for this transaction, by id; those another worker holds (it is
+        performing them right now) or that do not exist are left out."""
+        stmt = (
+            select(ModerationAction)
+            .where(
+                ModerationAction.tenant_id == tenant_id,
+                ModerationAction.id == any_(literal(list(action_ids), ARRAY(UUID))),
+            )
+            .order_by(ModerationAction.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return {a.id: a for a in (await self.session.scalars(stmt)).all()}
+
+    async def existing(
+        self, tenant_id: TenantId, action_ids: Sequence[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        stmt = select(ModerationAction.id).where(
+            ModerationAction.tenant_id == tenant_id,
+            ModerationAction.id == any_(literal(list(action_ids), ARRAY(UUID))),
+        )
+        return set((await self.session.scalars(stmt)).all())
+
     async def ensure(
         self,
         tenant_id: TenantId,
@@ -44,36 +85,55 @@ class ActionRepository:
     ) -> tuple[ModerationAction, bool]:
         """The one action row of this kind for this comment, created if absent.
         Returns (row, created)."""
-        action_id = new_id()
-        inserted = (
-            await self.session.execute(
-                insert(ModerationAction)
-                .values(
-                    tenant_id=tenant_id,
-                    id=action_id,
-                    connection_id=connection_id,
-                    finding_id=finding_id,
-                    comment_id=comment_id,
-                    kind=kind,
-                    status=status,
-                    attempts=0,
-                    requested_by=requested_by,
-                    done_at=done_at,
-                )
-                .on_conflict_do_nothing(
-                    index_elements=["tenant_id", "connection_id", "comment_id", "kind"]
-                )
-                .returning(ModerationAction.id)
+        wanted = Wanted(finding_id, comment_id, kind, requested_by, status, done_at)
+        ensured = await self.ensure_many(tenant_id, connection_id, [wanted])
+        return ensured[comment_id, kind]
+
+    async def ensure_many(
+        self, tenant_id: TenantId, connection_id: uuid.UUID, wanted: Sequence[Wanted]
+    ) -> dict[tuple[str, ActionKind], tuple[ModerationAction, bool]]:
+        """The one action row per (comment, kind) for each of ``wanted``, the missing ones
+        created in one statement. Returns (row, created) by (comment id, kind)."""
+        if not wanted:
+            return {}
+        table = _ACTIONS
+        insert_stmt = (
+            insert(table)
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "connection_id", "comment_id", "kind"]
             )
-        ).scalar_one_or_none()
+            .returning(table.c.id)
+        )
+        params = [
+            {
+                "tenant_id": tenant_id,
+                "id": new_id(),
+                "connection_id": connection_id,
+                "finding_id": w.finding_id,
+                "comment_id": w.comment_id,
+                "kind": w.kind,
+                "status": w.status,
+                "attempts": 0,
+                "requested_by": w.requested_by,
+                "done_at": w.done_at,
+            }
+            for w in wanted
+        ]
+        inserted = (await self.session.execute(insert_stmt, params)).scalars()
+        created = set(inserted)
+        kinds = {(w.comment_id, w.kind) for w in wanted}
         stmt = select(ModerationAction).where(
             ModerationAction.tenant_id == tenant_id,
             ModerationAction.connection_id == connection_id,
-            ModerationAction.comment_id == comment_id,
-            ModerationAction.kind == kind,
+            ModerationAction.comment_id
+            == any_(literal(sorted({w.comment_id for w in wanted}), ARRAY(String))),
         )
-        row = (await self.session.scalars(stmt.execution_options(populate_existing=True))).one()
-        return row, inserted is not None
+        rows = (await self.session.scalars(stmt.execution_options(populate_existing=True))).all()
+        return {
+            (row.comment_id, row.kind): (row, row.id in created)
+            for row in rows
+            if (row.comment_id, row.kind) in kinds
+        }
 
     async def for_comment(
         self, tenant_id: TenantId, connection_id: uuid.UUID, comment_id: str, *, lock: bool = False
@@ -102,17 +162,20 @@ class ActionRepository:
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def is_own_reply(
-        self, tenant_id: TenantId, connection_id: uuid.UUID, comment_id: str
-    ) -> bool:
-        """Whether ``comment_id`` is a reply Wallguard posted (it comes back as an event)."""
-        stmt = select(ModerationAction.id).where(
+    async def own_replies(
+        self, tenant_id: TenantId, connection_id: uuid.UUID, comment_ids: Sequence[str]
+    ) -> set[str]:
+        """Those of ``comment_ids`` that are replies Wallguard posted (they come back as events
+        and in scans)."""
+        if not comment_ids:
+            return set()
+        stmt = select(ModerationAction.result_id).where(
             ModerationAction.tenant_id == tenant_id,
             ModerationAction.connection_id == connection_id,
             ModerationAction.kind == ActionKind.REPLY,
-            ModerationAction.result_id == comment_id,
+            ModerationAction.result_id == any_(literal(list(comment_ids), ARRAY(String))),
         )
-        return (await self.session.scalars(stmt.limit(1))).first() is not None
+        return {r for r in (await self.session.scalars(stmt)).all() if r is not None}
 
     async def stale_pending(
         self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None

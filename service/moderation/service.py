@@ -11,7 +11,9 @@ instead of posted twice.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import structlog
@@ -111,39 +113,153 @@ async def reply_text(
     )
 
 
+# Platform calls one batch of actions makes at the same time.
+ACTION_CONCURRENCY = 16
+
+
 async def perform_action(
     pctx: PipelineContext, tenant_id: TenantId, action_id: uuid.UUID, *, fresh: bool = False
 ) -> ActionOutcome:
-    """Perform one pending action. ``fresh``: the row was committed moments ago by the caller,
-    which has not called the platform for it, so its state need not be read first."""
+    """Perform one pending action (see ``perform_actions``)."""
+    outcomes = await perform_actions(
+        pctx, tenant_id, [action_id], fresh=frozenset({action_id}) if fresh else frozenset()
+    )
+    return outcomes[0]
+
+
+async def perform_actions(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    action_ids: Sequence[uuid.UUID],
+    *,
+    fresh: Collection[uuid.UUID] = frozenset(),
+) -> list[ActionOutcome]:
+    """Perform pending actions in one transaction: lock their rows, call the platform for all
+    of them at once (up to ``ACTION_CONCURRENCY`` calls in flight), record every result, commit.
+    Hides and unhides go first; replies follow in the same transaction, because a reply waits
+    for its comment's hide. One outcome per id, in order.
+
+    ``fresh``: actions committed moments ago by the caller, which has not called the platform
+    for them, so their state need not be read from the platform first. An unexpected error in
+    one action's call is that action's failed attempt, not the batch's: the others' results,
+    already real on the platform, are kept."""
+    if not action_ids:
+        return []
+    outcomes: dict[uuid.UUID, ActionOutcome] = {}
+
     async with pctx.db.unit_of_work(tenant_id) as uow:
-        action = await ActionRepository(uow.session).lock(tenant_id, action_id)
-        if action is None:
-            exists = await ActionRepository(uow.session).get(tenant_id, action_id)
-            return ActionOutcome(
-                action_id=action_id, result="busy" if exists is not None else "not_pending"
-            )
-        if action.status is not ActionStatus.PENDING:
-            return ActionOutcome(action_id=action_id, result="not_pending")
-        connection = await ConnectionRepository(uow.session).get(tenant_id, action.connection_id)
-        if connection is None:
-            return ActionOutcome(action_id=action_id, result="not_pending")
-        if connection.status is not ConnectionStatus.ACTIVE:
-            # Nothing platform-side while paused or unauthorised; reconcile resumes it later.
-            return ActionOutcome(
-                action_id=action_id, result="waiting", error=connection.status.value
-            )
-        finding = (
-            await FindingRepository(uow.session).lock(tenant_id, action.finding_id)
-            if action.finding_id is not None
-            else None
+        actions = ActionRepository(uow.session)
+        locked = await actions.lock_many(tenant_id, action_ids)
+        absent = [a for a in action_ids if a not in locked]
+        present = await actions.existing(tenant_id, absent) if absent else set()
+        for action_id in absent:
+            # Locked by another worker, which is performing it right now, or gone.
+            result: Result = "busy" if action_id in present else "not_pending"
+            outcomes[action_id] = ActionOutcome(action_id=action_id, result=result)
+        pending = [a for a in locked.values() if a.status is ActionStatus.PENDING]
+        for action in locked.values():
+            if action.status is not ActionStatus.PENDING:
+                outcomes[action.id] = ActionOutcome(action_id=action.id, result="not_pending")
+        findings = await FindingRepository(uow.session).lock_many(
+            tenant_id, [a.finding_id for a in pending if a.finding_id is not None]
         )
-        performer = _Performer(pctx, uow, tenant_id, connection, action, finding)
-        outcome = await performer.run(verify=not fresh or action.attempts > 0)
-    return outcome
+        connections = ConnectionRepository(uow.session)
+        performers: list[_Performer] = []
+        for action in pending:
+            connection = await connections.get(tenant_id, action.connection_id)
+            if connection is None:
+                outcomes[action.id] = ActionOutcome(action_id=action.id, result="not_pending")
+            elif connection.status is not ConnectionStatus.ACTIVE:
+                # Nothing platform-side while paused or unauthorised; reconcile resumes it later.
+                outcomes[action.id] = ActionOutcome(
+                    action_id=action.id, result="waiting", error=connection.status.value
+                )
+            else:
+                finding = findings.get(action.finding_id) if action.finding_id else None
+                performers.append(_Performer(pctx, uow, tenant_id, connection, action, finding))
+        for group in (
+            [p for p in performers if p.action.kind is not ActionKind.REPLY],
+            [p for p in performers if p.action.kind is ActionKind.REPLY],
+        ):
+            for performer, outcome in await _perform_group(group, fresh):
+                outcomes[performer.action.id] = outcome
+    return [outcomes[a] for a in action_ids]
+
+
+async def _perform_group(
+    performers: Sequence[_Performer], fresh: Collection[uuid.UUID]
+) -> list[tuple[_Performer, ActionOutcome]]:
+    """Prepare each action (database), make all the platform calls concurrently (no database
+    inside: the session is not shared across tasks), then record each result (database)."""
+    results: list[tuple[_Performer, ActionOutcome]] = []
+    calling: list[_Performer] = []
+    for performer in performers:
+        early = await performer.prepare()
+        if early is not None:
+            results.append((performer, early))
+        else:
+            calling.append(performer)
+    if not calling:
+        return results
+    errors = await _call_platform(calling, fresh)
+    for performer in calling:
+        error = errors.get(performer.action.id)
+        results.append((performer, await performer.settle(error)))
+    return results
+
+
+async def _call_platform(
+    performers: Sequence[_Performer], fresh: Collection[uuid.UUID]
+) -> dict[uuid.UUID, BaseException]:
+    """Every performer's platform calls; returns the errors by action id. Facebook hides and
+    unhides that need no look at the platform first go to Graph in batch requests (one
+    round trip for a backfill page's hides); the rest are called one by one, a few at once."""
+    errors: dict[uuid.UUID, BaseException] = {}
+    batches: dict[tuple[str, bool], list[_Performer]] = {}
+    singles: list[tuple[_Performer, bool]] = []
+    for performer in performers:
+        # Any attempt but the first of a freshly committed row reads the platform first.
+        verify = performer.action.id not in fresh or performer.action.attempts > 1
+        if performer.batchable(verify=verify):
+            hidden = performer.action.kind is ActionKind.HIDE
+            batches.setdefault((performer.token, hidden), []).append(performer)
+        else:
+            singles.append((performer, verify))
+    limit = asyncio.Semaphore(ACTION_CONCURRENCY)
+
+    async def call(performer: _Performer, verify: bool) -> None:
+        async with limit:
+            try:
+                await performer.call(verify=verify)
+            except Exception as exc:
+                errors[performer.action.id] = exc
+
+    async def batch(token: str, hidden: bool, group: list[_Performer]) -> None:
+        graph = group[0].pctx.graph
+        try:
+            answers = await graph.hide_comments([p.action.comment_id for p in group], token, hidden)
+        except Exception as exc:
+            errors.update((p.action.id, exc) for p in group)
+            return
+        for performer, answer in zip(group, answers, strict=True):
+            if isinstance(answer, BaseException):
+                errors[performer.action.id] = answer
+            elif not answer:
+                errors[performer.action.id] = platform.BadRequest(
+                    "the platform did not confirm the change"
+                )
+
+    await asyncio.gather(
+        *(call(p, verify) for p, verify in singles),
+        *(batch(token, hidden, group) for (token, hidden), group in batches.items()),
+    )
+    return errors
 
 
 class _Performer:
+    """One action through a batch: ``prepare`` (database), ``call`` (platform only),
+    ``settle`` (database: the result, its audit event)."""
+
     def __init__(
         self,
         pctx: PipelineContext,
@@ -159,6 +275,10 @@ class _Performer:
         self.connection = connection
         self.action = action
         self.finding = finding
+        self.token = ""
+        self._reply_text = ""
+        # What the platform already showed (hidden as wanted, reply already posted).
+        self._already = False
 
     def _outcome(
         self, result: Result, *, retry_after: float | None = None, error: str | None = None
@@ -167,38 +287,73 @@ class _Performer:
             action_id=self.action.id, result=result, retry_after=retry_after, error=error
         )
 
-    async def run(self, *, verify: bool) -> ActionOutcome:
+    async def prepare(self) -> ActionOutcome | None:
+        """Everything the call needs from the database; an outcome when there is no call."""
         action = self.action
+        if self.connection.status is not ConnectionStatus.ACTIVE:
+            # An earlier action of this batch found the token dead.
+            return self._outcome("waiting", error="needs_reauth")
         if action.kind is ActionKind.REPLY:
             waiting = await self._reply_precondition()
             if waiting is not None:
                 return waiting
         try:
-            token = page_token(self.pctx.cipher, self.connection)
+            self.token = page_token(self.pctx.cipher, self.connection)
         except NoToken:
             await mark_needs_reauth(self.uow, self.connection, "no page token stored", ACTOR)
             return self._outcome("waiting", error="needs_reauth")
+        if action.kind is ActionKind.REPLY and action.result_id is None:
+            if self.finding is None:
+                return await self._fail("a reply needs its finding")
+            self._reply_text = await reply_text(
+                self.uow, self.tenant_id, self.connection, self.finding
+            )
         action.attempts += 1
-        try:
+        return None
+
+    def batchable(self, *, verify: bool) -> bool:
+        """Whether this action's one platform call can go into a Graph batch request."""
+        return (
+            not verify
+            and self.action.kind in {ActionKind.HIDE, ActionKind.UNHIDE}
+            and self.connection.platform is Platform.FACEBOOK
+        )
+
+    async def call(self, *, verify: bool) -> None:
+        """The platform calls, and nothing else: many run at once on one session."""
+        if self.action.kind is ActionKind.REPLY:
+            await self._reply_call()
+        else:
+            await self._hide_call(hidden=self.action.kind is ActionKind.HIDE, verify=verify)
+
+    async def settle(self, error: BaseException | None) -> ActionOutcome:
+        action = self.action
+        if error is None:
             if action.kind is ActionKind.REPLY:
-                await self._reply(token)
+                self._replied()
             else:
-                await self._set_hidden(token, hidden=action.kind is ActionKind.HIDE, verify=verify)
-        except platform.TokenInvalid as exc:
-            action.last_error = describe(exc)
+                self._hidden(hidden=action.kind is ActionKind.HIDE)
+            return self._outcome("done")
+        if isinstance(error, platform.TokenInvalid):
+            action.last_error = describe(error)
             await mark_needs_reauth(
                 self.uow, self.connection, "the platform refused the page token", ACTOR
             )
             return self._outcome("waiting", error="needs_reauth")
-        except platform.RateLimited as exc:
-            delay = min(max(exc.retry_after, 1.0), self.pctx.config.max_defer_seconds)
-            return await self._transient(exc, delay)
-        except platform.PlatformUnavailable as exc:
-            return await self._transient(exc, backoff(action.attempts))
-        except platform.PlatformError as exc:
+        if isinstance(error, platform.RateLimited):
+            delay = min(max(error.retry_after, 1.0), self.pctx.config.max_defer_seconds)
+            return await self._transient(describe(error), delay)
+        if isinstance(error, platform.PlatformUnavailable):
+            return await self._transient(describe(error), backoff(action.attempts))
+        if isinstance(error, platform.PlatformError):
             # NotFound, BadRequest, PermissionMissing, unexpected shapes: retrying won't help.
-            return await self._fail(describe(exc))
-        return self._outcome("done")
+            return await self._fail(describe(error))
+        # A bug or a broken connection: this action's attempt, retried like a transient error
+        # (and failed for good after max_attempts), so a poison action cannot loop forever.
+        log.error("action_call_error", action_id=str(action.id), error=type(error).__name__)
+        return await self._transient(
+            f"unexpected error: {type(error).__name__}", backoff(action.attempts)
+        )
 
     async def _reply_precondition(self) -> ActionOutcome | None:
         """A reply says the comment was hidden: it waits for the hide and never outlives it."""
@@ -213,11 +368,11 @@ class _Performer:
             return await self._fail("the comment was not hidden, so no reply is posted")
         return self._outcome("retry", retry_after=_REPLY_WAIT_SECONDS)
 
-    async def _transient(self, exc: platform.PlatformError, delay: float) -> ActionOutcome:
+    async def _transient(self, error: str, delay: float) -> ActionOutcome:
         if self.action.attempts >= self.pctx.config.max_attempts:
             attempts = self.action.attempts
-            return await self._fail(f"gave up after {attempts} attempts: {describe(exc)}")
-        self.action.last_error = describe(exc)
+            return await self._fail(f"gave up after {attempts} attempts: {error}")
+        self.action.last_error = error[:500]
         return self._outcome("retry", retry_after=delay, error=self.action.last_error)
 
     async def _fail(self, error: str) -> ActionOutcome:
@@ -230,7 +385,7 @@ class _Performer:
             and finding.status is FindingStatus.PENDING_HIDE
         ):
             finding.status = FindingStatus.HIDE_FAILED
-        await record(
+        record(
             self.uow,
             self.tenant_id,
             actor=ACTOR,
@@ -252,26 +407,28 @@ class _Performer:
         )
         return self._outcome("failed", error=action.last_error)
 
-    async def _set_hidden(self, token: str, *, hidden: bool, verify: bool) -> None:
+    async def _hide_call(self, *, hidden: bool, verify: bool) -> None:
         graph, action = self.pctx.graph, self.action
         instagram = self.connection.platform is Platform.INSTAGRAM
-        already = False
         if verify and not instagram:
             # A previous attempt may have reached the platform before its commit was lost.
-            current = await graph.get_comment(action.comment_id, token)
-            already = current.is_hidden is hidden
-        if not already:
-            if instagram:
-                confirmed = await graph.hide_ig_comment(action.comment_id, token, hidden)
-            else:
-                confirmed = await graph.hide_comment(action.comment_id, token, hidden)
-            if not confirmed:
-                raise platform.BadRequest("the platform did not confirm the change")
+            current = await graph.get_comment(action.comment_id, self.token)
+            self._already = current.is_hidden is hidden
+        if self._already:
+            return
+        if instagram:
+            confirmed = await graph.hide_ig_comment(action.comment_id, self.token, hidden)
+        else:
+            confirmed = await graph.hide_comment(action.comment_id, self.token, hidden)
+        if not confirmed:
+            raise platform.BadRequest("the platform did not confirm the change")
+
+    def _hidden(self, *, hidden: bool) -> None:
+        action, finding = self.action, self.finding
         now = utcnow()
         action.status = ActionStatus.DONE
         action.done_at = now
         action.last_error = None
-        finding = self.finding
         if finding is not None:
             if hidden:
                 finding.hidden_at = now
@@ -279,7 +436,7 @@ class _Performer:
                     finding.status = FindingStatus.HIDDEN
             else:
                 finding.status = FindingStatus.UNHIDDEN
-        await record(
+        record(
             self.uow,
             self.tenant_id,
             actor=action.requested_by if not hidden else ACTOR,
@@ -290,45 +447,50 @@ class _Performer:
                 "action_id": str(action.id),
                 "comment_id": action.comment_id,
                 "connection_id": str(action.connection_id),
-                "already": already,
+                "already": self._already,
             },
         )
 
-    async def _reply(self, token: str) -> None:
-        graph, action, finding = self.pctx.graph, self.action, self.finding
-        if finding is None:
-            raise platform.BadRequest("a reply needs its finding")
-        if action.result_id is None:
-            text = await reply_text(self.uow, self.tenant_id, self.connection, finding)
-            target = reply_target(finding)
-            # A previous attempt may have posted before its commit was lost: look first.
-            comments, _ = await graph.comments_page(
-                target, token, filter="toplevel", order="reverse_chronological", limit=100
-            )
-            previous = next(
-                (
-                    c
-                    for c in comments
-                    if c.from_id == self.connection.external_id
-                    and (c.message or "").strip() == text
-                ),
-                None,
-            )
-            action.result_id = (
-                previous.id if previous is not None else await graph.reply_to(target, token, text)
-            )
+    async def _reply_call(self) -> None:
+        graph, action = self.pctx.graph, self.action
+        if action.result_id is not None or self.finding is None:
+            return  # posted by an attempt whose commit got through: only the record is left
+        target = reply_target(self.finding)
+        # A previous attempt may have posted before its commit was lost: look first.
+        comments, _ = await graph.comments_page(
+            target, self.token, filter="toplevel", order="reverse_chronological", limit=100
+        )
+        previous = next(
+            (
+                c
+                for c in comments
+                if c.from_id == self.connection.external_id
+                and (c.message or "").strip() == self._reply_text
+            ),
+            None,
+        )
+        self._already = previous is not None
+        action.result_id = (
+            previous.id
+            if previous is not None
+            else await graph.reply_to(target, self.token, self._reply_text)
+        )
+
+    def _replied(self) -> None:
+        action, finding = self.action, self.finding
         now = utcnow()
         action.status = ActionStatus.DONE
         action.done_at = now
         action.last_error = None
-        finding.replied_at = now
-        await record(
+        if finding is not None:
+            finding.replied_at = now
+        record(
             self.uow,
             self.tenant_id,
             actor=ACTOR,
             action="comment.replied",
-            subject_type="finding",
-            subject_id=finding.id,
+            subject_type="finding" if finding is not None else "comment",
+            subject_id=finding.id if finding is not None else action.comment_id,
             data={
                 "action_id": str(action.id),
                 "comment_id": action.comment_id,

@@ -235,7 +235,7 @@ class PolicyService:
         """Store the changed fields and audit the change in the same transaction."""
         apply_changes(row, values)
         await self.uow.session.flush()
-        await record(
+        record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,
@@ -278,7 +278,7 @@ class PolicyService:
             return  # already inheriting: deleting is idempotent
         await self.policies.delete(row)
         await self.uow.session.flush()
-        await record(
+        record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,

@@ -69,6 +69,10 @@ def create_sandbox_app(
     ) -> Response[Any]:
         return await graph.handle(request, version, node, edge)
 
+    @route("/", http_method=["POST"], include_in_schema=False)
+    async def graph_batch(request: Request[Any, Any, Any]) -> Response[Any]:
+        return await graph.handle_batch(request)
+
     @contextlib.asynccontextmanager
     async def webhooks_lifespan(_: Litestar) -> AsyncIterator[None]:
         await deliverer.start()
@@ -81,7 +85,12 @@ def create_sandbox_app(
         return store
 
     app = Litestar(
-        route_handlers=[Router("/", route_handlers=[SandboxController]), graph_node, graph_edge],
+        route_handlers=[
+            Router("/", route_handlers=[SandboxController]),
+            graph_batch,
+            graph_node,
+            graph_edge,
+        ],
         dependencies={"store": Provide(provide_store)},
         lifespan=[webhooks_lifespan],
         openapi_config=OpenAPIConfig(

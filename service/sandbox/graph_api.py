@@ -40,6 +40,9 @@ from service.sandbox.state import (
 
 _log = structlog.get_logger(__name__)
 VERSION_RE = re.compile(r"^v\d+\.\d+$")
+_UNVERSIONED = "v0.0"
+# Graph's maximum number of operations in one batch request.
+BATCH_LIMIT = 50
 _SECRET_PARAMS = frozenset(
     {
         "access_token",
@@ -234,6 +237,88 @@ class GraphApi:
         except GraphError as error:
             response = self._error_response(call, error)
         except Exception:  # a sandbox bug must still look like Graph to the client
+            _log.exception("sandbox.graph_error", path=call.path)
+            response = self._error_response(
+                call, GraphError(500, 1, "An unknown error has occurred.", transient=True)
+            )
+        self._finish(call, response)
+        return response
+
+    async def handle_batch(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """``POST /`` with ``batch=[{"method", "relative_url", "body"}, ...]``: Graph's batch
+        requests. Each operation is handled as its own call (its own token check, faults,
+        usage and log line) and answered as ``{"code", "headers", "body"}`` in order; the
+        batch's own ``access_token`` applies to operations that name none."""
+        params = {k: v for k, v in request.query_params.items()}
+        body = await request.body()
+        if body:
+            params.update(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+        base = str(request.base_url).rstrip("/")
+        outer = Call("POST", "", "", None, params, base)
+        try:
+            operations = json.loads(params.get("batch") or "null")
+        except ValueError:
+            operations = None
+        problem: GraphError | None = None
+        if not isinstance(operations, list) or not operations:
+            problem = bad_param("(#100) The parameter batch is required")
+        elif len(operations) > BATCH_LIMIT:
+            problem = bad_param(
+                f"(#100) Too many requests in batch message. Maximum batch size is {BATCH_LIMIT}"
+            )
+        if problem is not None or not isinstance(operations, list):
+            refused = self._error_response(outer, problem or bad_param("(#100) Invalid batch"))
+            self._finish(outer, refused)
+            return refused
+        include_headers = params.get("include_headers", "true").lower() != "false"
+        answers: list[dict[str, Any] | None] = []
+        last: Response[Any] | None = None
+        for operation in operations:
+            last = await self._batch_operation(operation, params, base)
+            answer: dict[str, Any] = {"code": last.status_code, "body": _body_text(last)}
+            if include_headers:
+                answer["headers"] = [
+                    {"name": name, "value": value}
+                    for name, value in last.headers.items()
+                    if name.lower().startswith("x-") or name.lower() == "www-authenticate"
+                ]
+            answers.append(answer)
+        response = Response(content=answers, status_code=200, media_type="application/json")
+        if last is not None:  # the usage after the batch, as Meta reports it on the answer
+            for name in ("X-App-Usage", "X-Business-Use-Case-Usage"):
+                if name in last.headers:
+                    response.headers[name] = last.headers[name]
+        return response
+
+    async def _batch_operation(
+        self, operation: Any, batch_params: dict[str, str], base: str
+    ) -> Response[Any]:
+        if not isinstance(operation, dict) or not isinstance(operation.get("relative_url"), str):
+            call = Call("POST", "", "", None, {}, base)
+            return self._error_response(
+                call, bad_param("(#100) Each batch operation needs a relative_url")
+            )
+        method = str(operation.get("method") or "GET").upper()
+        path, _, query = operation["relative_url"].lstrip("/").partition("?")
+        parts = [p for p in path.split("/") if p]
+        # Graph takes the version from the relative URL, else from the app's default.
+        version = parts.pop(0) if parts and VERSION_RE.match(parts[0]) else _UNVERSIONED
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        if isinstance(operation.get("body"), str):
+            params.update(dict(parse_qsl(operation["body"], keep_blank_values=True)))
+        for name in ("access_token", "appsecret_proof"):
+            if name in batch_params and name not in params:
+                params[name] = batch_params[name]
+        node = parts[0] if parts else ""
+        edge = parts[1] if len(parts) > 1 else None
+        call = Call(method, version, node, edge, params, base)
+        try:
+            if len(parts) not in (1, 2) or method not in ("GET", "POST", "DELETE"):
+                raise unsupported(method, node or "/")
+            response = await self._dispatch(call)
+        except GraphError as error:
+            response = self._error_response(call, error)
+        except Exception:
             _log.exception("sandbox.graph_error", path=call.path)
             response = self._error_response(
                 call, GraphError(500, 1, "An unknown error has occurred.", transient=True)
@@ -945,6 +1030,16 @@ def _param_str(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value)
     return str(value)
+
+
+def _body_text(response: Response[Any]) -> str:
+    """A response's body as the JSON text a batch answer carries."""
+    content = response.content
+    if isinstance(content, bytes):
+        return content.decode("utf-8")
+    if isinstance(content, str):
+        return content
+    return json.dumps(content)
 
 
 def _json(content: dict[str, Any], status: int = 200) -> Response[Any]:

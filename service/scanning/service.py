@@ -121,7 +121,7 @@ class ScanService:
         )
         self.scans.add(scan)
         await self.uow.session.flush()
-        await record(
+        record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,
@@ -166,7 +166,7 @@ class ScanService:
             raise Conflict(f"Scan {scan_id} is already {scan.status.value}.")
         scan.status = ScanStatus.CANCELLED
         scan.finished_at = utcnow()
-        await record(
+        record(
             self.uow,
             principal.tenant_id,
             actor=principal.actor,

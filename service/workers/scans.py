@@ -1,8 +1,8 @@
 """Backfill scans: walk a page's posts and every comment and reply under them.
 
-``run_scan(tenant_id, scan_id)`` works one page of comments (up to 100) at a time: it runs the
-pipeline's ``handle_comment`` for each in one transaction that also moves the scan's counts and
-checkpoint, commits, then performs the hides that transaction recorded. A crash loses at most
+``run_scan(tenant_id, scan_id)`` works one page of comments (up to 100) at a time: it hands the
+page to the pipeline's ``handle_comments`` in one transaction that also moves the scan's counts
+and checkpoint, commits, then performs the hides that transaction recorded as one batch. A crash loses at most
 the page in flight, and that page is simply read again: findings and moderation actions are
 unique per comment, so nothing is hidden or counted twice.
 
@@ -40,18 +40,16 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.db import Database, UnitOfWork, utcnow
-from service.detection import DetectionError
 from service.errors import NotFound
 from service.findings.models import FindingSource
 from service.findings.pipeline import (
     CommentView,
     HandleOutcome,
-    handle_comment,
+    handle_comments,
     perform_pending_actions,
 )
 from service.platforms import errors as platform_errors
 from service.platforms.schemas import Comment, IgComment
-from service.policies.service import detector_patterns, effective_policy
 from service.queue import Job
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
@@ -78,8 +76,6 @@ STALE_AFTER = dt.timedelta(seconds=120)
 UNAVAILABLE_BASE_DELAY = 15.0
 UNAVAILABLE_MAX_DELAY = 600.0
 UNAVAILABLE_MAX_TRIES = 8
-# Hides performed in parallel after each page.
-ACTION_LANES = 4
 
 
 # --- what the walk produces ----------------------------------------------------------------
@@ -367,7 +363,7 @@ class Scanner:
             scan.hidden,
             await ScanRepository(uow.session).count_scan_hidden(self.tenant_id, scan.id),
         )
-        await record(
+        record(
             uow,
             self.tenant_id,
             actor=ACTOR,
@@ -554,10 +550,10 @@ class Scanner:
         """Handle a page of comments and move the scan on, in one transaction; then perform
         the hides it recorded. Returns True when the scan is complete.
 
-        The previous page's hides run while this page is handled: their platform calls
-        overlap with it, their transactions wait for its commit (both append to the tenant's
-        audit chain) and are awaited only after it. The last page waits for them first, so
-        the scan completes with every hide counted."""
+        The previous page's hides (one transaction, one Graph batch request) run while this
+        page is handled and are awaited only after its commit; both append to the tenant's
+        audit chain, whose lock each takes only for its own commit. The last page waits for
+        them first, so the scan completes with every hide counted."""
         if batch.final:
             self._hidden += await self._settle()
         hidden, self._hidden = self._hidden, 0
@@ -589,22 +585,12 @@ class Scanner:
         fresh: Collection[uuid.UUID],
         finding_ids: list[uuid.UUID],
     ) -> None:
-        """Perform a committed page's actions in the background (the next page is fetched and
-        handled meanwhile), in a few parallel lanes: each is a platform call and a short
-        transaction, and one at a time they would set the pace of the whole scan."""
-        lanes = [list(action_ids[i::ACTION_LANES]) for i in range(ACTION_LANES)]
-        fresh_set = frozenset(fresh)
-
-        async def perform_all() -> None:
-            await asyncio.gather(
-                *(
-                    perform_pending_actions(self.pctx, self.tenant_id, lane, fresh=fresh_set)
-                    for lane in lanes
-                    if lane
-                )
-            )
-
-        self._unsettled = _Unsettled(finding_ids, asyncio.create_task(perform_all()))
+        """Perform a committed page's actions in the background, as one batch (the next page
+        is fetched and handled meanwhile)."""
+        task = asyncio.create_task(
+            perform_pending_actions(self.pctx, self.tenant_id, action_ids, fresh=fresh)
+        )
+        self._unsettled = _Unsettled(finding_ids, task)
 
     async def _commit_once(
         self, batch: _Batch, hidden_before: int, received_at: dt.datetime, *, careful: bool
@@ -624,16 +610,11 @@ class Scanner:
             fresh: list[uuid.UUID] = []
             acted: list[uuid.UUID] = []
             findings = errors = 0
-            for comment in await self._candidates(uow, connection, batch.comments):
-                try:
-                    outcome = await self._handle(
-                        uow, connection, comment, received_at, careful=careful
-                    )
-                except Exception as exc:
-                    if not careful:
-                        raise
+            for outcome in await self._handle(
+                uow, scan, connection, batch.comments, received_at, careful=careful
+            ):
+                if outcome is None:
                     errors += 1
-                    scan.last_error = f"A comment could not be handled ({type(exc).__name__})."
                     continue
                 if outcome.finding_id is not None:
                     findings += 1
@@ -656,61 +637,49 @@ class Scanner:
                 await self._audit_end(uow, scan)
         return batch.final, action_ids, fresh, acted
 
-    async def _candidates(
-        self, uow: UnitOfWork, connection: Connection, comments: Sequence[CommentView]
-    ) -> list[CommentView]:
-        """The comments in which the policy's detector finds anything at all.
-
-        A backfill is mostly comments without personal data, and for those ``handle_comment``
-        does nothing but look up the policy and detect. Detecting once here with the very
-        detector it would use (same tenant rules, same region) and skipping the empty ones
-        saves a policy query per comment; for the rest it decides exactly as before.
-        """
-        policy = await effective_policy(uow, self.tenant_id, connection)
-        detector = self.pctx.detectors.get(
-            self.tenant_id, policy.allowlist, detector_patterns(policy.custom_patterns)
-        )
-        found: list[CommentView] = []
-        for comment in comments:
-            text = comment.message or ""
-            if not text.strip():
-                continue
-            try:
-                if detector.detect(text, region=connection.country):
-                    found.append(comment)
-            except DetectionError:
-                found.append(comment)  # let the pipeline log and decide
-        return found
-
     async def _handle(
         self,
         uow: UnitOfWork,
+        scan: Scan,
         connection: Connection,
-        comment: CommentView,
+        comments: Sequence[CommentView],
         received_at: dt.datetime,
         *,
         careful: bool,
-    ) -> HandleOutcome:
+    ) -> list[HandleOutcome | None]:
+        """The page through the pipeline in one go; ``careful``: one comment at a time, each
+        in a savepoint, a failing one counted as an error (None) instead of failing the page."""
         if not careful:
-            return await handle_comment(
-                self.pctx,
-                uow,
-                connection,
-                comment,
-                source=FindingSource.SCAN,
-                received_at=received_at,
-                scan_id=self.scan_id,
+            return list(
+                await handle_comments(
+                    self.pctx,
+                    uow,
+                    connection,
+                    comments,
+                    source=FindingSource.SCAN,
+                    received_at=received_at,
+                    scan_id=self.scan_id,
+                )
             )
-        async with uow.session.begin_nested():
-            return await handle_comment(
-                self.pctx,
-                uow,
-                connection,
-                comment,
-                source=FindingSource.SCAN,
-                received_at=received_at,
-                scan_id=self.scan_id,
-            )
+        outcomes: list[HandleOutcome | None] = []
+        for comment in comments:
+            try:
+                async with uow.savepoint():
+                    outcomes.extend(
+                        await handle_comments(
+                            self.pctx,
+                            uow,
+                            connection,
+                            [comment],
+                            source=FindingSource.SCAN,
+                            received_at=received_at,
+                            scan_id=self.scan_id,
+                        )
+                    )
+            except Exception as exc:
+                outcomes.append(None)
+                scan.last_error = f"A comment could not be handled ({type(exc).__name__})."
+        return outcomes
 
     # --- hides performed after a page: counted into the next transaction -------------------
 

@@ -28,7 +28,7 @@ async def add_events(db: Database, tenant: TenantHandle, n: int) -> list[uuid.UU
     ids: list[uuid.UUID] = []
     async with db.unit_of_work(tenant.tenant_id) as uow:
         for i in range(n):
-            event = await record(
+            event = record(
                 uow,
                 tenant.tenant_id,
                 actor="system:test",
