@@ -76,6 +76,7 @@ class Settings:
     worker_max_jobs: int = 20
     # Posts active this recently are polled too (Meta's webhooks can be minutes late).
     poll_window_seconds: int = 7200
+    poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
     reconcile_stale_seconds: int = 120
 
@@ -104,6 +105,10 @@ class Settings:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
             # It is interpolated into SET ROLE and GRANT statements.
             raise ConfigurationError("WALLGUARD_DB_APP_ROLE must be a lower-case SQL identifier")
+        poll_interval = _int(env, "WALLGUARD_POLL_INTERVAL_SECONDS", 30)
+        if poll_interval < 5:
+            # The poll cron ticks every 5 s (service/workers/realtime.py).
+            raise ConfigurationError("WALLGUARD_POLL_INTERVAL_SECONDS must be at least 5")
         return cls(
             environment=environment,
             database_url=database_url,
@@ -128,6 +133,7 @@ class Settings:
             worker_poll_delay=_float(env, "WALLGUARD_WORKER_POLL_DELAY", 0.05),
             worker_max_jobs=_int(env, "WALLGUARD_WORKER_MAX_JOBS", 20),
             poll_window_seconds=_int(env, "WALLGUARD_POLL_WINDOW_SECONDS", 7200),
+            poll_interval_seconds=poll_interval,
             reconcile_stale_seconds=_int(env, "WALLGUARD_RECONCILE_STALE_SECONDS", 120),
         )
 

@@ -249,6 +249,10 @@ async def _call_platform(
                     "the platform did not confirm the change"
                 )
 
+    for key, group in list(batches.items()):
+        if len(group) == 1:  # a real-time hide: the plain call, no batch around it
+            singles.append((group[0], False))
+            del batches[key]
     await asyncio.gather(
         *(call(p, verify) for p, verify in singles),
         *(batch(token, hidden, group) for (token, hidden), group in batches.items()),

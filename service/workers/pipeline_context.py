@@ -34,7 +34,7 @@ class PipelineConfig:
 
     # Posts with activity in this window are polled, because page webhooks can be minutes late.
     poll_window_seconds: int = 2 * 3600
-    # How often `poll_recent` looks at each active connection (a divisor of 60).
+    # How often each active connection's recent posts are polled.
     poll_interval_seconds: int = 30
     # Comments up to this much older than the last poll are looked at again (clock skew).
     poll_overlap_seconds: int = 300
@@ -135,6 +135,7 @@ async def pipeline_startup(ctx: dict[str, Any]) -> None:
         config=ctx.get("pipeline_config")
         or PipelineConfig(
             poll_window_seconds=ctx["settings"].poll_window_seconds,
+            poll_interval_seconds=ctx["settings"].poll_interval_seconds,
             stale_after_seconds=ctx["settings"].reconcile_stale_seconds,
         ),
     )

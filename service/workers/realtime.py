@@ -55,7 +55,7 @@ from service.moderation.service import (
 from service.platforms import errors as platform
 from service.platforms.schemas import Comment, IgComment
 from service.queue import Job
-from service.workers.pipeline_context import PipelineConfig, PipelineContext, pipeline_of
+from service.workers.pipeline_context import PipelineContext, pipeline_of
 
 log = structlog.get_logger(__name__)
 
@@ -119,7 +119,12 @@ async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) ->
 async def poll_recent(ctx: dict[str, Any]) -> int:
     """Cron: queue a poll of every active connection not polled within the interval."""
     pctx = pipeline_of(ctx)
-    due_before = utcnow() - dt.timedelta(seconds=pctx.config.poll_interval_seconds / 2)
+    # The cron ticks every POLL_TICK_SECONDS; a connection is due once its interval has passed,
+    # give or take half a tick, so the interval is a setting and not the cron's schedule.
+    slack = POLL_TICK_SECONDS / 2
+    due_before = utcnow() - dt.timedelta(
+        seconds=max(0.0, pctx.config.poll_interval_seconds - slack)
+    )
     async with pctx.db.system_unit_of_work() as uow:
         rows = (
             await uow.session.execute(
@@ -356,8 +361,8 @@ async def _recent_ig_comments(
 
 # --- registration ----------------------------------------------------------------------------
 
-_DEFAULTS = PipelineConfig()
-_POLL_SECONDS = set(range(0, 60, max(1, min(60, _DEFAULTS.poll_interval_seconds))))
+# How often ``poll_recent`` looks for due connections (each is polled per its own interval).
+POLL_TICK_SECONDS = 5
 
 FUNCTIONS: list[Function] = [
     # Our own attempt counters bound the retries; arq's max_tries is a backstop.
@@ -368,6 +373,11 @@ FUNCTIONS: list[Function] = [
     func(poll_connection, name=POLL_CONNECTION_JOB, max_tries=1, timeout=120, keep_result=0),
 ]
 CRON_JOBS: list[CronJob] = [
-    cron(poll_recent, name="poll_recent", second=_POLL_SECONDS, timeout=30),
+    cron(
+        poll_recent,
+        name="poll_recent",
+        second=set(range(0, 60, POLL_TICK_SECONDS)),
+        timeout=30,
+    ),
     cron(reconcile, name="reconcile", second=15, timeout=60),
 ]

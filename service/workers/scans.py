@@ -2,9 +2,9 @@
 
 ``run_scan(tenant_id, scan_id)`` works one page of comments (up to 100) at a time: it hands the
 page to the pipeline's ``handle_comments`` in one transaction that also moves the scan's counts
-and checkpoint, commits, then performs the hides that transaction recorded as one batch. A crash loses at most
-the page in flight, and that page is simply read again: findings and moderation actions are
-unique per comment, so nothing is hidden or counted twice.
+and checkpoint, commits, then performs the hides that transaction recorded as one batch. A crash
+loses at most the page in flight, and that page is simply read again: findings and moderation
+actions are unique per comment, so nothing is hidden or counted twice.
 
 The job is safe to run twice: it holds a Postgres advisory lock per scan for as long as it
 walks (released by Postgres itself if the worker dies), and re-checks the scan's status under

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import time
 from typing import Any
 
@@ -10,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from service.connections.models import Connection
-from service.db import Database
+from service.db import Database, utcnow
+from service.errors import ConfigurationError
 from service.findings.models import Finding, FindingSource, FindingStatus
 from service.sandbox import RunningSandbox
 from service.settings import Settings
@@ -95,3 +98,37 @@ async def test_poll_recent_queues_active_connections(
     await poll_recent(ctx)
     again = await queue.redis.zrange(settings.queue_name, 0, -1)
     assert [j.decode() for j in again].count(f"poll:{page.connection_id}") == 1
+
+
+async def test_each_connection_is_polled_at_its_configured_interval(
+    sandbox: RunningSandbox,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    pctx: PipelineContext = ctx["pipeline"]
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        connection.last_polled_at = utcnow() - dt.timedelta(seconds=10)
+    job = f"poll:{page.connection_id}"
+
+    async def queued() -> bool:
+        return job.encode() in await pctx.queue.redis.zrange(settings.queue_name, 0, -1)
+
+    await pctx.queue.redis.zrem(settings.queue_name, job)
+    pctx.config = dataclasses.replace(pctx.config, poll_interval_seconds=30)
+    await poll_recent(ctx)
+    assert not await queued()  # polled 10 s ago: not due for another 20 s
+    pctx.config = dataclasses.replace(pctx.config, poll_interval_seconds=10)
+    await poll_recent(ctx)
+    assert await queued()
+
+
+def test_a_poll_interval_below_the_cron_tick_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="WALLGUARD_POLL_INTERVAL_SECONDS"):
+        Settings.from_env({"WALLGUARD_POLL_INTERVAL_SECONDS": "2"})
+    assert Settings.from_env({"WALLGUARD_POLL_INTERVAL_SECONDS": "45"}).poll_interval_seconds == 45

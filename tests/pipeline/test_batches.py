@@ -1,0 +1,252 @@
+"""A page of comments through ``handle_comments`` and a batch of actions through
+``perform_actions``: the shapes a backfill uses, with every case a single comment can take
+mixed into one call."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from service.audit.models import AuditEvent
+from service.audit.service import verify
+from service.connections.models import Connection, ConnectionStatus
+from service.db import Database, utcnow
+from service.findings.models import Finding, FindingSource, FindingStatus
+from service.findings.pipeline import CommentView, handle_comments, perform_pending_actions
+from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.moderation.service import perform_actions
+from service.policies.models import PolicyMode
+from service.sandbox import RunningSandbox
+from service.settings import Settings
+from service.workers.pipeline_context import PipelineContext
+from tests.conftest import MakeTenant
+from tests.pipeline.conftest import Page, comment_state, connect_page
+from tests.pipeline.test_realtime import set_mode
+
+pytestmark = [pytest.mark.e2e]
+
+PHONE = "Ring mig på 40 52 37 46, jeg venter stadig på svar"
+EMAIL = "Min mail er mette.k@gmail.com hvis I vil skrive"
+INNOCENT = "Tak for hurtig hjælp i butikken i dag"
+
+
+def add(sandbox: RunningSandbox, page: Page, message: str, *, by_page: bool = False) -> CommentView:
+    node = sandbox.store.add_comment(
+        page.post_id, message, author_name=None if by_page else "Mette Kunde", notify=False
+    )
+    return CommentView(
+        comment_id=node.id,
+        post_id=page.post_id,
+        parent_id=page.post_id,
+        message=message,
+        author_id=node.from_id,
+        created_time=utcnow(),
+        permalink_url=None,
+        is_hidden=node.is_hidden,
+    )
+
+
+async def handle_page(
+    pctx: PipelineContext, page: Page, comments: list[CommentView]
+) -> list[object]:
+    async with pctx.db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        outcomes = await handle_comments(
+            pctx,
+            uow,
+            connection,
+            comments,
+            source=FindingSource.SCAN,
+            received_at=utcnow(),
+        )
+    return list(outcomes)
+
+
+async def test_a_page_of_comments_is_handled_in_one_go_each_case_as_on_its_own(
+    sandbox: RunningSandbox,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    known = add(sandbox, page, PHONE)
+    [first] = await handle_page(pctx, page, [known])
+    edited = CommentView(**{**_fields(known), "message": EMAIL})
+    already = add(sandbox, page, "Mit CPR er 070761-4285 skriv til mig")
+    sandbox.store.set_hidden(already.comment_id, True)
+    already = CommentView(**{**_fields(already), "is_hidden": True})
+    fresh = add(sandbox, page, EMAIL)
+    own = add(sandbox, page, "Mette, vi skriver til mette.k@gmail.com i dag", by_page=True)
+    innocent = add(sandbox, page, INNOCENT)
+    empty = CommentView(**{**_fields(innocent), "comment_id": "empty_1", "message": "  "})
+
+    comments = [innocent, edited, fresh, already, own, empty, fresh]
+    outcomes = await handle_page(pctx, page, comments)
+
+    assert [o.finding_id is not None for o in outcomes] == [  # type: ignore[attr-defined]
+        False,
+        True,
+        False,  # the same comment twice in a page is handled once, as its last version
+        True,
+        True,
+        False,
+        True,
+    ]
+    o_edit, _, o_already, o_own, _, o_fresh = outcomes[1:]
+    assert o_edit.finding_id == first.finding_id and not o_edit.new  # type: ignore[attr-defined]
+    # The known comment's hide is still pending: it is handed back, not created again.
+    assert o_edit.action_ids == first.action_ids and o_edit.fresh_action_ids == ()  # type: ignore[attr-defined]
+    assert o_fresh.new and len(o_fresh.fresh_action_ids) == 1  # type: ignore[attr-defined]
+    assert o_already.new and o_already.action_ids == ()  # type: ignore[attr-defined]
+    assert o_own.new and not o_own.acted and o_own.action_ids == ()  # type: ignore[attr-defined]
+
+    async with db.unit_of_work(page.tenant_id) as uow:
+        findings = {
+            f.comment_id: f
+            for f in (
+                await uow.session.scalars(
+                    select(Finding).where(Finding.connection_id == page.connection_id)
+                )
+            ).all()
+        }
+        assert set(findings) == {
+            known.comment_id,
+            fresh.comment_id,
+            already.comment_id,
+            own.comment_id,
+        }
+        assert findings[known.comment_id].types == ["EMAIL_ADDRESS"]  # followed the edit
+        assert findings[already.comment_id].status is FindingStatus.HIDDEN
+        assert findings[own.comment_id].status is FindingStatus.REPORTED
+        assert findings[fresh.comment_id].status is FindingStatus.PENDING_HIDE
+        actions = (
+            await uow.session.scalars(
+                select(ModerationAction).where(ModerationAction.connection_id == page.connection_id)
+            )
+        ).all()
+        assert sorted((a.comment_id, a.status.value) for a in actions) == sorted(
+            [
+                (known.comment_id, "pending"),
+                (fresh.comment_id, "pending"),
+                (already.comment_id, "done"),
+            ]
+        )
+        audited = [
+            (e.action, e.subject_id)
+            for e in (
+                await uow.session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.tenant_id == page.tenant_id)
+                    .order_by(AuditEvent.seq)
+                )
+            ).all()
+        ]
+        report = await verify(uow, page.tenant_id)
+    assert report.valid and report.events == len(audited)
+    recorded = [s for a, s in audited if a == "finding.recorded"]
+    assert len(recorded) == len(set(recorded)) == 4
+    assert ("finding.updated", str(first.finding_id)) in audited  # type: ignore[attr-defined]
+    assert ("comment.hidden", str(findings[already.comment_id].id)) in audited
+
+
+async def test_a_batch_hides_then_replies_in_one_transaction_and_one_failure_stays_its_own(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    comments = [add(sandbox, page, f"{PHONE} ({i})") for i in range(5)]
+    outcomes = await handle_page(pctx, page, comments)
+    action_ids = [a for o in outcomes for a in o.action_ids]  # type: ignore[attr-defined]
+    fresh = [a for o in outcomes for a in o.fresh_action_ids]  # type: ignore[attr-defined]
+    assert len(action_ids) == len(fresh) == 10  # a hide and a reply each
+    gone = comments[2].comment_id
+    sandbox.store.delete_node(gone)
+
+    results = await perform_pending_actions(pctx, page.tenant_id, action_ids, fresh=fresh)
+
+    by_id = {r.action_id: r for r in results}
+    async with db.unit_of_work(page.tenant_id) as uow:
+        actions = {
+            (a.comment_id, a.kind): a
+            for a in (
+                await uow.session.scalars(
+                    select(ModerationAction).where(
+                        ModerationAction.connection_id == page.connection_id
+                    )
+                )
+            ).all()
+        }
+    for c in comments:
+        hide, reply = (
+            actions[c.comment_id, ActionKind.HIDE],
+            actions[c.comment_id, ActionKind.REPLY],
+        )
+        if c.comment_id == gone:
+            assert by_id[hide.id].result == "failed" and hide.status is ActionStatus.FAILED
+            # No reply says "we hid your comment" when it was not hidden.
+            assert by_id[reply.id].result == "failed" and reply.result_id is None
+            continue
+        assert by_id[hide.id].result == "done" and by_id[reply.id].result == "done"
+        state = await comment_state(control, c.comment_id)
+        assert state["is_hidden"] is True and state["hide_calls"] == 1
+        assert [r["id"] for r in state["page_replies"]] == [reply.result_id]
+
+    # Performed again (a duplicate job, reconcile): nothing reaches the platform twice.
+    again = await perform_actions(pctx, page.tenant_id, action_ids)
+    assert {r.result for r in again} == {"not_pending"}
+    for c in comments:
+        if c.comment_id != gone:
+            state = await comment_state(control, c.comment_id)
+            assert state["hide_calls"] == 1 and len(state["page_replies"]) == 1
+
+
+async def test_a_refused_token_in_a_batch_leaves_every_action_pending_for_reauthorisation(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    comments = [add(sandbox, page, f"{EMAIL} {i}") for i in range(3)]
+    outcomes = await handle_page(pctx, page, comments)
+    action_ids = [a for o in outcomes for a in o.action_ids]  # type: ignore[attr-defined]
+    await control.post("/_sandbox/faults", json={"kind": "expire_token", "page_id": page.page_id})
+
+    results = await perform_actions(pctx, page.tenant_id, action_ids, fresh=action_ids)
+
+    assert {(r.result, r.error) for r in results} == {("waiting", "needs_reauth")}
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None and connection.status is ConnectionStatus.NEEDS_REAUTH
+        pending = await uow.session.scalar(
+            select(func.count()).where(
+                ModerationAction.connection_id == page.connection_id,
+                ModerationAction.status == ActionStatus.PENDING,
+            )
+        )
+        needs_reauth = await uow.session.scalar(
+            select(func.count()).where(
+                AuditEvent.tenant_id == page.tenant_id,
+                AuditEvent.action == "connection.needs_reauth",
+            )
+        )
+    assert pending == 3 and needs_reauth == 1
+    for c in comments:
+        assert (await comment_state(control, c.comment_id))["is_hidden"] is False
+
+
+def _fields(comment: CommentView) -> dict[str, object]:
+    return {name: getattr(comment, name) for name in comment.__struct_fields__}
