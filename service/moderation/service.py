@@ -115,6 +115,9 @@ async def reply_text(
 
 # Platform calls one batch of actions makes at the same time.
 ACTION_CONCURRENCY = 16
+# Actions per transaction: its row locks are held while the platform answers, so a long list
+# (a resumed scan's thousands of pending hides) goes in slices, each committed on its own.
+ACTIONS_PER_TRANSACTION = 100
 
 
 async def perform_action(
@@ -134,8 +137,9 @@ async def perform_actions(
     *,
     fresh: Collection[uuid.UUID] = frozenset(),
 ) -> list[ActionOutcome]:
-    """Perform pending actions in one transaction: lock their rows, call the platform for all
-    of them at once (up to ``ACTION_CONCURRENCY`` calls in flight), record every result, commit.
+    """Perform pending actions, up to ``ACTIONS_PER_TRANSACTION`` per transaction: lock their
+    rows, call the platform for all of them at once (Graph batch requests for hides, up to
+    ``ACTION_CONCURRENCY`` other calls in flight), record every result, commit.
     Hides and unhides go first; replies follow in the same transaction, because a reply waits
     for its comment's hide. One outcome per id, in order.
 
@@ -143,10 +147,21 @@ async def perform_actions(
     for them, so their state need not be read from the platform first. An unexpected error in
     one action's call is that action's failed attempt, not the batch's: the others' results,
     already real on the platform, are kept."""
-    if not action_ids:
-        return []
-    outcomes: dict[uuid.UUID, ActionOutcome] = {}
+    outcomes: list[ActionOutcome] = []
+    fresh_ids = frozenset(fresh)
+    for start in range(0, len(action_ids), ACTIONS_PER_TRANSACTION):
+        chunk = action_ids[start : start + ACTIONS_PER_TRANSACTION]
+        outcomes.extend(await _perform_batch(pctx, tenant_id, chunk, fresh_ids))
+    return outcomes
 
+
+async def _perform_batch(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    action_ids: Sequence[uuid.UUID],
+    fresh: Collection[uuid.UUID],
+) -> list[ActionOutcome]:
+    outcomes: dict[uuid.UUID, ActionOutcome] = {}
     async with pctx.db.unit_of_work(tenant_id) as uow:
         actions = ActionRepository(uow.session)
         locked = await actions.lock_many(tenant_id, action_ids)

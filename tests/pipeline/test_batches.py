@@ -14,6 +14,7 @@ from service.connections.models import Connection, ConnectionStatus
 from service.db import Database, utcnow
 from service.findings.models import Finding, FindingSource, FindingStatus
 from service.findings.pipeline import CommentView, handle_comments, perform_pending_actions
+from service.moderation import service as moderation_service
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.moderation.service import perform_actions
 from service.policies.models import PolicyMode
@@ -250,3 +251,30 @@ async def test_a_refused_token_in_a_batch_leaves_every_action_pending_for_reauth
 
 def _fields(comment: CommentView) -> dict[str, object]:
     return {name: getattr(comment, name) for name in comment.__struct_fields__}
+
+
+async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_its_own(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(moderation_service, "ACTIONS_PER_TRANSACTION", 3)
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    comments = [add(sandbox, page, f"{EMAIL} ({i})") for i in range(4)]
+    outcomes = await handle_page(pctx, page, comments)
+    # [hide, reply] per comment: the slices cut pairs apart, a reply after its hide's commit.
+    action_ids = [a for o in outcomes for a in o.action_ids]  # type: ignore[attr-defined]
+
+    results = await perform_actions(pctx, page.tenant_id, action_ids, fresh=action_ids)
+
+    assert [r.action_id for r in results] == action_ids
+    assert {r.result for r in results} == {"done"}
+    for c in comments:
+        state = await comment_state(control, c.comment_id)
+        assert state["hide_calls"] == 1 and len(state["page_replies"]) == 1
