@@ -136,8 +136,9 @@ def keys_rotate() -> None:
 
 @meta_app.command("subscribe-webhook")
 def meta_subscribe_webhook() -> None:
-    """Register WALLGUARD_PUBLIC_URL/webhooks/meta as the app's page webhook (once per app)."""
-    from service.connections.graph import graph_client
+    """Register WALLGUARD_PUBLIC_URL/webhooks/meta as the app's webhook for page feeds and
+    Instagram comments (once per app)."""
+    from service.connections.graph import graph_client, subscribe_app_webhooks
     from service.connections.service import webhook_url
     from service.settings import get_settings
 
@@ -145,15 +146,17 @@ def meta_subscribe_webhook() -> None:
     if not settings.meta_webhook_verify_token:
         raise typer.BadParameter("META_WEBHOOK_VERIFY_TOKEN is not set")
 
-    async def _subscribe() -> bool:
+    async def _subscribe() -> dict[str, str | None]:
         async with graph_client(settings) as graph:
-            return await graph.subscribe_app_webhook(
-                webhook_url(settings), settings.meta_webhook_verify_token
+            return await subscribe_app_webhooks(
+                graph, webhook_url(settings), settings.meta_webhook_verify_token
             )
 
-    ok = asyncio.run(_subscribe())
-    typer.echo(f"webhook {'registered' if ok else 'NOT registered'}: {webhook_url(settings)}")
-    raise typer.Exit(0 if ok else 1)
+    problems = asyncio.run(_subscribe())
+    for object_type, problem in problems.items():
+        outcome = "registered" if problem is None else f"NOT registered ({problem})"
+        typer.echo(f"{object_type} webhook {outcome}: {webhook_url(settings)}")
+    raise typer.Exit(0 if not any(problems.values()) else 1)
 
 
 @audit_app.command("verify")

@@ -1,6 +1,6 @@
 """`wallguard dev`: connect the demo tenant's sandbox pages exactly as a tenant admin would, over
-the public API (OAuth start -> consent -> callback), and register the app's webhook with the
-sandbox so comments flow in."""
+the public API (OAuth start -> consent -> callback), and register the app's webhook (page feeds
+and Instagram comments) with the sandbox so comments flow in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from service.connections.graph import graph_client
+from service.connections.graph import graph_client, subscribe_app_webhooks
 from service.connections.service import webhook_url
 from service.settings import Settings
 
@@ -43,7 +43,12 @@ async def connect_demo_pages(
                 if scan.status_code not in (201, 409):  # 409: one is already running
                     scan.raise_for_status()
     async with graph_client(settings) as graph:
-        await graph.subscribe_app_webhook(webhook_url(settings), settings.meta_webhook_verify_token)
+        problems = await subscribe_app_webhooks(
+            graph, webhook_url(settings), settings.meta_webhook_verify_token
+        )
+    refused = {o: p for o, p in problems.items() if p is not None}
+    if refused:
+        raise RuntimeError(f"the sandbox refused the app's webhook: {refused}")
     return active
 
 

@@ -39,6 +39,9 @@ class SandboxConfig:
     app_calls_per_hour: int = 1_000_000
     page_calls_per_hour: int = 480_000
     call_log_size: int = 100_000
+    # Where the numbering of pages, accounts, posts and comments starts: sandboxes that share
+    # one Wallguard database (tests) give each other room so their ids never meet.
+    id_offset: int = 0
     # Verified by the sandbox only when the client sends appsecret_proof.
     check_appsecret_proof: bool = True
 

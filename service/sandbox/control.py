@@ -8,6 +8,7 @@ Content
   POST   /_sandbox/pages/{page_id}/posts       a page post, or a visitor post with author_name
   POST   /_sandbox/ig/{ig_user_id}/media       an Instagram media item
   POST   /_sandbox/objects/{object_id}/comments  a customer comments on a post, comment or media
+                                        (on media or an IG comment: an Instagram comment)
   PATCH  /_sandbox/comments/{comment_id}       the customer edits the comment
   DELETE /_sandbox/comments/{comment_id}       the customer removes it
   GET    /_sandbox/comments/{comment_id}       state: hidden? how often? replies by the page?

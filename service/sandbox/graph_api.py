@@ -295,9 +295,11 @@ class GraphApi:
     ) -> Response[Any]:
         if not isinstance(operation, dict) or not isinstance(operation.get("relative_url"), str):
             call = Call("POST", "", "", None, {}, base)
-            return self._error_response(
+            refused = self._error_response(
                 call, bad_param("(#100) Each batch operation needs a relative_url")
             )
+            self._finish(call, refused)  # counted and logged like any operation
+            return refused
         method = str(operation.get("method") or "GET").upper()
         path, _, query = operation["relative_url"].lstrip("/").partition("?")
         parts = [p for p in path.split("/") if p]

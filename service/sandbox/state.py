@@ -152,9 +152,13 @@ class CallRecord:
 
 @dataclass
 class WebhookEvent:
+    """One change waiting for delivery, as an ``entry`` item of a delivery for ``object``."""
+
     due: float
-    page_id: str
+    entry_id: str  # the page, or for object "instagram" the Instagram account
     value: dict[str, Any]
+    object: Literal["page", "instagram"] = "page"
+    field: str = "feed"
 
 
 @dataclass
@@ -238,7 +242,7 @@ class Store:
             self.deliveries: list[Delivery] = []
             self._app_window = _Window()
             self._page_windows: dict[str, _Window] = {}
-            self._counter = 0
+            self._counter = self.config.id_offset
             self._seq = 0
             self._fault_ids = 0
             self._delivery_ids = 0
@@ -525,8 +529,13 @@ class Store:
     # --- webhooks --------------------------------------------------------------------------
 
     def _emit(self, node: Node, verb: str) -> None:
-        if node.kind not in ("post", "comment"):
-            return  # Instagram webhooks are not simulated
+        if node.kind in ("post", "comment"):
+            self._emit_feed(node, verb)
+        elif node.kind == "ig_comment" and verb == "add":
+            # Instagram notifies new comments only, not edits, removals or hides.
+            self._emit_ig_comment(node)
+
+    def _emit_feed(self, node: Node, verb: str) -> None:
         page = self.pages[node.page_id]
         subscription = self.app_subscriptions.get("page")
         fields = page.subscribed_apps.get(self.config.app_id, [])
@@ -547,8 +556,45 @@ class Store:
             value["published"] = 1
         if verb in ("add", "edited"):
             value["message"] = node.message
+        self._queue_event("page", "feed", node.page_id, value)
+
+    def _emit_ig_comment(self, node: Node) -> None:
+        """Meta's ``instagram`` object, field ``comments``: sent when the app subscribed to it
+        and the page linked to the account has the app installed (any page field will do)."""
+        page = self.pages[node.page_id]
+        subscription = self.app_subscriptions.get("instagram")
+        if (
+            subscription is None
+            or "comments" not in subscription.fields
+            or self.config.app_id not in page.subscribed_apps
+            or page.ig_user_id is None
+        ):
+            return
+        value: dict[str, Any] = {
+            "from": {"id": node.from_id, "username": node.from_name},
+            "media": {"id": node.root_id, "media_product_type": "FEED"},
+            "id": node.id,
+        }
+        if node.parent_id != node.root_id:
+            value["parent_id"] = node.parent_id
+        value["text"] = node.message
+        self._queue_event("instagram", "comments", page.ig_user_id, value)
+
+    def _queue_event(
+        self,
+        object_type: Literal["page", "instagram"],
+        field_name: str,
+        entry_id: str,
+        value: dict[str, Any],
+    ) -> None:
         self.pending_events.append(
-            WebhookEvent(due=self.now() + self.webhook_delay, page_id=node.page_id, value=value)
+            WebhookEvent(
+                due=self.now() + self.webhook_delay,
+                entry_id=entry_id,
+                value=value,
+                object=object_type,
+                field=field_name,
+            )
         )
         self.wakeup()
 

@@ -1,10 +1,12 @@
-"""Page webhook delivery, as Meta does it: batched, signed, late on demand, retried.
+"""Webhook delivery, as Meta does it: batched, signed, late on demand, retried.
 
 A background task in the sandbox process wakes when events are queued (or every
-``poll_seconds``), takes the events whose delay has passed, groups them per page into
-``entry`` items (several ``changes`` each), splits them into POSTs of at most ``max_batch``
-changes, and signs each raw body with ``X-Hub-Signature-256``. A failed POST (non-2xx or
-transport error) is retried with exponential backoff up to ``max_attempts`` times.
+``poll_seconds``), takes the events whose delay has passed, separates them by object (``page``
+feed changes, ``instagram`` comments: one object per body, each to the callback of the app's
+subscription for it), groups them per page or Instagram account into ``entry`` items (several
+``changes`` each), splits them into POSTs of at most ``max_batch`` changes, and signs each raw
+body with ``X-Hub-Signature-256``. A failed POST (non-2xx or transport error) is retried with
+exponential backoff up to ``max_attempts`` times.
 """
 
 from __future__ import annotations
@@ -27,17 +29,22 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 
 
 def build_payloads(events: list[WebhookEvent], max_batch: int, now: int) -> list[dict[str, Any]]:
-    """Events -> ``{"object": "page", "entry": [...]}`` bodies of at most ``max_batch`` changes."""
+    """Events -> ``{"object": ..., "entry": [...]}`` bodies of at most ``max_batch`` changes,
+    one object per body (objects in the order they first occur)."""
+    by_object: dict[str, list[WebhookEvent]] = {}
+    for event in events:
+        by_object.setdefault(event.object, []).append(event)
+    size = max(1, max_batch)
     payloads: list[dict[str, Any]] = []
-    for start in range(0, len(events), max(1, max_batch)):
-        chunk = events[start : start + max(1, max_batch)]
-        entries: dict[str, dict[str, Any]] = {}
-        for event in chunk:
-            entry = entries.setdefault(
-                event.page_id, {"id": event.page_id, "time": now, "changes": []}
-            )
-            entry["changes"].append({"field": "feed", "value": event.value})
-        payloads.append({"object": "page", "entry": list(entries.values())})
+    for object_type, group in by_object.items():
+        for start in range(0, len(group), size):
+            entries: dict[str, dict[str, Any]] = {}
+            for event in group[start : start + size]:
+                entry = entries.setdefault(
+                    event.entry_id, {"id": event.entry_id, "time": now, "changes": []}
+                )
+                entry["changes"].append({"field": event.field, "value": event.value})
+            payloads.append({"object": object_type, "entry": list(entries.values())})
     return payloads
 
 
@@ -100,11 +107,11 @@ class WebhookDeliverer:
             events = self.store.take_due_events()
             if not events:
                 continue
-            subscription = self.store.app_subscriptions.get("page")
-            if subscription is None:
-                continue
             now = int(self.store.now())
             for payload in build_payloads(events, self.store.webhook_max_batch, now):
+                subscription = self.store.app_subscriptions.get(payload["object"])
+                if subscription is None:  # unsubscribed while the events waited
+                    continue
                 task = asyncio.create_task(self._deliver(subscription.callback_url, payload))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)

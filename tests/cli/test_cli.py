@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from service.sandbox import RunningSandbox, SandboxConfig
+from service.sandbox.testing import webhook_receiver
 from tests.conftest import create_database, drop_database
 from tests.helpers import free_port, start_wallguard, wait_http, wallguard
 
@@ -65,3 +67,30 @@ def test_openapi_command_writes_the_document(tmp_path) -> None:  # type: ignore[
     doc = json.loads(out.read_text())
     assert doc["info"]["title"] == "Wallguard API"
     assert "/v1/clients" in doc["paths"]
+
+
+def test_meta_subscribe_webhook_registers_page_feeds_and_instagram_comments() -> None:
+    config = SandboxConfig(app_id="cli-app", app_secret="cli-secret", pages=1)
+    with RunningSandbox(config) as sandbox, webhook_receiver("cli-verify") as receiver:
+        env = {
+            "WALLGUARD_ENV": "test",
+            "META_APP_ID": "cli-app",
+            "META_APP_SECRET": "cli-secret",
+            "META_WEBHOOK_VERIFY_TOKEN": "cli-verify",
+            "META_GRAPH_URL": sandbox.url,
+            "WALLGUARD_PUBLIC_URL": receiver.url.removesuffix("/webhooks/meta"),
+        }
+        done = wallguard("meta", "subscribe-webhook", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"page webhook registered: {receiver.url}" in done.stdout
+        assert f"instagram webhook registered: {receiver.url}" in done.stdout
+        subscriptions = sandbox.store.app_subscriptions
+        assert {o: (s.callback_url, s.fields) for o, s in subscriptions.items()} == {
+            "page": (receiver.url, ["feed"]),
+            "instagram": (receiver.url, ["comments"]),
+        }
+
+        receiver.verify_token = "something-else"  # the handshake fails: nothing is registered
+        refused = wallguard("meta", "subscribe-webhook", env=env)
+        assert refused.returncode == 1
+        assert refused.stdout.count("NOT registered") == 2

@@ -23,6 +23,7 @@ from service.platforms.signatures import verify_signature
 from service.sandbox import RunningSandbox
 from service.sandbox.testing import WebhookReceiver
 
+APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"
 VERIFY_TOKEN = "verify-me"
 
@@ -466,6 +467,76 @@ async def test_no_webhooks_for_pages_without_the_app(
         lambda: any(v.get("message") == "loud" for v in _changes(webhook_receiver))
     )
     assert all(v.get("message") != "silent" for v in _changes(webhook_receiver))
+
+
+async def test_instagram_comments_are_delivered_signed_to_the_instagram_subscription(
+    graph: GraphClient,
+    control: httpx.AsyncClient,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    page = (await connect(graph, control))[0]
+    ig_id = page.instagram_business_account_id
+    assert ig_id is not None
+    # The same Graph call Wallguard makes for pages, for the instagram object.
+    assert await graph.subscribe_app_webhook(
+        webhook_receiver.url, VERIFY_TOKEN, fields=("comments",), object_type="instagram"
+    )
+    subscriptions = (
+        await control.get(
+            f"/v21.0/{APP_ID}/subscriptions", params={"access_token": f"{APP_ID}|{APP_SECRET}"}
+        )
+    ).json()["data"]
+    assert [(s["object"], [f["name"] for f in s["fields"]]) for s in subscriptions] == [
+        ("instagram", ["comments"])
+    ]
+    media = (await control.post(f"/_sandbox/ig/{ig_id}/media", json={"caption": "Ny"})).json()
+    silent = (
+        await control.post(
+            f"/_sandbox/objects/{media['id']}/comments",
+            json={"author_name": "Anna", "message": "before the page installed the app"},
+        )
+    ).json()
+    assert await graph.subscribe_page(page.id, page.access_token)
+    comment = (
+        await control.post(
+            f"/_sandbox/objects/{media['id']}/comments",
+            json={"author_name": "Åsa Lindström", "message": "Mitt nummer är 070-123 45 67"},
+        )
+    ).json()
+    answered = await control.post(
+        f"/v21.0/{comment['id']}/replies",
+        params={"access_token": page.access_token, "message": "Tack!"},
+    )
+    assert answered.status_code == 200, answered.text
+    reply_id = answered.json()["id"]
+
+    def values() -> list[dict[str, object]]:
+        found = []
+        for received in webhook_receiver.posts:
+            payload = json.loads(received.body)
+            assert payload["object"] == "instagram"
+            for entry in payload["entry"]:
+                assert entry["id"] == ig_id and isinstance(entry["time"], int)
+                for change in entry["changes"]:
+                    assert change["field"] == "comments"
+                    found.append(change["value"])
+        return found
+
+    assert webhook_receiver.wait_for(lambda: any(v["id"] == reply_id for v in values()))
+    for received in webhook_receiver.posts:
+        assert verify_signature(APP_SECRET, received.body, received.headers["x-hub-signature-256"])
+        assert received.body.isascii()
+    assert [v["id"] for v in values()] == [comment["id"], reply_id]
+    assert silent["id"] not in {v["id"] for v in values()}
+    first, echo = values()
+    assert first == {
+        "from": {"id": comment["from_id"], "username": comment["from_name"]},
+        "media": {"id": media["id"], "media_product_type": "FEED"},
+        "id": comment["id"],
+        "text": "Mitt nummer är 070-123 45 67",
+    }
+    assert echo["parent_id"] == comment["id"]
+    assert echo["from"] == {"id": ig_id, "username": media["from_name"]}
 
 
 async def test_control_api_is_documented(control: httpx.AsyncClient) -> None:
