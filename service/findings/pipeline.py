@@ -494,12 +494,24 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
-async def _fetch(
+async def fetch_comment(
     pctx: PipelineContext, connection: Connection, comment: CommentView
 ) -> CommentView | None:
     """What the event lacks (a Facebook event without its message) from the platform."""
     token = page_token(pctx.cipher, connection)
     try:
+        if connection.platform is Platform.INSTAGRAM:
+            ig = await pctx.graph.get_ig_comment(comment.comment_id, token)
+            return CommentView(
+                comment_id=ig.id,
+                post_id=comment.post_id or ig.media_id,
+                parent_id=comment.parent_id or ig.parent_id,
+                message=ig.text,
+                author_id=ig.from_id or comment.author_id,
+                created_time=ig.timestamp or comment.created_time,
+                permalink_url=None,
+                is_hidden=ig.hidden,
+            )
         fetched = await pctx.graph.get_comment(comment.comment_id, token)
     except platform.NotFound:
         return None
@@ -552,7 +564,7 @@ async def process_event(
         event.attempts += 1
         if comment.message is None:
             try:
-                fetched = await _fetch(pctx, connection, comment)
+                fetched = await fetch_comment(pctx, connection, comment)
             except (platform.TokenInvalid, NoToken):
                 await mark_needs_reauth(
                     uow, connection, "the platform refused the page token", ACTOR

@@ -429,10 +429,13 @@ class _Performer:
     async def _hide_call(self, *, hidden: bool, verify: bool) -> None:
         graph, action = self.pctx.graph, self.action
         instagram = self.connection.platform is Platform.INSTAGRAM
-        if verify and not instagram:
+        if verify:
             # A previous attempt may have reached the platform before its commit was lost.
-            current = await graph.get_comment(action.comment_id, self.token)
-            self._already = current.is_hidden is hidden
+            if instagram:
+                state = (await graph.get_ig_comment(action.comment_id, self.token)).hidden
+            else:
+                state = (await graph.get_comment(action.comment_id, self.token)).is_hidden
+            self._already = state is hidden
         if self._already:
             return
         if instagram:

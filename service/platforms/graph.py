@@ -948,6 +948,13 @@ class GraphClient:
             if after is None:
                 return
 
+    async def get_ig_comment(self, comment_id: str, token: str) -> IgComment:
+        """One Instagram comment with its ``hidden`` state (the moderation read)."""
+        wire = await self._get(
+            comment_id, _WireIgComment, token=token, params={"fields": IG_COMMENT_FIELDS}
+        )
+        return _to_ig_comment(wire, None)
+
     async def ig_comments_page(
         self, media_id: str, token: str, *, after: str | None = None, limit: int = 50
     ) -> tuple[list[IgComment], str | None]:

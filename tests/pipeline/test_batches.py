@@ -10,10 +10,16 @@ from sqlalchemy import func, select
 
 from service.audit.models import AuditEvent
 from service.audit.service import verify
-from service.connections.models import Connection, ConnectionStatus
+from service.connections.models import Connection, ConnectionStatus, Platform
+from service.connections.service import store_token
 from service.db import Database, utcnow
 from service.findings.models import Finding, FindingSource, FindingStatus
-from service.findings.pipeline import CommentView, handle_comments, perform_pending_actions
+from service.findings.pipeline import (
+    CommentView,
+    fetch_comment,
+    handle_comments,
+    perform_pending_actions,
+)
 from service.moderation import service as moderation_service
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.moderation.service import perform_actions
@@ -278,3 +284,73 @@ async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_i
     for c in comments:
         state = await comment_state(control, c.comment_id)
         assert state["hide_calls"] == 1 and len(state["page_replies"]) == 1
+
+
+async def test_instagram_moderation_reads_the_comment_before_acting_again(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    store = sandbox.store
+    ig_page = store.create_page("Nordlys IG", link_instagram=True)
+    ig_user = ig_page.ig_user_id
+    assert ig_user is not None
+    media = store.add_ig_media(ig_user, "Nye priser!")
+    node = store.add_comment(media.id, EMAIL, author_name="mette_k", notify=False)
+    token = store.new_token("page", user_id=store.user_id, page_id=ig_page.id).value
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = Connection(
+            tenant_id=page.tenant_id,
+            client_id=page.client_id,
+            platform=Platform.INSTAGRAM,
+            external_id=ig_user,
+            name="nordlys_ig",
+            status=ConnectionStatus.ACTIVE,
+            tasks=["MODERATE"],
+            country="DK",
+        )
+        store_token(pctx.cipher, connection, token)
+        uow.session.add(connection)
+    # An event without its text: the comment is read from Instagram's own edge.
+    bare = CommentView(
+        comment_id=node.id,
+        post_id=None,
+        parent_id=None,
+        message=None,
+        author_id=None,
+        created_time=None,
+        permalink_url=None,
+    )
+    fetched = await fetch_comment(pctx, connection, bare)
+    assert fetched is not None
+    assert (fetched.message, fetched.post_id, fetched.is_hidden) == (EMAIL, media.id, False)
+
+    async with db.unit_of_work(page.tenant_id) as uow:
+        [outcome] = await handle_comments(
+            pctx, uow, connection, [fetched], source=FindingSource.REALTIME, received_at=utcnow()
+        )
+    [hide_id] = outcome.action_ids
+    assert [r.result for r in await perform_actions(pctx, page.tenant_id, [hide_id])] == ["done"]
+    assert store.nodes[node.id].is_hidden
+    # The commit of that hide was lost: the retry reads Instagram first and does not hide again.
+    async with db.unit_of_work(page.tenant_id) as uow:
+        action = await uow.session.get(ModerationAction, (page.tenant_id, hide_id))
+        assert action is not None
+        action.status, action.done_at = ActionStatus.PENDING, None
+    calls_before = len(store.nodes[node.id].hide_history)
+    assert [r.result for r in await perform_actions(pctx, page.tenant_id, [hide_id])] == ["done"]
+    assert len(store.nodes[node.id].hide_history) == calls_before
+    async with db.unit_of_work(page.tenant_id) as uow:
+        audited = (
+            await uow.session.scalars(
+                select(AuditEvent.data).where(
+                    AuditEvent.tenant_id == page.tenant_id, AuditEvent.action == "comment.hidden"
+                )
+            )
+        ).all()
+    assert [d["already"] for d in audited] == [False, True]
