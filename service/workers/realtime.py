@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import structlog
@@ -35,8 +36,7 @@ from service.errors import NotFound as NoToken
 from service.findings.models import FindingSource
 from service.findings.pipeline import (
     CommentView,
-    HandleOutcome,
-    handle_comment,
+    handle_comments,
     perform_pending_actions,
     process_event,
     record_event_failure,
@@ -87,15 +87,18 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
         raise Retry(defer=outcome.retry_after)
     handled = outcome.handled
     if handled is not None and handled.action_ids:
-        await _perform(pctx, tid, handled)
+        await _perform(pctx, tid, handled.action_ids, handled.fresh_action_ids)
     return outcome.status
 
 
-async def _perform(pctx: PipelineContext, tenant_id: TenantId, handled: HandleOutcome) -> None:
+async def _perform(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    action_ids: Sequence[uuid.UUID],
+    fresh: Collection[uuid.UUID],
+) -> None:
     try:
-        await perform_pending_actions(
-            pctx, tenant_id, handled.action_ids, fresh=frozenset(handled.fresh_action_ids)
-        )
+        await perform_pending_actions(pctx, tenant_id, action_ids, fresh=frozenset(fresh))
     except Exception as exc:
         # The actions are pending rows: reconcile sends them again.
         log.exception("perform_actions_error", error=type(exc).__name__)
@@ -244,26 +247,20 @@ async def poll_once(pctx: PipelineContext, tenant_id: TenantId, connection_id: u
         log.warning("poll_failed", connection_id=str(connection_id), error=type(exc).__name__)
         return 0
 
-    outcomes: list[HandleOutcome] = []
     async with pctx.db.unit_of_work(tenant_id) as uow:
         connection = await ConnectionRepository(uow.session).get(tenant_id, connection_id)
         if connection is None or connection.status is not ConnectionStatus.ACTIVE:
             return 0
-        for comment in comments:
-            outcomes.append(
-                await handle_comment(
-                    pctx,
-                    uow,
-                    connection,
-                    comment,
-                    source=FindingSource.POLL,
-                    received_at=started,
-                )
-            )
+        # All of them in one go: most were seen before (the window overlaps the last poll),
+        # and a page that is busy has thousands.
+        outcomes = await handle_comments(
+            pctx, uow, connection, comments, source=FindingSource.POLL, received_at=started
+        )
         connection.last_polled_at = started
-    for outcome in outcomes:
-        if outcome.action_ids:
-            await _perform(pctx, tenant_id, outcome)
+    action_ids = [a for o in outcomes for a in o.action_ids]
+    if action_ids:
+        fresh = [a for o in outcomes for a in o.fresh_action_ids]
+        await _perform(pctx, tenant_id, action_ids, fresh)
     return len(comments)
 
 
