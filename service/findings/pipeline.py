@@ -14,6 +14,7 @@ keyed fingerprints only.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ log = structlog.get_logger(__name__)
 
 PAYLOAD_PURPOSE = "inbox_event"
 EXCERPT_CHARS = 280
+# Comments detected between two yields to the event loop.
+_DETECT_SLICE = 100
 _ELLIPSIS = "…"
 # A human's decision on a finding is final: later events for the comment do not act again.
 _REVIEWED = frozenset({FindingStatus.UNHIDDEN, FindingStatus.CONFIRMED})
@@ -211,7 +214,11 @@ async def handle_comments(
     now = utcnow()
     # By comment id: a comment met twice in one batch is handled once (its last version).
     drafts: dict[str, _Draft] = {}
-    for index, comment in texts:
+    for done, (index, comment) in enumerate(texts, 1):
+        if done % _DETECT_SLICE == 0:
+            # Detection is CPU only: a poll of thousands of comments lets the worker's other
+            # jobs (a real-time hide waiting on its platform call) run in between.
+            await asyncio.sleep(0)
         by_page = _by_page(connection, comment)
         if by_page and (not policy.scan_page_replies or comment.comment_id in own_replies):
             continue
