@@ -50,6 +50,7 @@ from service.moderation.service import (
 )
 from service.platforms import errors as platform
 from service.platforms.graph import parse_graph_time
+from service.platforms.schemas import Comment, IgComment
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
 from service.queue import Job
@@ -92,6 +93,33 @@ class HandleOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _NOTHING = HandleOutcome(finding_id=None, acted=False, new=False)
+
+
+def comment_view(comment: Comment | IgComment, *, post_id: str | None = None) -> CommentView:
+    """A comment read from the platform as the pipeline sees it. ``post_id``: the post or media
+    it was read under, for what the platform leaves out (a top-level comment's parent is its
+    post, as in webhook events)."""
+    if isinstance(comment, IgComment):
+        return CommentView(
+            comment_id=comment.id,
+            post_id=comment.media_id or post_id,
+            parent_id=comment.parent_id or post_id,
+            message=comment.text,
+            author_id=comment.from_id,
+            created_time=comment.timestamp,
+            permalink_url=None,
+            is_hidden=comment.hidden,
+        )
+    return CommentView(
+        comment_id=comment.id,
+        post_id=comment.post_id or post_id,
+        parent_id=comment.parent_id or post_id,
+        message=comment.message,
+        author_id=comment.from_id,
+        created_time=comment.created_time,
+        permalink_url=comment.permalink_url,
+        is_hidden=comment.is_hidden,
+    )
 
 
 def masked_text(text: str, found: Sequence[Detected]) -> tuple[str, int, int]:
@@ -507,30 +535,19 @@ async def fetch_comment(
     """What the event lacks (a Facebook event without its message) from the platform."""
     token = page_token(pctx.cipher, connection)
     try:
-        if connection.platform is Platform.INSTAGRAM:
-            ig = await pctx.graph.get_ig_comment(comment.comment_id, token)
-            return CommentView(
-                comment_id=ig.id,
-                post_id=comment.post_id or ig.media_id,
-                parent_id=comment.parent_id or ig.parent_id,
-                message=ig.text,
-                author_id=ig.from_id or comment.author_id,
-                created_time=ig.timestamp or comment.created_time,
-                permalink_url=None,
-                is_hidden=ig.hidden,
-            )
-        fetched = await pctx.graph.get_comment(comment.comment_id, token)
+        fetched: Comment | IgComment = (
+            await pctx.graph.get_ig_comment(comment.comment_id, token)
+            if connection.platform is Platform.INSTAGRAM
+            else await pctx.graph.get_comment(comment.comment_id, token)
+        )
     except platform.NotFound:
         return None
-    return CommentView(
-        comment_id=fetched.id,
-        post_id=comment.post_id or fetched.post_id,
-        parent_id=comment.parent_id or fetched.parent_id,
-        message=fetched.message,
-        author_id=fetched.from_id or comment.author_id,
-        created_time=fetched.created_time or comment.created_time,
-        permalink_url=fetched.permalink_url,
-        is_hidden=fetched.is_hidden,
+    view = comment_view(fetched, post_id=comment.post_id)
+    return msgspec.structs.replace(
+        view,
+        parent_id=fetched.parent_id or comment.parent_id or view.parent_id,
+        author_id=view.author_id or comment.author_id,
+        created_time=view.created_time or comment.created_time,
     )
 
 

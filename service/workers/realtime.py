@@ -36,6 +36,7 @@ from service.errors import NotFound as NoToken
 from service.findings.models import FindingSource
 from service.findings.pipeline import (
     CommentView,
+    comment_view,
     handle_comments,
     perform_pending_actions,
     process_event,
@@ -53,7 +54,6 @@ from service.moderation.service import (
     record_action_error,
 )
 from service.platforms import errors as platform
-from service.platforms.schemas import Comment, IgComment
 from service.queue import Job
 from service.workers.pipeline_context import PipelineContext, pipeline_of
 
@@ -264,32 +264,6 @@ async def poll_once(pctx: PipelineContext, tenant_id: TenantId, connection_id: u
     return len(comments)
 
 
-def _view(comment: Comment, post_id: str) -> CommentView:
-    return CommentView(
-        comment_id=comment.id,
-        post_id=comment.post_id or post_id,
-        parent_id=comment.parent_id or post_id,
-        message=comment.message,
-        author_id=comment.from_id,
-        created_time=comment.created_time,
-        permalink_url=comment.permalink_url,
-        is_hidden=comment.is_hidden,
-    )
-
-
-def _ig_view(comment: IgComment, media_id: str) -> CommentView:
-    return CommentView(
-        comment_id=comment.id,
-        post_id=comment.media_id or media_id,
-        parent_id=comment.parent_id or media_id,
-        message=comment.text,
-        author_id=comment.from_id,
-        created_time=comment.timestamp,
-        permalink_url=None,
-        is_hidden=comment.hidden,
-    )
-
-
 async def _recent_fb_comments(
     pctx: PipelineContext,
     page_id: str,
@@ -330,7 +304,7 @@ async def _recent_fb_comments(
                 if comment.created_time is not None and comment.created_time < cutoff:
                     older = True  # newest first: everything after this is older still
                     break
-                found.append(_view(comment, post_id))
+                found.append(comment_view(comment, post_id=post_id))
             if older or after is None:
                 break
     return found
@@ -351,7 +325,9 @@ async def _recent_ig_comments(
             continue
         comments, _ = await graph.ig_comments_page(item.id, token, limit=50)
         found.extend(
-            _ig_view(c, item.id) for c in comments if c.timestamp is None or c.timestamp >= cutoff
+            comment_view(c, post_id=item.id)
+            for c in comments
+            if c.timestamp is None or c.timestamp >= cutoff
         )
     return found
 

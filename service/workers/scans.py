@@ -45,11 +45,11 @@ from service.findings.models import FindingSource
 from service.findings.pipeline import (
     CommentView,
     HandleOutcome,
+    comment_view,
     handle_comments,
     perform_pending_actions,
 )
 from service.platforms import errors as platform_errors
-from service.platforms.schemas import Comment, IgComment
 from service.queue import Job
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
@@ -119,32 +119,6 @@ class _Stop(Exception):
     def __init__(self, outcome: str) -> None:
         super().__init__(outcome)
         self.outcome = outcome
-
-
-def _view(comment: Comment) -> CommentView:
-    return CommentView(
-        comment_id=comment.id,
-        post_id=comment.post_id,
-        parent_id=comment.parent_id,
-        message=comment.message,
-        author_id=comment.from_id,
-        created_time=comment.created_time,
-        permalink_url=comment.permalink_url,
-        is_hidden=comment.is_hidden,
-    )
-
-
-def _ig_view(comment: IgComment) -> CommentView:
-    return CommentView(
-        comment_id=comment.id,
-        post_id=comment.media_id,
-        parent_id=comment.parent_id,
-        message=comment.text,
-        author_id=comment.from_id,
-        created_time=comment.timestamp,
-        permalink_url=None,
-        is_hidden=comment.hidden,
-    )
 
 
 def _checkpoint_of(scan: Scan) -> Checkpoint:
@@ -487,7 +461,7 @@ class Scanner:
             )
         except platform_errors.NotFound:
             return [], None  # the post was deleted while the scan ran
-        return [_view(c) for c in comments], cursor
+        return [comment_view(c, post_id=post_id) for c in comments], cursor
 
     async def _ig_batches(self, plan: _Plan) -> AsyncIterator[_Batch]:
         """Instagram: media stand in for posts (no since/until on the edge: filtered here)."""
@@ -523,7 +497,7 @@ class Scanner:
                         )
                     except platform_errors.NotFound:
                         comments, after = [], None
-                    views = [_ig_view(c) for c in comments]
+                    views = [comment_view(c, post_id=media_id) for c in comments]
                     if after is not None:
                         checkpoint = Checkpoint(
                             feed_cursor=feed_cursor, post_id=media_id, comment_cursor=after
