@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,37 +21,10 @@ from service.platforms.errors import (
     RateLimited,
     TokenInvalid,
 )
-from service.platforms.graph import GRAPH_BATCH_LIMIT, GraphClient
+from service.platforms.graph import GRAPH_BATCH_LIMIT
+from tests.platforms.support import APP_SECRET, TOKEN, make_client
 
 pytestmark = pytest.mark.asyncio
-
-TOKEN = "EAAPsecretPageToken123"
-APP_SECRET = "shh"
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """Collects the sleeps the client asks for, instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-
-def make_client(handler: Handler, **kwargs: Any) -> tuple[GraphClient, Recorder]:
-    sleeper = Recorder()
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    client = GraphClient(
-        app_id="app",
-        app_secret=APP_SECRET,
-        http=http,
-        sleep=sleeper,
-        jitter=lambda: 0.5,
-        **kwargs,
-    )
-    return client, sleeper
 
 
 def form(request: httpx.Request) -> dict[str, list[str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,34 +19,8 @@ from service.platforms.errors import (
     RateLimited,
     TokenInvalid,
 )
-from service.platforms.graph import GraphClient, redact
-
-TOKEN = "EAAPsecretPageToken123"
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """Collects the sleeps the client asks for, instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-
-def make_client(handler: Handler, **kwargs: Any) -> tuple[GraphClient, Recorder]:
-    sleeper = Recorder()
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    client = GraphClient(
-        app_id="app",
-        app_secret="shh",
-        http=http,
-        sleep=sleeper,
-        jitter=lambda: 0.5,
-        **kwargs,
-    )
-    return client, sleeper
+from service.platforms.graph import redact
+from tests.platforms.support import TOKEN, make_client
 
 
 def graph_error(
