@@ -11,9 +11,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -33,8 +34,9 @@ pytestmark = pytest.mark.e2e
 SANDBOX_MISSING = importlib.util.find_spec(SANDBOX_MODULE) is None
 WITHOUT_SANDBOX = SANDBOX_MISSING or os.environ.get(SKIP_SANDBOX_ENV, "") in {"1", "true", "yes"}
 KEY_LINE = re.compile(r"^Demo admin API key: (\S+)$")
-# A bound on waiting, not a performance assertion: a cold start takes a few seconds.
+# Bounds on waiting, not performance assertions: a cold start takes a few seconds.
 START_WAIT = 120.0
+DEMO_WAIT = 60.0
 
 
 @dataclass
@@ -139,6 +141,81 @@ def test_the_sandbox_answers(dev_stack: DevStack) -> None:
     response = httpx.get(f"{dev_stack.sandbox_url}/_sandbox/pages")
     assert response.status_code == 200
     assert response.json()
+
+
+def _all(client: httpx.Client, path: str, **params: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": "200", **({"cursor": cursor} if cursor else {})}
+        page = client.get(path, params=query)
+        assert page.status_code == 200, page.text
+        items.extend(page.json()["items"])
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            return items
+
+
+def _wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEMO_WAIT
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {DEMO_WAIT:.0f} s for {what}")
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(WITHOUT_SANDBOX, reason="needs the sandbox")
+def test_the_demo_pages_exposing_comments_are_hidden_and_listed_the_rest_untouched(
+    dev_stack: DevStack,
+) -> None:
+    api = httpx.Client(
+        base_url=dev_stack.api_url, headers={"Authorization": f"Bearer {dev_stack.api_key}"}
+    )
+    sandbox = httpx.Client(base_url=dev_stack.sandbox_url)
+    with api, sandbox:
+        # The demo backfills its seeded pages on start.
+        _wait_for(
+            lambda: (
+                all(s["status"] == "completed" for s in _all(api, "/v1/scans"))
+                and bool(_all(api, "/v1/scans"))
+            ),
+            "the demo's backfill scans",
+        )
+        findings = _all(api, "/v1/findings")
+        assert findings, "the seeded demo pages expose personal data"
+        pages = {c["external_id"] for c in _all(api, "/v1/connections")}
+        hidden_on_platform = {
+            c["id"]: c
+            for page_id in pages
+            for c in sandbox.get("/_sandbox/hidden", params={"page_id": page_id}).json()
+        }
+        hidden = {f["comment_id"] for f in findings if f["status"] == "hidden"}
+        # Every exposing comment is hidden, once; nothing else on the pages is.
+        assert set(hidden_on_platform) == hidden
+        assert {c["hide_calls"] for c in hidden_on_platform.values()} == {1}
+        assert {f["status"] for f in findings} <= {"hidden", "reported"}
+        for finding in findings:
+            assert finding["masked_excerpt"] and "•" in finding["masked_excerpt"]
+
+        # In real time: a customer posts a phone number under a demo post, another says thanks.
+        post_id = next(f["post_id"] for f in findings if f["post_id"])
+        created = [
+            sandbox.post(
+                f"/_sandbox/objects/{post_id}/comments",
+                json={"message": text, "author_name": "Mette Kunde"},
+            )
+            for text in ("Ring mig på 40 52 37 46, tak", "Tak for den hurtige hjælp i dag")
+        ]
+        assert [r.status_code for r in created] == [201, 201]
+        leaky, innocent = (r.json()["id"] for r in created)
+        _wait_for(
+            lambda: sandbox.get(f"/_sandbox/comments/{leaky}").json()["is_hidden"],
+            "the new comment to be hidden",
+        )
+        [finding] = [f for f in _all(api, "/v1/findings") if f["comment_id"] == leaky]
+        assert finding["status"] == "hidden" and finding["types"] == ["PHONE_NUMBER"]
+        assert finding["source"] in {"realtime", "poll"}
+        assert not sandbox.get(f"/_sandbox/comments/{innocent}").json()["is_hidden"]
 
 
 def test_ctrl_c_stops_everything_it_started(dev_stack: DevStack) -> None:
