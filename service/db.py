@@ -10,14 +10,17 @@ sets ``app.system`` instead; it is explicit and greppable.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+import structlog
 from sqlalchemy import DateTime, MetaData, event, func, text
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +33,8 @@ from service.auth.types import TenantId
 from service.ids import new_id
 from service.queue import PendingJobs, Queue
 from service.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -171,6 +176,21 @@ class Database:
             cursor.close()
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def warm_up(self, connections: int = 4) -> None:
+        """Open a few pooled connections now (connect, SET ROLE, type introspection), so the
+        first requests after a start do not each wait for a connection of their own."""
+
+        async def connect() -> None:
+            async with self.system_unit_of_work() as uow:
+                await uow.session.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.gather(*(connect() for _ in range(max(1, connections))))
+        except (OSError, SQLAlchemyError) as exc:
+            # Best effort: a database that is not up yet is what /ready reports, and the pool
+            # connects once it is.
+            log.warning("database_warm_up_failed", error=type(exc).__name__)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

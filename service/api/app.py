@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.cipher = Cipher(settings.encryption_keys)
         app.state.graph = graph_client(settings)
         app.state.detector = Detector()
+        await db.warm_up()
         try:
             yield
         finally:

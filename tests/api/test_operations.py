@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import MakeTenant
+from service.api.app import create_app
+from tests.conftest import MakeTenant, make_settings
+from tests.helpers import free_port
 
 
 async def test_health_ready_metrics(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
@@ -35,3 +37,13 @@ async def test_request_id_header_is_sent_once(
     for path in ("/v1/tenant", "/v1/clients/00000000-0000-0000-0000-000000000000"):
         r = await client.get(path, headers=t.headers)
         assert len(r.headers.get_list("x-request-id")) == 1
+
+
+async def test_the_api_starts_without_its_database_and_says_so(database_url: str) -> None:
+    # Nothing listens there: the start-up warm-up must not stop the API from serving /health.
+    down = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{free_port()}")
+    async with AsyncTestClient(app=create_app(make_settings(down))) as client:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["database"] is False
