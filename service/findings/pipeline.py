@@ -1,10 +1,12 @@
 """From a comment to a finding and the moderation it calls for.
 
-``handle_comment`` is the one path every comment takes, whether it came by webhook (real time),
-by polling recent posts, or by a backfill scan: detect, apply the connection's effective policy,
-upsert the finding (unique per comment), audit, and record the moderation actions as pending
-rows in the caller's unit of work. It never calls the platform; after committing, the caller runs
-``perform_pending_actions`` (or enqueues ``execute_action`` jobs).
+``handle_comments`` is the one path every comment takes, whether it came by webhook (real time,
+one at a time through ``handle_comment``), by polling recent posts or by a backfill scan (a page
+of them at once): detect, apply the connection's effective policy, upsert the findings (unique
+per comment), audit, and record the moderation actions as pending rows in the caller's unit of
+work, with a handful of statements however many comments there are. It never calls the
+platform; after committing, the caller runs ``perform_pending_actions`` (one batch) or enqueues
+``execute_action`` jobs.
 
 ``process_event`` turns one stored inbox event into a ``handle_comment`` call.
 
