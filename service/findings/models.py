@@ -50,6 +50,13 @@ class Finding(TenantOwned, Base):
         ),
         Index("ix_findings_tenant_created", "tenant_id", "id"),
         Index("ix_findings_fingerprints", "fingerprints", postgresql_using="gin"),
+        # A scan's findings, counted when it ends and when a deferred hide lands after that.
+        Index(
+            "ix_findings_tenant_id_scan_id",
+            "tenant_id",
+            "scan_id",
+            postgresql_where="scan_id IS NOT NULL",
+        ),
     )
 
     connection_id: Mapped[uuid.UUID]

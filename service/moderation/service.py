@@ -34,6 +34,7 @@ from service.moderation.schemas import ActionOutcome, Result
 from service.platforms import errors as platform
 from service.policies.schemas import EffectivePolicy
 from service.policies.service import effective_policy
+from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
 from service.tenancy.repository import ClientRepository
 
 if TYPE_CHECKING:
@@ -198,7 +199,22 @@ async def _perform_batch(
         ):
             for performer, outcome in await _perform_group(group, fresh):
                 outcomes[performer.action.id] = outcome
+        scans = {p.finding.scan_id for p in performers if p.hid and p.finding and p.finding.scan_id}
+        if scans:
+            await _count_late_hides(uow, tenant_id, scans)
     return [outcomes[a] for a in action_ids]
+
+
+async def _count_late_hides(
+    uow: UnitOfWork, tenant_id: TenantId, scan_ids: Collection[uuid.UUID]
+) -> None:
+    """Hides of a scan's findings that land after the scan ended (a rate limit deferred them)
+    still count for it, so its counts add up. A scan still running counts them at its end."""
+    scans = ScanRepository(uow.session)
+    for scan_id in sorted(scan_ids):
+        scan = await scans.get_for_update(tenant_id, scan_id)
+        if scan is not None and scan.status not in ACTIVE_STATUSES:
+            scan.hidden = max(scan.hidden, await scans.count_scan_hidden(tenant_id, scan_id))
 
 
 async def _perform_group(
@@ -296,6 +312,8 @@ class _Performer:
         self.finding = finding
         self.token = ""
         self._reply_text = ""
+        # This batch hid the comment on the platform (or found it hidden).
+        self.hid = False
         # What the platform already showed (hidden as wanted, reply already posted).
         self._already = False
 
@@ -453,6 +471,7 @@ class _Performer:
         action.last_error = None
         if finding is not None:
             if hidden:
+                self.hid = True
                 finding.hidden_at = now
                 if finding.status in {FindingStatus.PENDING_HIDE, FindingStatus.HIDE_FAILED}:
                     finding.status = FindingStatus.HIDDEN

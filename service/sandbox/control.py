@@ -18,6 +18,7 @@ Content
   POST   /_sandbox/reset                       back to the configured start
 Faults
   POST   /_sandbox/faults                      rate_limit | server_error | latency | expire_token
+                                        (per page, after N calls, for N calls, one method)
   GET    /_sandbox/faults ; DELETE /_sandbox/faults
   POST   /_sandbox/tokens/expire               expire one token, a page's tokens or all tokens
 Webhooks and calls
@@ -152,6 +153,8 @@ class FaultCreate(msgspec.Struct, forbid_unknown_fields=True):
     http_status: int | None = None
     latency_ms: int = 0
     regain_minutes: int = 5
+    # Only calls with this method, e.g. POST to fail hides and replies but not reads.
+    method: Literal["GET", "POST", "DELETE"] | None = None
 
 
 class FaultOut(msgspec.Struct):
@@ -164,6 +167,7 @@ class FaultOut(msgspec.Struct):
     http_status: int | None
     latency_ms: int
     regain_minutes: int
+    method: str | None
     seen: int
 
 
@@ -410,6 +414,7 @@ class SandboxController(Controller):
             http_status=data.http_status,
             latency_ms=data.latency_ms,
             regain_minutes=data.regain_minutes,
+            method=data.method,
         )
         return _fault_out(fault)
 

@@ -554,7 +554,7 @@ class GraphApi:
             )
 
     async def _apply_faults(self, call: Call) -> None:
-        faults = self.store.firing_faults(call.page_id)
+        faults = self.store.firing_faults(call.page_id, call.method)
         for fault in faults:
             if fault.kind == "latency" and fault.latency_ms > 0:
                 await asyncio.sleep(fault.latency_ms / 1000)

@@ -123,6 +123,8 @@ class Fault:
     http_status: int | None = None
     latency_ms: int = 0
     regain_minutes: int = 5
+    # Only calls with this HTTP method (e.g. "POST": hides and replies, not reads); None: all.
+    method: str | None = None
     seen: int = 0
 
     def fires(self) -> bool:
@@ -626,11 +628,15 @@ class Store:
         with self.lock:
             self.faults.clear()
 
-    def firing_faults(self, page_id: str | None) -> list[Fault]:
-        """Faults in scope for a call on ``page_id`` that fire for this call."""
+    def firing_faults(self, page_id: str | None, method: str | None = None) -> list[Fault]:
+        """Faults in scope for a ``method`` call on ``page_id`` that fire for this call."""
         with self.lock:
             return [
-                f for f in self.faults if (f.page_id is None or f.page_id == page_id) and f.fires()
+                f
+                for f in self.faults
+                if (f.page_id is None or f.page_id == page_id)
+                and (f.method is None or method is None or f.method == method)
+                and f.fires()
             ]
 
     def count_call(self, page_id: str | None) -> tuple[int, int | None]:

@@ -16,16 +16,19 @@ import httpx
 import pytest
 from arq.worker import Retry, Worker, func
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from service.auth.types import Principal, Scope, TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.db import Database
+from service.moderation.models import ActionStatus, ModerationAction
 from service.queue import Queue, redis_settings
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.scanning.service import ScanService
 from service.settings import Settings
 from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
+from service.workers.realtime import execute_action
 from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, reconcile_scans, run_scan
 from tests.conftest import MakeTenant, TenantHandle
 from tests.scans.support import (
@@ -362,6 +365,50 @@ async def test_rate_limit_waits_and_resumes_from_the_checkpoint(
     assert scan.comments_scanned == total
     assert scan.findings == scan.hidden == len(pii)
     assert_hidden_once(sandbox, page_id, pii)
+
+
+async def test_hides_rate_limited_in_a_batch_are_retried_once_and_still_counted_by_the_scan(
+    api: Client,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    sandbox: RunningSandbox,
+    ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page_id, pii = await quiet_page(sandbox)
+    total = len(comment_ids(sandbox, page_id))
+    connection = await connect_page(db, settings, tenant.tenant_id, sandbox, page_id)
+    scan_id = await scan_for(api, tenant, connection)
+    # The four hides go to Graph as one batch; two of its operations meet the page's limit.
+    await fault(
+        sandbox, kind="rate_limit", page_id=page_id, code=32, method="POST", after_calls=1, count=2
+    )
+
+    assert await run_scan(ctx, str(tenant.tenant_id), str(scan_id)) == "completed"
+    scan = await load_scan(db, tenant.tenant_id, scan_id)
+    assert (scan.comments_scanned, scan.findings, scan.hidden) == (total, len(pii), len(pii) - 2)
+    async with db.unit_of_work(tenant.tenant_id) as uow:
+        waiting = (
+            await uow.session.scalars(
+                select(ModerationAction).where(
+                    ModerationAction.connection_id == connection.id,
+                    ModerationAction.status == ActionStatus.PENDING,
+                )
+            )
+        ).all()
+    assert len(waiting) == 2
+    assert all("RateLimited" in (a.last_error or "") for a in waiting)
+
+    # Their deferred jobs run after the wait (the scan has ended by then).
+    await control(sandbox, "DELETE", "/_sandbox/faults")
+    for action in waiting:
+        assert await execute_action(ctx, str(tenant.tenant_id), str(action.id)) == "done"
+    scan = await load_scan(db, tenant.tenant_id, scan_id)
+    assert scan.findings == scan.hidden == len(pii)
+    assert_hidden_once(sandbox, page_id, pii)
+    shown = (await api.get(f"/v1/scans/{scan_id}", headers=tenant.headers)).json()
+    assert shown["hidden"] == shown["findings"] == len(pii)
 
 
 async def test_platform_outage_is_retried_with_backoff(
