@@ -455,6 +455,7 @@ async def perform_pending_actions(
     action_ids: Sequence[uuid.UUID],
     *,
     fresh: Collection[uuid.UUID] = (),
+    scan_counts: bool = True,
 ) -> list[ActionOutcome]:
     """Perform actions recorded by ``handle_comments`` once its unit of work has committed,
     as one batch (``perform_actions``).
@@ -463,7 +464,9 @@ async def perform_pending_actions(
     deferred by the platform's wait, a permanent one is recorded on the action, and a refused
     token marks the connection needs_reauth (the actions wait, pending, for reconcile).
     """
-    outcomes = await perform_actions(pctx, tenant_id, action_ids, fresh=frozenset(fresh))
+    outcomes = await perform_actions(
+        pctx, tenant_id, action_ids, fresh=frozenset(fresh), scan_counts=scan_counts
+    )
     later = [o for o in outcomes if o.result == "retry"]
     if later:
         await pctx.queue.send(

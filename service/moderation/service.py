@@ -137,6 +137,7 @@ async def perform_actions(
     action_ids: Sequence[uuid.UUID],
     *,
     fresh: Collection[uuid.UUID] = frozenset(),
+    scan_counts: bool = True,
 ) -> list[ActionOutcome]:
     """Perform pending actions, up to ``ACTIONS_PER_TRANSACTION`` per transaction: lock their
     rows, call the platform for all of them at once (Graph batch requests for hides, up to
@@ -145,14 +146,16 @@ async def perform_actions(
     for its comment's hide. One outcome per id, in order.
 
     ``fresh``: actions committed moments ago by the caller, which has not called the platform
-    for them, so their state need not be read from the platform first. An unexpected error in
+    for them, so their state need not be read from the platform first. ``scan_counts``: add
+    hides of an ended scan's findings to its count (False from the scan itself, which counts
+    its own hides and must not wait on its own row lock here). An unexpected error in
     one action's call is that action's failed attempt, not the batch's: the others' results,
     already real on the platform, are kept."""
     outcomes: list[ActionOutcome] = []
     fresh_ids = frozenset(fresh)
     for start in range(0, len(action_ids), ACTIONS_PER_TRANSACTION):
         chunk = action_ids[start : start + ACTIONS_PER_TRANSACTION]
-        outcomes.extend(await _perform_batch(pctx, tenant_id, chunk, fresh_ids))
+        outcomes.extend(await _perform_batch(pctx, tenant_id, chunk, fresh_ids, scan_counts))
     return outcomes
 
 
@@ -161,6 +164,7 @@ async def _perform_batch(
     tenant_id: TenantId,
     action_ids: Sequence[uuid.UUID],
     fresh: Collection[uuid.UUID],
+    scan_counts: bool,
 ) -> list[ActionOutcome]:
     outcomes: dict[uuid.UUID, ActionOutcome] = {}
     async with pctx.db.unit_of_work(tenant_id) as uow:
@@ -200,7 +204,7 @@ async def _perform_batch(
             for performer, outcome in await _perform_group(group, fresh):
                 outcomes[performer.action.id] = outcome
         scans = {p.finding.scan_id for p in performers if p.hid and p.finding and p.finding.scan_id}
-        if scans:
+        if scans and scan_counts:
             await _count_late_hides(uow, tenant_id, scans)
     return [outcomes[a] for a in action_ids]
 

@@ -562,7 +562,9 @@ class Scanner:
         """Perform a committed page's actions in the background, as one batch (the next page
         is fetched and handled meanwhile)."""
         task = asyncio.create_task(
-            perform_pending_actions(self.pctx, self.tenant_id, action_ids, fresh=fresh)
+            perform_pending_actions(
+                self.pctx, self.tenant_id, action_ids, fresh=fresh, scan_counts=False
+            )
         )
         self._unsettled = _Unsettled(finding_ids, task)
 
