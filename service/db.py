@@ -185,8 +185,9 @@ class Database:
             async with self.system_unit_of_work() as uow:
                 await uow.session.execute(text("SELECT 1"))
 
+        count = max(1, min(connections, self.settings.db_pool_size))
         try:
-            await asyncio.gather(*(connect() for _ in range(max(1, connections))))
+            await asyncio.gather(*(connect() for _ in range(count)))
         except (OSError, SQLAlchemyError) as exc:
             # Best effort: a database that is not up yet is what /ready reports, and the pool
             # connects once it is.

@@ -111,6 +111,27 @@ class ApiServer:
         )
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
+    @classmethod
+    def for_sandbox(
+        cls, database_url: str, sandbox_url: str, app_id: str, app_secret: str, verify_token: str
+    ) -> ApiServer:
+        """The API with its Meta app (Graph and the OAuth dialog) pointed at a sandbox."""
+        from tests.conftest import make_settings
+
+        port = free_port()
+        settings = make_settings(
+            database_url,
+            **{
+                "META_APP_ID": app_id,
+                "META_APP_SECRET": app_secret,
+                "META_WEBHOOK_VERIFY_TOKEN": verify_token,
+                "META_GRAPH_URL": sandbox_url,
+                "META_DIALOG_URL": sandbox_url,
+                "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            },
+        )
+        return cls(settings, port)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -149,19 +149,6 @@ class ActionRepository:
             stmt = stmt.order_by(ModerationAction.id).with_for_update()
         return {a.kind: a for a in (await self.session.scalars(stmt)).all()}
 
-    async def for_finding(
-        self, tenant_id: TenantId, finding_id: uuid.UUID
-    ) -> list[ModerationAction]:
-        stmt = (
-            select(ModerationAction)
-            .where(
-                ModerationAction.tenant_id == tenant_id,
-                ModerationAction.finding_id == finding_id,
-            )
-            .order_by(ModerationAction.id)
-        )
-        return list((await self.session.scalars(stmt)).all())
-
     async def own_replies(
         self, tenant_id: TenantId, connection_id: uuid.UUID, comment_ids: Sequence[str]
     ) -> set[str]:

@@ -34,7 +34,8 @@ from service.moderation.schemas import ActionOutcome, Result
 from service.platforms import errors as platform
 from service.policies.schemas import EffectivePolicy
 from service.policies.service import effective_policy
-from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
+from service.scanning.service import count_late_hides
+from service.tenancy.models import Client
 from service.tenancy.repository import ClientRepository
 
 if TYPE_CHECKING:
@@ -92,26 +93,38 @@ def render_reply(template: str, *, private_channel_url: str, client_name: str) -
     )
 
 
-async def reply_text(
-    uow: UnitOfWork, tenant_id: TenantId, connection: Connection, finding: Finding
-) -> str:
-    policy = await effective_policy(uow, tenant_id, connection)
-    client = await ClientRepository(uow.session).get(tenant_id, connection.client_id)
-    language = choose_language(
-        policy,
-        finding.language,
-        connection.default_language,
-        client.default_language if client else None,
-    )
-    # Without a configured channel, the page's Messenger link is the private way in.
-    channel = (client.private_channel_url if client else None) or (
-        f"https://m.me/{connection.external_id}"
-    )
-    return render_reply(
-        policy.reply_templates[language],
-        private_channel_url=channel,
-        client_name=client.name if client else connection.name,
-    )
+class ReplyWriter:
+    """Writes the reply to a finding from its connection's policy and client, read once per
+    connection for a whole batch of actions (a backfill page's twenty replies share them)."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: TenantId) -> None:
+        self.uow = uow
+        self.tenant_id = tenant_id
+        self._settings: dict[uuid.UUID, tuple[EffectivePolicy, Client | None]] = {}
+
+    async def text(self, connection: Connection, finding: Finding) -> str:
+        settings = self._settings.get(connection.id)
+        if settings is None:
+            settings = self._settings[connection.id] = (
+                await effective_policy(self.uow, self.tenant_id, connection),
+                await ClientRepository(self.uow.session).get(self.tenant_id, connection.client_id),
+            )
+        policy, client = settings
+        language = choose_language(
+            policy,
+            finding.language,
+            connection.default_language,
+            client.default_language if client else None,
+        )
+        # Without a configured channel, the page's Messenger link is the private way in.
+        channel = (client.private_channel_url if client else None) or (
+            f"https://m.me/{connection.external_id}"
+        )
+        return render_reply(
+            policy.reply_templates[language],
+            private_channel_url=channel,
+            client_name=client.name if client else connection.name,
+        )
 
 
 # Platform calls one batch of actions makes at the same time.
@@ -184,6 +197,7 @@ async def _perform_batch(
             tenant_id, [a.finding_id for a in pending if a.finding_id is not None]
         )
         connections = ConnectionRepository(uow.session)
+        replies = ReplyWriter(uow, tenant_id)
         performers: list[_Performer] = []
         for action in pending:
             connection = await connections.get(tenant_id, action.connection_id)
@@ -196,7 +210,9 @@ async def _perform_batch(
                 )
             else:
                 finding = findings.get(action.finding_id) if action.finding_id else None
-                performers.append(_Performer(pctx, uow, tenant_id, connection, action, finding))
+                performers.append(
+                    _Performer(pctx, uow, tenant_id, connection, action, finding, replies)
+                )
         for group in (
             [p for p in performers if p.action.kind is not ActionKind.REPLY],
             [p for p in performers if p.action.kind is ActionKind.REPLY],
@@ -205,20 +221,8 @@ async def _perform_batch(
                 outcomes[performer.action.id] = outcome
         scans = {p.finding.scan_id for p in performers if p.hid and p.finding and p.finding.scan_id}
         if scans and scan_counts:
-            await _count_late_hides(uow, tenant_id, scans)
+            await count_late_hides(uow, tenant_id, scans)
     return [outcomes[a] for a in action_ids]
-
-
-async def _count_late_hides(
-    uow: UnitOfWork, tenant_id: TenantId, scan_ids: Collection[uuid.UUID]
-) -> None:
-    """Hides of a scan's findings that land after the scan ended (a rate limit deferred them)
-    still count for it, so its counts add up. A scan still running counts them at its end."""
-    scans = ScanRepository(uow.session)
-    for scan_id in sorted(scan_ids):
-        scan = await scans.get_for_update(tenant_id, scan_id)
-        if scan is not None and scan.status not in ACTIVE_STATUSES:
-            scan.hidden = max(scan.hidden, await scans.count_scan_hidden(tenant_id, scan_id))
 
 
 async def _perform_group(
@@ -307,8 +311,10 @@ class _Performer:
         connection: Connection,
         action: ModerationAction,
         finding: Finding | None,
+        replies: ReplyWriter,
     ) -> None:
         self.pctx = pctx
+        self.replies = replies
         self.uow = uow
         self.tenant_id = tenant_id
         self.connection = connection
@@ -346,9 +352,7 @@ class _Performer:
         if action.kind is ActionKind.REPLY and action.result_id is None:
             if self.finding is None:
                 return await self._fail("a reply needs its finding")
-            self._reply_text = await reply_text(
-                self.uow, self.tenant_id, self.connection, self.finding
-            )
+            self._reply_text = await self.replies.text(self.connection, self.finding)
         action.attempts += 1
         return None
 

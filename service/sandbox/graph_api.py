@@ -210,29 +210,20 @@ class GraphApi:
     async def handle(
         self, request: Request[Any, Any, Any], version: str, node: str, edge: str | None
     ) -> Response[Any]:
-        params = {k: v for k, v in request.query_params.items()}
-        if request.method in ("POST", "DELETE"):
-            body = await request.body()
-            content_type = request.headers.get("content-type", "")
-            if body and "json" in content_type:
-                try:
-                    decoded = json.loads(body)
-                except ValueError:
-                    decoded = {}
-                if isinstance(decoded, dict):
-                    params.update({k: _param_str(v) for k, v in decoded.items()})
-            elif body:
-                params.update(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
-        authorization = request.headers.get("authorization", "")
-        if "access_token" not in params and " " in authorization:
-            scheme, value = authorization.split(" ", 1)
-            if scheme.lower() in ("bearer", "oauth"):
-                params["access_token"] = value.strip()
-        base = str(request.base_url).rstrip("/")
-        call = Call(request.method, version, node, edge, params, base)
+        call = Call(request.method, version, node, edge, await _params(request), _base_url(request))
+        refusal = (
+            None
+            if VERSION_RE.match(version)
+            else GraphError(400, 2500, f"Unknown path components: /{version}/{node}")
+        )
+        return await self._answer(call, refusal)
+
+    async def _answer(self, call: Call, refusal: GraphError | None = None) -> Response[Any]:
+        """One call through the endpoint (or ``refusal``), as Meta answers it: errors in
+        Graph's envelope, usage headers, counted and logged."""
         try:
-            if not VERSION_RE.match(version):
-                raise GraphError(400, 2500, f"Unknown path components: /{version}/{node}")
+            if refusal is not None:
+                raise refusal
             response = await self._dispatch(call)
         except GraphError as error:
             response = self._error_response(call, error)
@@ -249,11 +240,8 @@ class GraphApi:
         requests. Each operation is handled as its own call (its own token check, faults,
         usage and log line) and answered as ``{"code", "headers", "body"}`` in order; the
         batch's own ``access_token`` applies to operations that name none."""
-        params = {k: v for k, v in request.query_params.items()}
-        body = await request.body()
-        if body:
-            params.update(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
-        base = str(request.base_url).rstrip("/")
+        params = await _params(request)
+        base = _base_url(request)
         outer = Call("POST", "", "", None, params, base)
         try:
             operations = json.loads(params.get("batch") or "null")
@@ -267,9 +255,7 @@ class GraphApi:
                 f"(#100) Too many requests in batch message. Maximum batch size is {BATCH_LIMIT}"
             )
         if problem is not None or not isinstance(operations, list):
-            refused = self._error_response(outer, problem or bad_param("(#100) Invalid batch"))
-            self._finish(outer, refused)
-            return refused
+            return await self._answer(outer, problem or bad_param("(#100) Invalid batch"))
         include_headers = params.get("include_headers", "true").lower() != "false"
         answers: list[dict[str, Any] | None] = []
         last: Response[Any] | None = None
@@ -294,12 +280,11 @@ class GraphApi:
         self, operation: Any, batch_params: dict[str, str], base: str
     ) -> Response[Any]:
         if not isinstance(operation, dict) or not isinstance(operation.get("relative_url"), str):
-            call = Call("POST", "", "", None, {}, base)
-            refused = self._error_response(
-                call, bad_param("(#100) Each batch operation needs a relative_url")
+            # Counted and logged like any operation.
+            return await self._answer(
+                Call("POST", "", "", None, {}, base),
+                bad_param("(#100) Each batch operation needs a relative_url"),
             )
-            self._finish(call, refused)  # counted and logged like any operation
-            return refused
         method = str(operation.get("method") or "GET").upper()
         path, _, query = operation["relative_url"].lstrip("/").partition("?")
         parts = [p for p in path.split("/") if p]
@@ -314,19 +299,8 @@ class GraphApi:
         node = parts[0] if parts else ""
         edge = parts[1] if len(parts) > 1 else None
         call = Call(method, version, node, edge, params, base)
-        try:
-            if len(parts) not in (1, 2) or method not in ("GET", "POST", "DELETE"):
-                raise unsupported(method, node or "/")
-            response = await self._dispatch(call)
-        except GraphError as error:
-            response = self._error_response(call, error)
-        except Exception:
-            _log.exception("sandbox.graph_error", path=call.path)
-            response = self._error_response(
-                call, GraphError(500, 1, "An unknown error has occurred.", transient=True)
-            )
-        self._finish(call, response)
-        return response
+        valid = len(parts) in (1, 2) and method in ("GET", "POST", "DELETE")
+        return await self._answer(call, None if valid else unsupported(method, node or "/"))
 
     def _error_response(self, call: Call, error: GraphError) -> Response[Any]:
         headers = dict(error.headers)
@@ -1032,6 +1006,34 @@ def _param_str(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value)
     return str(value)
+
+
+async def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """A call's parameters as Graph reads them: query string, then a form or JSON body, and
+    the token from an ``Authorization`` header when no ``access_token`` was given."""
+    params = {k: v for k, v in request.query_params.items()}
+    if request.method in ("POST", "DELETE"):
+        body = await request.body()
+        content_type = request.headers.get("content-type", "")
+        if body and "json" in content_type:
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = {}
+            if isinstance(decoded, dict):
+                params.update({k: _param_str(v) for k, v in decoded.items()})
+        elif body:
+            params.update(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+    authorization = request.headers.get("authorization", "")
+    if "access_token" not in params and " " in authorization:
+        scheme, value = authorization.split(" ", 1)
+        if scheme.lower() in ("bearer", "oauth"):
+            params["access_token"] = value.strip()
+    return params
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 def _body_text(response: Response[Any]) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 
 from service.audit.service import record
-from service.auth.types import Principal
+from service.auth.types import Principal, TenantId
 from service.connections.models import Connection
 from service.connections.repository import ConnectionRepository
 from service.db import UnitOfWork, utcnow
@@ -176,3 +177,16 @@ class ScanService:
         )
         await self.uow.session.flush()
         return to_scan_schema(scan)
+
+
+async def count_late_hides(
+    uow: UnitOfWork, tenant_id: TenantId, scan_ids: Collection[uuid.UUID]
+) -> None:
+    """Hides of a scan's findings that land after the scan ended (a rate limit deferred them)
+    still count for it, so its counts add up. A scan still running counts them at its end;
+    its row lock orders the two."""
+    scans = ScanRepository(uow.session)
+    for scan_id in sorted(scan_ids):
+        scan = await scans.get_for_update(tenant_id, scan_id)
+        if scan is not None and scan.status not in ACTIVE_STATUSES:
+            await scans.settle_hidden(scan)

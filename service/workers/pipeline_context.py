@@ -156,7 +156,7 @@ _WARM_UP_TEXT = (
 async def warm_up(pctx: PipelineContext) -> None:
     """What the first jobs after a start would otherwise pay for."""
     Detector().detect(_WARM_UP_TEXT)
-    await pctx.db.warm_up(min(4, pctx.settings.db_pool_size))
+    await pctx.db.warm_up()
 
 
 async def pipeline_shutdown(ctx: dict[str, Any]) -> None:

@@ -333,10 +333,7 @@ class Scanner:
     async def _audit_end(self, uow: UnitOfWork, scan: Scan) -> None:
         """The scan ended: settle its hidden count from the findings themselves (hides done by
         a worker that died before counting them are counted here), and audit the end."""
-        scan.hidden = max(
-            scan.hidden,
-            await ScanRepository(uow.session).count_scan_hidden(self.tenant_id, scan.id),
-        )
+        await ScanRepository(uow.session).settle_hidden(scan)
         record(
             uow,
             self.tenant_id,

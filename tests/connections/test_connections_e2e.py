@@ -19,8 +19,8 @@ from service.inbox.service import PAYLOAD_PURPOSE
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import sign_body
 from service.sandbox import RunningSandbox, SandboxConfig
-from tests.conftest import MakeTenant, make_settings
-from tests.helpers import ApiServer, free_port
+from tests.conftest import MakeTenant
+from tests.helpers import ApiServer
 
 APP_ID, APP_SECRET, VERIFY = "wg-test-app", "wg-test-secret", "wg-verify-token"
 
@@ -33,19 +33,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 @pytest.fixture(scope="module")
 def api(sandbox: RunningSandbox, database_url: str) -> Iterator[ApiServer]:
-    port = free_port()
-    settings = make_settings(
-        database_url,
-        **{
-            "META_APP_ID": APP_ID,
-            "META_APP_SECRET": APP_SECRET,
-            "META_WEBHOOK_VERIFY_TOKEN": VERIFY,
-            "META_GRAPH_URL": sandbox.url,
-            "META_DIALOG_URL": sandbox.url,
-            "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        },
-    )
-    with ApiServer(settings, port) as server:
+    with ApiServer.for_sandbox(database_url, sandbox.url, APP_ID, APP_SECRET, VERIFY) as server:
         yield server
 
 

@@ -24,8 +24,8 @@ from service.queue import redis_settings
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.settings import Settings
 from service.workers import main, realtime
-from tests.conftest import MakeTenant, make_settings
-from tests.helpers import ApiServer, free_port
+from tests.conftest import MakeTenant
+from tests.helpers import ApiServer
 
 pytestmark = [pytest.mark.e2e]
 
@@ -48,19 +48,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 @pytest.fixture(scope="module")
 def api(sandbox: RunningSandbox, database_url: str) -> Iterator[ApiServer]:
-    port = free_port()
-    settings = make_settings(
-        database_url,
-        **{
-            "META_APP_ID": APP_ID,
-            "META_APP_SECRET": APP_SECRET,
-            "META_WEBHOOK_VERIFY_TOKEN": VERIFY,
-            "META_GRAPH_URL": sandbox.url,
-            "META_DIALOG_URL": sandbox.url,
-            "WALLGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        },
-    )
-    with ApiServer(settings, port) as server:
+    with ApiServer.for_sandbox(database_url, sandbox.url, APP_ID, APP_SECRET, VERIFY) as server:
         yield server
 
 
