@@ -8,7 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -149,3 +150,36 @@ class ApiServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+
+
+def draining_worker(
+    settings: Settings,
+    functions: Sequence[Any],
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]],
+    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]],
+) -> Any:
+    """An in-process arq worker on ``settings``' queue that runs what is queued and stops
+    (``await worker.main()``, then ``await worker.close()``)."""
+    from arq.worker import Worker
+
+    from service.queue import redis_settings
+
+    return Worker(
+        functions=list(functions),
+        queue_name=settings.queue_name,
+        redis_settings=redis_settings(settings.redis_url),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+
+
+async def drain(worker: Any) -> Any:
+    """Run a burst worker until its queue is empty, then close it."""
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    return worker

@@ -20,12 +20,11 @@ from service.connections.service import webhook_url
 from service.db import Database
 from service.inbox.models import InboxEvent, InboxStatus
 from service.platforms.signatures import SIGNATURE_HEADER, sign_body
-from service.queue import redis_settings
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.settings import Settings
 from service.workers import main, realtime
 from tests.conftest import MakeTenant
-from tests.helpers import ApiServer
+from tests.helpers import ApiServer, drain, draining_worker
 
 pytestmark = [pytest.mark.e2e]
 
@@ -60,20 +59,9 @@ async def run_worker(settings: Settings) -> Worker:
         ctx["settings"] = settings
         await main.startup(ctx)
 
-    worker = Worker(
-        functions=realtime.FUNCTIONS,
-        queue_name=settings.queue_name,
-        redis_settings=redis_settings(settings.redis_url),
-        on_startup=startup,
-        on_shutdown=main.shutdown,
-        burst=True,
-        poll_delay=0.01,
-        handle_signals=False,
+    worker: Worker = await drain(
+        draining_worker(settings, realtime.FUNCTIONS, startup, main.shutdown)
     )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
     return worker
 
 

@@ -26,7 +26,7 @@ from service.findings.pipeline import CommentView, handle_comment, perform_pendi
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionStatus, ModerationAction
 from service.platforms.graph import GraphClient
-from service.queue import Queue, redis_settings
+from service.queue import Queue
 from service.sandbox import RunningSandbox
 from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
@@ -40,7 +40,7 @@ from service.workers.pipeline_context import (
     pipeline_startup,
 )
 from tests.conftest import make_settings
-from tests.helpers import free_port
+from tests.helpers import drain, draining_worker, free_port
 from tests.pipeline.conftest import comment_state, connect_page, deliver, hide_calls
 
 pytestmark = [
@@ -124,20 +124,9 @@ async def run_worker(settings: Settings, db: Database, queue: Queue, graph: Grap
         )
         await pipeline_startup(ctx)
 
-    worker = Worker(
-        functions=realtime.FUNCTIONS,
-        queue_name=settings.queue_name,
-        redis_settings=redis_settings(settings.redis_url),
-        on_startup=startup,
-        on_shutdown=pipeline_shutdown,
-        burst=True,
-        poll_delay=0.01,
-        handle_signals=False,
+    worker: Worker = await drain(
+        draining_worker(settings, realtime.FUNCTIONS, startup, pipeline_shutdown)
     )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
     return worker
 
 

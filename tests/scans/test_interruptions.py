@@ -22,7 +22,7 @@ from service.auth.types import Principal, Scope, TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.db import Database
 from service.moderation.models import ActionStatus, ModerationAction
-from service.queue import Queue, redis_settings
+from service.queue import Queue
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.scanning.service import ScanService
@@ -31,6 +31,7 @@ from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
 from service.workers.realtime import execute_action
 from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, reconcile_scans, run_scan
 from tests.conftest import MakeTenant, TenantHandle
+from tests.helpers import draining_worker
 from tests.scans.support import (
     APP_ID,
     APP_SECRET,
@@ -214,18 +215,8 @@ async def burst_worker(
     async def shutdown(ctx: dict[str, Any]) -> None:
         await pipeline_shutdown(ctx)
 
-    worker = Worker(
-        functions=[
-            func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
-        ],
-        queue_name=settings.queue_name,
-        redis_settings=redis_settings(settings.redis_url),
-        on_startup=startup,
-        on_shutdown=shutdown,
-        burst=True,
-        poll_delay=0.01,
-        handle_signals=False,
-    )
+    scan_job = func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
+    worker: Worker = draining_worker(settings, [scan_job], startup, shutdown)
     try:
         yield worker
     finally:
