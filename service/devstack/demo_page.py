@@ -40,7 +40,7 @@ async def connect_demo_pages(
         for connection in active:
             if connection["platform"] == "facebook":
                 scan = await api.post("/v1/scans", json={"connection_id": connection["id"]})
-                if scan.status_code not in (201, 409):  # 409: one is already running
+                if scan.status_code != 409:  # 409: one is already running
                     scan.raise_for_status()
     async with graph_client(settings) as graph:
         problems = await subscribe_app_webhooks(
