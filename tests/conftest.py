@@ -18,13 +18,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.api.app import create_app
+from service.apikeys.service import onboard_tenant
 from service.auth.types import TenantId
 from service.db import Database
 from service.migrate import upgrade
 from service.queue import Queue
 from service.settings import Settings
 from service.tenancy.models import TenantKind
-from service.tenancy.service import onboard_tenant
 
 ADMIN_DSN = os.environ.get(
     "WALLGUARD_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -4,7 +4,7 @@
 
 * Throughput: the development corpus (``/work/shared/eval/dev.jsonl``) repeated to
   20,000+ comments goes through ``wallguard detect``'s JSON-Lines loop
-  (:func:`service.detection.jsonl.run`, in this process, single core) and through a
+  (:func:`service.cli.jsonl.run`, in this process, single core) and through a
   Presidio ``AnalyzerEngine`` set up for the same countries (no-op NLP engine; e-mail,
   phone for DK DE FI SE NO GB US, IBAN, credit card, FI/SE/DE ID recognizers).  Also
   measured: one pass over the corpus with empty caches (every value seen for the first
@@ -31,7 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service.detection import Detector, jsonl
+from service.cli import jsonl
+from service.detection import Detector
 from service.detection import validators as wallguard_validators
 
 EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", "/work/shared/eval"))

@@ -12,7 +12,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from service.apikeys import secrets
 from service.apikeys.service import authenticate
-from service.auth.types import Principal, Scope, TenantId
+from service.auth.tenants import claimed_tenant
+from service.auth.types import Principal, Scope
 from service.db import Database
 from service.errors import Forbidden, Unauthorized
 from service.settings import Settings
@@ -32,7 +33,7 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         db: Database = connection.app.state.db
         settings: Settings = connection.app.state.settings
         # Its own short transaction: the key's last_used_at is kept even if the request fails.
-        async with db.unit_of_work(TenantId(parsed.tenant_id)) as uow:
+        async with db.unit_of_work(claimed_tenant(parsed.tenant_id)) as uow:
             principal = await authenticate(
                 uow, parsed, dt.timedelta(seconds=settings.api_key_touch_seconds)
             )

@@ -11,7 +11,8 @@ from litestar.params import QueryParameter
 
 from service.api.problems import problem_responses
 from service.errors import Forbidden
-from service.inbox.service import Accepted, accept_delivery
+from service.inbox.schemas import Accepted
+from service.pipeline.inbox import accept_delivery
 
 
 class WebhookAck(msgspec.Struct):

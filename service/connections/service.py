@@ -6,14 +6,15 @@ import datetime as dt
 import secrets
 import time
 import uuid
-from typing import Any
 
 import structlog
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
 from service.audit.service import record
-from service.auth.types import Principal, TenantId
+from service.auth.tenants import claimed_tenant
+from service.auth.types import Principal
 from service.connections import schemas
+from service.connections.errors import NoPageToken
 from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.oauth_state import STATE_TTL_SECONDS, OAuthState, sign_state, verify_state
 from service.connections.repository import ConnectionRepository
@@ -43,7 +44,7 @@ def webhook_url(settings: Settings) -> str:
 def page_token(cipher: Cipher, connection: Connection) -> str:
     """The decrypted page token, for the one call that needs it. Never log or return it."""
     if connection.token_ciphertext is None:
-        raise NotFound("This connection has no token; re-authorise it.")
+        raise NoPageToken("This connection has no token; re-authorise it.")
     return cipher.decrypt_text(
         connection.token_ciphertext, tenant_id=connection.tenant_id, purpose=TOKEN_PURPOSE
     )
@@ -65,7 +66,7 @@ async def mark_needs_reauth(
     connection.status_reason = reason[:500]
     record(
         uow,
-        TenantId(connection.tenant_id),
+        uow.tenant,
         actor=actor,
         action="connection.needs_reauth",
         subject_type="connection",
@@ -179,7 +180,8 @@ async def complete_oauth(
     """The callback: code -> long-lived user token -> pages -> one connection per page, each with
     its page token encrypted, and the app subscribed to each page's feed webhook."""
     state = verify_state(settings.secret_key, state_token)
-    tenant_id = TenantId(state.tenant_id)
+    # The state is HMAC-signed by us when the tenant's admin started the flow: a credential.
+    tenant_id = claimed_tenant(state.tenant_id)
     try:
         short = await graph.exchange_code(code, callback_url(settings))
         long = await graph.exchange_long_lived_user_token(short.access_token)
@@ -333,52 +335,3 @@ async def verify_connection(
             connection.subscribed_at = connection.subscribed_at or utcnow() if subscribed else None
         await uow.session.flush()
         return to_schema(connection, schemas.Connection)
-
-
-async def rotate_encryption(
-    db: Database, cipher: Cipher, batch: int = 500, tenant_id: TenantId | None = None
-) -> int:
-    """Re-encrypt every stored secret (of one tenant, or all) with the first configured key;
-    returns how many changed. Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before
-    removing the old one."""
-    from sqlalchemy import select, tuple_
-
-    from service.findings.models import EXCERPT_PURPOSE, Finding
-    from service.inbox.models import InboxEvent
-    from service.inbox.service import PAYLOAD_PURPOSE
-
-    changed = 0
-    targets = [
-        (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
-        (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
-        (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
-    ]
-    model: Any
-    for model, column, attribute, purpose in targets:
-        last: tuple[uuid.UUID, uuid.UUID] | None = None
-        while True:
-            async with db.system_unit_of_work() as uow:
-                stmt = select(model).where(column.is_not(None))
-                if tenant_id is not None:
-                    stmt = stmt.where(model.tenant_id == tenant_id)
-                if last is not None:
-                    stmt = stmt.where(tuple_(model.tenant_id, model.id) > tuple_(*last))
-                rows = (
-                    await uow.session.scalars(
-                        stmt.order_by(model.tenant_id, model.id).limit(batch).with_for_update()
-                    )
-                ).all()
-                for row in rows:
-                    blob: bytes = getattr(row, attribute)
-                    if cipher.needs_rotation(blob):
-                        plain = cipher.decrypt(blob, tenant_id=row.tenant_id, purpose=purpose)
-                        setattr(
-                            row,
-                            attribute,
-                            cipher.encrypt(plain, tenant_id=row.tenant_id, purpose=purpose),
-                        )
-                        changed += 1
-            if len(rows) < batch:
-                break
-            last = (rows[-1].tenant_id, rows[-1].id)
-    return changed

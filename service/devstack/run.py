@@ -396,12 +396,11 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
     """The demo tenant and a working admin key: the stored ones when the key still authenticates
     (keys are shown once, so they are kept in the state dir), else a new key, or a new tenant
     when the stored one is gone (a fresh database)."""
-    from service.apikeys.service import ApiKeyService
+    from service.apikeys.service import ApiKeyService, onboard_tenant
     from service.auth.types import Scope, TenantId
     from service.db import Database
     from service.tenancy.models import TenantKind
     from service.tenancy.repository import TenantRepository
-    from service.tenancy.service import onboard_tenant
 
     path = state_dir / DEMO_FILE
     stored = _load_demo(path)

@@ -7,6 +7,7 @@ import uuid
 
 import msgspec
 
+from service import queue as jobs
 from service.audit.service import record
 from service.auth.types import Principal
 from service.crypto import Cipher
@@ -19,7 +20,6 @@ from service.findings.repository import FindingRepository
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ModerationAction
-from service.moderation.service import EXECUTE_ACTION_JOB, action_job_id
 from service.structs import to_schema
 
 
@@ -135,9 +135,7 @@ class FindingService:
                 data={"action_id": str(action.id), "previous_status": finding.status.value},
             )
         if action.status is ActionStatus.PENDING:
-            self.uow.jobs.add(
-                EXECUTE_ACTION_JOB, str(tenant_id), str(action.id), job_id=action_job_id(action.id)
-            )
+            self.uow.jobs.add(jobs.execute_action(tenant_id, action.id))
         await self.uow.session.flush()
         return schemas.UnhideAccepted(
             finding=finding_schema(finding, self.cipher), action=to_schema(action, ModerationAction)

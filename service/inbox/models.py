@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from service.db import Base, TenantOwned
 from service.db_types import str_enum
 
+# What an event's payload ciphertext is bound to (service/crypto.py).
+PAYLOAD_PURPOSE = "inbox_event"
+
 
 class InboxStatus(enum.StrEnum):
     PENDING = "pending"

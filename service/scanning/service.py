@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection
 
+from service import queue as jobs
 from service.audit.service import record
 from service.auth.types import Principal, TenantId
 from service.connections.models import Connection
@@ -16,14 +17,6 @@ from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.scanning import schemas
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
-
-RUN_SCAN = "run_scan"
-
-
-def run_scan_job_id(scan_id: uuid.UUID, attempt: str = "0") -> str:
-    # One id per (scan, reason to run): arq drops a duplicate of the same one, and a second
-    # run of the same scan is harmless anyway (the job holds a per-scan lock).
-    return f"{RUN_SCAN}:{scan_id}:{attempt}"
 
 
 def scan_rate(scan: Scan, now: dt.datetime | None = None) -> float | None:
@@ -132,9 +125,7 @@ class ScanService:
             data={"connection_id": str(connection.id)},
         )
         # Sent only after the commit: the job never looks for a row that is not there yet.
-        self.uow.jobs.add(
-            RUN_SCAN, str(principal.tenant_id), str(scan.id), job_id=run_scan_job_id(scan.id)
-        )
+        self.uow.jobs.add(jobs.run_scan(principal.tenant_id, scan.id))
         return to_scan_schema(scan)
 
     async def get(self, principal: Principal, scan_id: uuid.UUID) -> schemas.Scan:
@@ -189,4 +180,4 @@ async def count_late_hides(
     for scan_id in sorted(scan_ids):
         scan = await scans.get_for_update(tenant_id, scan_id)
         if scan is not None and scan.status not in ACTIVE_STATUSES:
-            await scans.settle_hidden(scan)
+            await scans.settle_hidden(tenant_id, scan)

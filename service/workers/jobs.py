@@ -1,32 +1,143 @@
-"""The registry of job functions and cron jobs the worker runs."""
+"""The worker's job entry points: each takes ids, runs one pipeline step and turns its outcome
+into arq's vocabulary (a result, or a retry after a delay). Nothing else happens here: the
+steps live in service/pipeline/, the arq specifics in service/queue.py.
+
+Each job is safe to run twice: the step loads its state from Postgres and re-checks it. Only a
+retry re-runs a job, so a step's unexpected error is counted on its row first (after too many
+attempts the row fails for good) and then retried with back-off.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
-from arq.cron import CronJob, cron
-from arq.worker import Function, func
+import structlog
 from sqlalchemy import text
 
-from service.workers import realtime
-from service.workers.context import context_of
-from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, reconcile_scans, run_scan
+from service import queue
+from service.auth.tenants import system_tenant
+from service.moderation.service import backoff
+from service.pipeline.actions import perform_action, perform_quietly, record_action_error
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import process_event, record_event_failure
+from service.pipeline.polling import POLL_TICK_SECONDS, due_connections, poll_once
+from service.pipeline.reconcile import reconcile_once
+from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
+from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
+from service.queue import JobName
+
+log = structlog.get_logger(__name__)
+
+# Where the worker's startup puts the pipeline context in arq's ctx.
+CONTEXT_KEY = "pipeline"
+
+
+def pipeline_of(ctx: dict[str, Any]) -> PipelineContext:
+    pctx: PipelineContext = ctx[CONTEXT_KEY]
+    return pctx
+
+
+def _try(ctx: dict[str, Any]) -> int:
+    return int(ctx.get("job_try") or 1)
+
+
+async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str) -> str:
+    """One webhook change: detect, apply the policy and, on the hot path, hide in this same job
+    (the action row is committed first, then the platform is called, then it is marked done)."""
+    pctx = pipeline_of(ctx)
+    tid, eid = system_tenant(tenant_id), uuid.UUID(event_id)
+    try:
+        outcome = await process_event(pctx, tid, eid)
+    except Exception as exc:
+        log.exception("inbox_event_error", event_id=event_id, error=type(exc).__name__)
+        await record_event_failure(pctx, tid, eid, f"unexpected error: {type(exc).__name__}")
+        raise queue.retry_later(backoff(_try(ctx))) from None
+    if outcome.status == "retry":
+        raise queue.retry_later(outcome.retry_after)
+    handled = outcome.handled
+    if handled is not None and handled.action_ids:
+        await perform_quietly(pctx, tid, handled.action_ids, handled.fresh_action_ids)
+    return outcome.status
+
+
+async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) -> str:
+    """One moderation action (hide, unhide, reply), checking the platform's state first."""
+    pctx = pipeline_of(ctx)
+    tid, aid = system_tenant(tenant_id), uuid.UUID(action_id)
+    try:
+        outcome = await perform_action(pctx, tid, aid)
+    except Exception as exc:
+        log.exception("action_error", action_id=action_id, error=type(exc).__name__)
+        await record_action_error(pctx, tid, aid, f"unexpected error: {type(exc).__name__}")
+        raise queue.retry_later(backoff(_try(ctx))) from None
+    if outcome.result == "retry":
+        raise queue.retry_later(outcome.retry_after)
+    return outcome.result
+
+
+async def poll_recent(ctx: dict[str, Any]) -> int:
+    """Cron: queue a poll of every active connection not polled within the interval."""
+    return await due_connections(pipeline_of(ctx))
+
+
+async def poll_connection(ctx: dict[str, Any], tenant_id: str, connection_id: str) -> int:
+    """Read the recent comments of one connection's active posts and handle the new ones the
+    same way as webhook events (the unique finding and action rows de-duplicate)."""
+    return await poll_once(pipeline_of(ctx), system_tenant(tenant_id), uuid.UUID(connection_id))
+
+
+async def reconcile(ctx: dict[str, Any]) -> int:
+    """Cron: send again the inbox events and actions left pending."""
+    return await reconcile_once(pipeline_of(ctx))
+
+
+async def run_scan(ctx: dict[str, Any], tenant_id: str, scan_id: str) -> str:
+    """Walk one scan from its checkpoint for one slice (service/pipeline/scans.py)."""
+    scanner = Scanner(
+        pipeline_of(ctx), system_tenant(tenant_id), uuid.UUID(scan_id), job_try=_try(ctx)
+    )
+    outcome, retry_after = await scanner.run()
+    if retry_after is not None:
+        raise queue.retry_later(retry_after)
+    return outcome
+
+
+async def reconcile_scans(
+    ctx: dict[str, Any], *, stale_after: dt.timedelta | None = None
+) -> list[str]:
+    """Cron: send a job for every active scan that has none. Returns their ids."""
+    return await reconcile_stale_scans(pipeline_of(ctx), stale_after=stale_after)
 
 
 async def check_database(ctx: dict[str, Any]) -> bool:
     """A liveness probe through the queue: proves a worker can reach Postgres."""
-    db = context_of(ctx)["db"]
-    async with db.system_unit_of_work() as uow:
+    async with pipeline_of(ctx).db.system_unit_of_work() as uow:
         await uow.session.execute(text("SELECT 1"))
     return True
 
 
-FUNCTIONS: list[Function] = [
-    func(check_database, name="check_database", max_tries=1),
-    *realtime.FUNCTIONS,
-    func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES),
+# Our own attempt counters bound the retries; arq's max_tries is a backstop.
+FUNCTIONS: list[queue.WorkerFunction] = [
+    queue.job_function(JobName.CHECK_DATABASE, check_database, max_tries=1),
+    queue.job_function(
+        JobName.PROCESS_INBOX_EVENT, process_inbox_event, max_tries=20, timeout=60, keep_result=0
+    ),
+    queue.job_function(
+        JobName.EXECUTE_ACTION, execute_action, max_tries=20, timeout=60, keep_result=0
+    ),
+    queue.job_function(
+        JobName.POLL_CONNECTION, poll_connection, max_tries=1, timeout=120, keep_result=0
+    ),
+    queue.job_function(
+        JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
+    ),
 ]
-CRON_JOBS: list[CronJob] = [
-    *realtime.CRON_JOBS,
-    cron(reconcile_scans, name="reconcile_scans", second=45, timeout=60),
+CRON_JOBS: list[queue.WorkerCron] = [
+    queue.cron_job(
+        JobName.POLL_RECENT, poll_recent, second=set(range(0, 60, POLL_TICK_SECONDS)), timeout=30
+    ),
+    queue.cron_job(JobName.RECONCILE, reconcile, second=15, timeout=60),
+    queue.cron_job(JobName.RECONCILE_SCANS, reconcile_scans, second=45, timeout=60),
 ]

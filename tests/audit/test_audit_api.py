@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from service.audit.cli import verify_audit
 from service.audit.service import record
 from service.auth.types import TenantId
+from service.cli.audit_chain import verify_audit
 from service.db import Database
 from service.tenancy.models import Client as ClientRow
 from tests.conftest import MakeTenant, TenantHandle

@@ -14,8 +14,7 @@ from sqlalchemy import select, text
 
 from service.connections.models import Connection
 from service.crypto import Cipher, DecryptionError
-from service.inbox.models import InboxEvent
-from service.inbox.service import PAYLOAD_PURPOSE
+from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import sign_body
 from service.sandbox import RunningSandbox, SandboxConfig

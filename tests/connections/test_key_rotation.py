@@ -3,9 +3,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.connections.models import Connection, Platform
-from service.connections.service import TOKEN_PURPOSE, rotate_encryption, store_token
+from service.connections.service import TOKEN_PURPOSE, store_token
 from service.crypto import Cipher, generate_key
 from service.db import Database
+from service.keys.service import rotate_encryption
 from service.tenancy.models import Client
 from tests.conftest import MakeTenant
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.detection import jsonl
+from service.cli import jsonl
 
 EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", "/work/shared/eval"))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from service.detection import MAX_TEXT_CHARS, jsonl
+from service.cli import jsonl
+from service.detection import MAX_TEXT_CHARS
 
 
 def _run(data: bytes) -> tuple[int, list[dict[str, object]]]:

@@ -24,7 +24,8 @@ from service.connections.service import store_token
 from service.crypto import Cipher
 from service.db import Database
 from service.inbox.models import InboxEvent
-from service.inbox.service import accept_delivery
+from service.pipeline.context import PipelineConfig, PipelineContext
+from service.pipeline.inbox import accept_delivery
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import SIGNATURE_HEADER
 from service.queue import Queue
@@ -33,7 +34,7 @@ from service.sandbox.state import AppSubscription
 from service.sandbox.testing import WebhookReceiver, webhook_receiver
 from service.settings import Settings
 from service.tenancy.models import Client
-from service.workers.pipeline_context import CONTEXT_KEY, PipelineConfig, PipelineContext
+from service.workers.jobs import CONTEXT_KEY
 from tests.conftest import make_settings
 
 APP_ID = "sandbox-app"

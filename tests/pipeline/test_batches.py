@@ -14,19 +14,15 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.service import store_token
 from service.db import Database, utcnow
 from service.findings.models import Finding, FindingSource, FindingStatus
-from service.findings.pipeline import (
-    CommentView,
-    fetch_comment,
-    handle_comments,
-    perform_pending_actions,
-)
-from service.moderation import service as moderation_service
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
-from service.moderation.service import perform_actions
+from service.pipeline import actions as pipeline_actions
+from service.pipeline.actions import perform_actions, perform_pending_actions
+from service.pipeline.comments import CommentView, handle_comments
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import fetch_comment
 from service.policies.models import PolicyMode
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import Page, comment_state, connect_page
 from tests.pipeline.test_realtime import set_mode
@@ -268,7 +264,7 @@ async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_i
     pctx: PipelineContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(moderation_service, "ACTIONS_PER_TRANSACTION", 3)
+    monkeypatch.setattr(pipeline_actions, "ACTIONS_PER_TRANSACTION", 3)
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)

@@ -18,15 +18,16 @@ from service.crypto import Cipher
 from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
-from service.inbox.service import accept_delivery
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import accept_delivery
+from service.pipeline.reconcile import reconcile_once
 from service.platforms.signatures import sign_body
 from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
 from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
-from service.workers.realtime import execute_action, process_inbox_event, reconcile_once
+from service.workers.jobs import execute_action, process_inbox_event
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import (
     APP_SECRET,

@@ -22,13 +22,14 @@ from service.crypto import Cipher
 from service.db import Database
 from service.detection import Detector, TenantRules
 from service.findings.models import Finding
+from service.pipeline.context import PipelineConfig
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.sandbox import RunningSandbox
 from service.scanning.models import Scan
 from service.settings import Settings
 from service.tenancy.models import Client
-from service.workers.pipeline_context import PipelineConfig, pipeline_shutdown, pipeline_startup
+from service.workers.main import pipeline_shutdown, pipeline_startup
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"

@@ -15,7 +15,7 @@ from service.findings.models import FindingSource, FindingStatus
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.settings import Settings
-from service.workers.scans import run_scan
+from service.workers.jobs import run_scan
 from tests.conftest import MakeTenant
 from tests.scans.support import (
     comment_ids,

@@ -22,14 +22,14 @@ from service.auth.types import Principal, Scope, TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.db import Database
 from service.moderation.models import ActionStatus, ModerationAction
+from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
 from service.queue import Queue
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.scanning.service import ScanService
 from service.settings import Settings
-from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
-from service.workers.realtime import execute_action
-from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, reconcile_scans, run_scan
+from service.workers.jobs import execute_action, reconcile_scans, run_scan
+from service.workers.main import pipeline_shutdown, pipeline_startup
 from tests.conftest import MakeTenant, TenantHandle
 from tests.helpers import draining_worker
 from tests.scans.support import (

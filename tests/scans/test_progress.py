@@ -11,7 +11,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from service.scanning.progress import ScanApiError, exit_code, start_scan, watch_scan
+from service.cli.progress import ScanApiError, exit_code, start_scan, watch_scan
 
 SCAN_ID = uuid.uuid4()
 CONNECTION_ID = uuid.uuid4()

@@ -9,10 +9,10 @@ from typing import Any
 
 from arq.worker import func, run_worker
 
+from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
 from service.settings import Settings
-from service.workers.main import worker_settings
-from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
-from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, run_scan
+from service.workers.jobs import run_scan
+from service.workers.main import pipeline_shutdown, pipeline_startup, worker_settings
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ from typing import IO, Any
 
 import msgspec
 
-from .engine import Detector
-from .types import DetectionError, EntityType
+from service.detection.engine import Detector
+from service.detection.types import DetectionError, EntityType
 
 
 class _Request(msgspec.Struct):

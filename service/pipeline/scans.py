@@ -12,97 +12,64 @@ a row lock between pages, which is also how ``POST /v1/scans/{id}/cancel`` stops
 in slices of ``SLICE_SECONDS`` and then queues its own continuation, so a long scan never meets
 arq's job timeout and other jobs get their turn.
 
+The walk itself (which platform pages, in which order, from which checkpoint) is the scanning
+domain's (service/scanning/walk.py); this module runs it through the comment pipeline.
+
 ``reconcile_scans`` (cron, every minute) re-enqueues scans whose job was lost: no heartbeat for
-``STALE_AFTER`` (killed worker, Redis restart), a rate-limit wait that arq never resumed, or a
-wait on a connection that is active again after re-authorisation.
+``stale_after_seconds`` (killed worker, Redis restart), a rate-limit wait that arq never
+resumed, or a wait on a connection that is active again after re-authorisation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import structlog
-from arq.worker import Retry
-from sqlalchemy import text
 
+from service import queue as jobs
 from service.audit.service import record
+from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
-from service.connections.models import Connection, ConnectionStatus, Platform
+from service.connections.errors import NoPageToken
+from service.connections.models import Connection, ConnectionStatus
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
-from service.db import Database, UnitOfWork, utcnow
-from service.errors import NotFound
+from service.db import UnitOfWork, utcnow
 from service.findings.models import FindingSource
-from service.findings.pipeline import (
-    CommentView,
-    HandleOutcome,
-    comment_view,
-    handle_comments,
-    perform_pending_actions,
-)
+from service.pipeline.actions import perform_pending_actions
+from service.pipeline.comments import CommentView, HandleOutcome, handle_comments
+from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform_errors
-from service.queue import Job
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
-from service.scanning.schemas import Checkpoint
-from service.scanning.service import RUN_SCAN, run_scan_job_id
-from service.workers.pipeline_context import PipelineContext, pipeline_of
+from service.scanning.walk import (
+    Batch,
+    Plan,
+    checkpoint_of,
+    dump_checkpoint,
+    history,
+    prefetch,
+    scan_lock,
+)
 
 log = structlog.get_logger(__name__)
 
 ACTOR = "system:scan"
-# Graph's maximum page sizes for the feed and for comments.
-FEED_PAGE_SIZE = 100
-COMMENT_PAGE_SIZE = 100
-IG_MEDIA_PAGE_SIZE = 100
-IG_COMMENT_PAGE_SIZE = 50
 # One job works this long, then queues its continuation (well below the job timeout).
 SLICE_SECONDS = 120.0
-# The arq registration the worker should use (service/workers/jobs.py).
+# The arq registration the worker uses (service/workers/jobs.py): a slice and its settling.
 SCAN_JOB_TIMEOUT = 600
 SCAN_MAX_TRIES = 25
-# No heartbeat for this long: the reconcile cron assumes the job is gone and sends another.
-STALE_AFTER = dt.timedelta(seconds=120)
 # Back-off after the platform stayed unavailable through the client's own retries.
 UNAVAILABLE_BASE_DELAY = 15.0
 UNAVAILABLE_MAX_DELAY = 600.0
 UNAVAILABLE_MAX_TRIES = 8
-
-
-# --- what the walk produces ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    connection_id: uuid.UUID
-    platform: Platform
-    external_id: str
-    token: str
-    since: dt.datetime | None
-    until: dt.datetime | None
-    checkpoint: Checkpoint
-
-    def __repr__(self) -> str:  # the token must never reach a log line
-        return f"_Plan(connection_id={self.connection_id}, platform={self.platform.value})"
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """One page of comments and where the scan stands once it is committed."""
-
-    comments: list[CommentView]
-    checkpoint: Checkpoint
-    posts_done: int
-    final: bool
 
 
 @dataclass(slots=True)
@@ -119,50 +86,6 @@ class _Stop(Exception):
     def __init__(self, outcome: str) -> None:
         super().__init__(outcome)
         self.outcome = outcome
-
-
-def _checkpoint_of(scan: Scan) -> Checkpoint:
-    try:
-        return msgspec.convert(scan.checkpoint or {}, Checkpoint)
-    except msgspec.ValidationError:
-        # A checkpoint this code cannot read: start over (handling a comment twice is harmless).
-        return Checkpoint()
-
-
-def _dump(checkpoint: Checkpoint) -> dict[str, Any]:
-    dumped: dict[str, Any] = msgspec.to_builtins(checkpoint)
-    return dumped
-
-
-# --- the lock ------------------------------------------------------------------------------
-
-
-def _lock_key(scan_id: uuid.UUID) -> int:
-    # The random tail of the UUIDv7 as a signed 64-bit advisory-lock key.
-    return int.from_bytes(scan_id.bytes[8:], "big", signed=True)
-
-
-@asynccontextmanager
-async def scan_lock(db: Database, scan_id: uuid.UUID) -> AsyncIterator[bool]:
-    """A session-level advisory lock on a connection of its own, held while a job walks the
-    scan. Postgres drops it with the connection when a worker dies, so no lease can leak."""
-    key = _lock_key(scan_id)
-    async with db.engine.connect() as conn:
-        acquired = bool(
-            (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
-        )
-        await conn.commit()
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                try:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    await conn.commit()
-                except BaseException:
-                    # Never hand a connection that may still hold the lock back to the pool.
-                    await conn.invalidate()
-                    raise
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -188,7 +111,9 @@ class Scanner:
         # Hides performed but not yet added to the scan's row (added with the next page).
         self._hidden = 0
 
-    async def run(self) -> str:
+    async def run(self) -> tuple[str, float | None]:
+        """Returns the outcome and, when the scan waits for the platform, the seconds after
+        which the job should run again."""
         retry_after: float | None = None
         outcome = "busy"
         async with scan_lock(self.db, self.scan_id) as acquired:
@@ -197,17 +122,9 @@ class Scanner:
         # Both only once the lock is released, so the next job never finds it still held.
         if outcome == "continued":
             await self.pctx.queue.send(
-                [
-                    Job(
-                        RUN_SCAN,
-                        (str(self.tenant_id), str(self.scan_id)),
-                        job_id=run_scan_job_id(self.scan_id, f"c{time.time_ns()}"),
-                    )
-                ]
+                [jobs.run_scan(self.tenant_id, self.scan_id, f"c{time.time_ns()}")]
             )
-        if retry_after is not None:
-            raise Retry(defer=retry_after)
-        return outcome
+        return outcome, retry_after
 
     async def _run_locked(self) -> tuple[str, float | None]:
         plan = await self._begin()
@@ -248,7 +165,7 @@ class Scanner:
 
     # --- state transitions ---------------------------------------------------------------
 
-    async def _begin(self) -> _Plan | str:
+    async def _begin(self) -> Plan | str:
         async with self.db.unit_of_work(self.tenant_id) as uow:
             scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
             if scan is None:
@@ -259,9 +176,9 @@ class Scanner:
                 self.tenant_id, scan.connection_id
             )
             now = utcnow()
-            checkpoint = _checkpoint_of(scan)
+            checkpoint = checkpoint_of(scan)
             checkpoint.wait_until = None
-            scan.checkpoint = _dump(checkpoint)
+            scan.checkpoint = dump_checkpoint(checkpoint)
             scan.heartbeat_at = now
             if connection is None or connection.status is not ConnectionStatus.ACTIVE:
                 status = connection.status.value if connection else "gone"
@@ -272,14 +189,14 @@ class Scanner:
                 return ScanStatus.WAITING.value
             try:
                 token = page_token(self.pctx.cipher, connection)
-            except NotFound:
+            except NoPageToken:
                 await mark_needs_reauth(uow, connection, "no page token stored", ACTOR)
                 scan.status = ScanStatus.WAITING
                 scan.last_error = "The connection has no token; re-authorise it to resume."
                 return ScanStatus.WAITING.value
             scan.status = ScanStatus.RUNNING
             scan.started_at = scan.started_at or now
-            return _Plan(
+            return Plan(
                 connection_id=connection.id,
                 platform=connection.platform,
                 external_id=connection.external_id,
@@ -311,9 +228,9 @@ class Scanner:
             scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
             if scan is None or scan.status is not ScanStatus.RUNNING:
                 return
-            checkpoint = _checkpoint_of(scan)
+            checkpoint = checkpoint_of(scan)
             checkpoint.wait_until = time.time() + delay
-            scan.checkpoint = _dump(checkpoint)
+            scan.checkpoint = dump_checkpoint(checkpoint)
             scan.status = ScanStatus.WAITING
             scan.last_error = reason
             scan.heartbeat_at = utcnow()
@@ -333,7 +250,7 @@ class Scanner:
     async def _audit_end(self, uow: UnitOfWork, scan: Scan) -> None:
         """The scan ended: settle its hidden count from the findings themselves (hides done by
         a worker that died before counting them are counted here), and audit the end."""
-        await ScanRepository(uow.session).settle_hidden(scan)
+        await ScanRepository(uow.session).settle_hidden(self.tenant_id, scan)
         record(
             uow,
             self.tenant_id,
@@ -363,9 +280,9 @@ class Scanner:
 
     # --- the walk ------------------------------------------------------------------------
 
-    async def _walk(self, plan: _Plan) -> str:
+    async def _walk(self, plan: Plan) -> str:
         started = time.monotonic()
-        batches = _prefetch(self._batches(plan))
+        batches = prefetch(history(self.pctx.graph, plan))
         try:
             async for batch in batches:
                 done = await self._commit(batch)
@@ -379,145 +296,9 @@ class Scanner:
         await self._finish(ScanStatus.COMPLETED, None)
         return ScanStatus.COMPLETED.value
 
-    async def _batches(self, plan: _Plan) -> AsyncIterator[_Batch]:
-        if plan.platform is Platform.INSTAGRAM:
-            async for batch in self._ig_batches(plan):
-                yield batch
-            return
-        graph = self.pctx.graph
-        feed_cursor = plan.checkpoint.feed_cursor
-        resume_post = plan.checkpoint.post_id
-        resume_comments = plan.checkpoint.comment_cursor
-        while True:
-            posts, next_feed = await graph.feed_page(
-                plan.external_id,
-                plan.token,
-                after=feed_cursor,
-                since=plan.since,
-                until=plan.until,
-                limit=FEED_PAGE_SIZE,
-            )
-            post_ids = [p.id for p in posts]
-            async for batch in self._post_batches(
-                plan, feed_cursor, next_feed, post_ids, resume_post, resume_comments
-            ):
-                yield batch
-            resume_post = resume_comments = None
-            if next_feed is None:
-                return
-            feed_cursor = next_feed
-
-    async def _post_batches(
-        self,
-        plan: _Plan,
-        feed_cursor: str | None,
-        next_feed: str | None,
-        post_ids: Sequence[str],
-        resume_post: str | None,
-        resume_comments: str | None,
-    ) -> AsyncIterator[_Batch]:
-        """The comment pages of one feed page's posts, each with the checkpoint after it."""
-        if resume_post in post_ids:
-            post_ids = post_ids[post_ids.index(resume_post) :]
-        else:
-            # The post to resume at is gone: take the whole feed page again (harmless).
-            resume_comments = None
-        if not post_ids:
-            yield _Batch([], Checkpoint(feed_cursor=next_feed), 0, final=next_feed is None)
-            return
-        for index, post_id in enumerate(post_ids):
-            after = resume_comments if index == 0 else None
-            while True:
-                comments, after = await self._comments_page(plan, post_id, after)
-                if after is not None:
-                    checkpoint = Checkpoint(
-                        feed_cursor=feed_cursor, post_id=post_id, comment_cursor=after
-                    )
-                    yield _Batch(comments, checkpoint, 0, final=False)
-                    continue
-                following = post_ids[index + 1] if index + 1 < len(post_ids) else None
-                if following is not None:
-                    checkpoint = Checkpoint(feed_cursor=feed_cursor, post_id=following)
-                else:
-                    checkpoint = Checkpoint(feed_cursor=next_feed)
-                final = following is None and next_feed is None
-                yield _Batch(comments, checkpoint, 1, final=final)
-                break
-
-    async def _comments_page(
-        self, plan: _Plan, post_id: str, after: str | None
-    ) -> tuple[list[CommentView], str | None]:
-        try:
-            comments, cursor = await self.pctx.graph.comments_page(
-                post_id,
-                plan.token,
-                after=after,
-                filter="stream",
-                order="chronological",
-                limit=COMMENT_PAGE_SIZE,
-            )
-        except platform_errors.NotFound:
-            return [], None  # the post was deleted while the scan ran
-        return [comment_view(c, post_id=post_id) for c in comments], cursor
-
-    async def _ig_batches(self, plan: _Plan) -> AsyncIterator[_Batch]:
-        """Instagram: media stand in for posts (no since/until on the edge: filtered here)."""
-        graph = self.pctx.graph
-        feed_cursor = plan.checkpoint.feed_cursor
-        resume_post = plan.checkpoint.post_id
-        resume_comments = plan.checkpoint.comment_cursor
-        while True:
-            media, next_feed = await graph.ig_media_page(
-                plan.external_id, plan.token, after=feed_cursor, limit=IG_MEDIA_PAGE_SIZE
-            )
-            ids = [
-                m.id
-                for m in media
-                if m.timestamp is None
-                or (
-                    (plan.since is None or m.timestamp >= plan.since)
-                    and (plan.until is None or m.timestamp <= plan.until)
-                )
-            ]
-            if resume_post in ids:
-                ids = ids[ids.index(resume_post) :]
-            else:
-                resume_comments = None
-            if not ids:
-                yield _Batch([], Checkpoint(feed_cursor=next_feed), 0, final=next_feed is None)
-            for index, media_id in enumerate(ids):
-                after = resume_comments if index == 0 else None
-                while True:
-                    try:
-                        comments, after = await graph.ig_comments_page(
-                            media_id, plan.token, after=after, limit=IG_COMMENT_PAGE_SIZE
-                        )
-                    except platform_errors.NotFound:
-                        comments, after = [], None
-                    views = [comment_view(c, post_id=media_id) for c in comments]
-                    if after is not None:
-                        checkpoint = Checkpoint(
-                            feed_cursor=feed_cursor, post_id=media_id, comment_cursor=after
-                        )
-                        yield _Batch(views, checkpoint, 0, final=False)
-                        continue
-                    following = ids[index + 1] if index + 1 < len(ids) else None
-                    checkpoint = (
-                        Checkpoint(feed_cursor=feed_cursor, post_id=following)
-                        if following is not None
-                        else Checkpoint(feed_cursor=next_feed)
-                    )
-                    final = following is None and next_feed is None
-                    yield _Batch(views, checkpoint, 1, final=final)
-                    break
-            resume_post = resume_comments = None
-            if next_feed is None:
-                return
-            feed_cursor = next_feed
-
     # --- one page, one transaction -------------------------------------------------------
 
-    async def _commit(self, batch: _Batch) -> bool:
+    async def _commit(self, batch: Batch) -> bool:
         """Handle a page of comments and move the scan on, in one transaction; then perform
         the hides it recorded. Returns True when the scan is complete.
 
@@ -566,7 +347,7 @@ class Scanner:
         self._unsettled = _Unsettled(finding_ids, task)
 
     async def _commit_once(
-        self, batch: _Batch, hidden_before: int, received_at: dt.datetime, *, careful: bool
+        self, batch: Batch, hidden_before: int, received_at: dt.datetime, *, careful: bool
     ) -> tuple[bool, list[uuid.UUID], list[uuid.UUID], list[uuid.UUID]]:
         async with self.db.unit_of_work(self.tenant_id) as uow:
             scan = await ScanRepository(uow.session).get_for_update(self.tenant_id, self.scan_id)
@@ -602,7 +383,7 @@ class Scanner:
             scan.findings += findings
             scan.errors += errors
             scan.hidden += hidden_before
-            scan.checkpoint = _dump(batch.checkpoint)
+            scan.checkpoint = dump_checkpoint(batch.checkpoint)
             scan.heartbeat_at = now
             if batch.final and not action_ids:
                 scan.status = ScanStatus.COMPLETED
@@ -700,73 +481,27 @@ class Scanner:
             log.warning("scan_settle_failed", scan_id=str(self.scan_id), error=type(exc).__name__)
 
 
-class _Prefetched:
-    """Iterates ``source`` one item ahead: the next page is fetched from the platform while
-    the current one is handled and committed."""
-
-    def __init__(self, source: AsyncIterator[_Batch]) -> None:
-        self._source = source
-        self._next: asyncio.Task[_Batch] | None = None
-
-    def __aiter__(self) -> _Prefetched:
-        return self
-
-    async def __anext__(self) -> _Batch:
-        task = self._next or asyncio.ensure_future(anext(self._source))
-        self._next = None
-        item = await task  # StopAsyncIteration ends the loop
-        self._next = asyncio.ensure_future(anext(self._source))
-        return item
-
-    async def aclose(self) -> None:
-        task, self._next = self._next, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(RuntimeError):
-                await aclose()
-
-
-def _prefetch(source: AsyncIterator[_Batch]) -> _Prefetched:
-    return _Prefetched(source)
-
-
-async def run_scan(ctx: dict[str, Any], tenant_id: str, scan_id: str) -> str:
-    """arq job: walk one scan from its checkpoint (see the module docstring)."""
-    scanner = Scanner(
-        pipeline_of(ctx),
-        TenantId(uuid.UUID(tenant_id)),
-        uuid.UUID(scan_id),
-        job_try=int(ctx.get("job_try") or 1),
-    )
-    return await scanner.run()
-
-
 async def reconcile_scans(
-    ctx: dict[str, Any], *, stale_after: dt.timedelta = STALE_AFTER
+    pctx: PipelineContext, *, stale_after: dt.timedelta | None = None
 ) -> list[str]:
-    """Cron: send a job for every active scan that has none (see the module docstring).
-    Returns the ids of the scans it sent a job for."""
-    db: Database = ctx["db"]
+    """Send a job for every active scan that has none (see the module docstring). Returns the
+    ids of the scans it sent a job for."""
+    db = pctx.db
+    if stale_after is None:
+        stale_after = dt.timedelta(seconds=pctx.config.stale_after_seconds)
     now = utcnow()
     async with db.system_unit_of_work() as uow:
         scans = await ScanRepository(uow.session).needing_a_job(stale_before=now - stale_after)
         for scan in scans:
             if scan.status is ScanStatus.WAITING:
-                checkpoint = _checkpoint_of(scan)
+                checkpoint = checkpoint_of(scan)
                 checkpoint.wait_until = None
-                scan.checkpoint = _dump(checkpoint)
+                scan.checkpoint = dump_checkpoint(checkpoint)
                 scan.status = ScanStatus.PENDING
             # Also the mark that stops the next run of this cron from sending it again.
             scan.heartbeat_at = now
             uow.jobs.add(
-                RUN_SCAN,
-                str(scan.tenant_id),
-                str(scan.id),
-                job_id=run_scan_job_id(scan.id, f"r{int(now.timestamp())}"),
+                jobs.run_scan(system_tenant(scan.tenant_id), scan.id, f"r{int(now.timestamp())}")
             )
     if scans:
         log.info("scans_reconciled", count=len(scans))

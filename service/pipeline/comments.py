@@ -1,14 +1,12 @@
 """From a comment to a finding and the moderation it calls for.
 
 ``handle_comments`` is the one path every comment takes, whether it came by webhook (real time,
-one at a time through ``handle_comment``), by polling recent posts or by a backfill scan (a page
-of them at once): detect, apply the connection's effective policy, upsert the findings (unique
-per comment), audit, and record the moderation actions as pending rows in the caller's unit of
-work, with a handful of statements however many comments there are. It never calls the
-platform; after committing, the caller runs ``perform_pending_actions`` (one batch) or enqueues
-``execute_action`` jobs.
-
-``process_event`` turns one stored inbox event into a ``handle_comment`` call.
+one at a time through ``handle_comment``, service/pipeline/inbox.py), by polling recent posts
+(polling.py) or by a backfill scan (scans.py, a page of them at once): detect, apply the
+connection's effective policy, upsert the findings (unique per comment), audit, and record the
+moderation actions as pending rows in the caller's unit of work, with a handful of statements
+however many comments there are. It never calls the platform and never commits: the caller
+commits, then performs the actions (actions.py).
 
 Nothing here stores a comment's text or a found value: findings keep masked forms, offsets and
 keyed fingerprints only.
@@ -18,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,58 +26,31 @@ import structlog
 
 from service.audit.service import record
 from service.auth.types import TenantId
-from service.connections.models import Connection, ConnectionStatus, Platform
-from service.connections.repository import ConnectionRepository
-from service.connections.service import mark_needs_reauth, page_token
+from service.connections.models import Connection, Platform
 from service.crypto import tenant_hash_key
 from service.db import UnitOfWork, utcnow
 from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
-from service.errors import NotFound as NoToken
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
-from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
-from service.moderation.schemas import ActionOutcome
-from service.moderation.service import (
-    ACTOR,
-    EXECUTE_ACTION_JOB,
-    action_job_id,
-    backoff,
-    describe,
-    perform_actions,
-)
-from service.platforms import errors as platform
-from service.platforms.graph import parse_graph_time
-from service.platforms.schemas import Comment, IgComment
+from service.moderation.service import ACTOR
+from service.pipeline.context import PipelineContext
+from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
-from service.queue import Job
-from service.workers.pipeline_context import PipelineContext
+
+__all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
 log = structlog.get_logger(__name__)
 
-PAYLOAD_PURPOSE = "inbox_event"
 EXCERPT_CHARS = 280
 # Comments detected between two yields to the event loop.
 _DETECT_SLICE = 100
 _ELLIPSIS = "…"
 # A human's decision on a finding is final: later events for the comment do not act again.
 _REVIEWED = frozenset({FindingStatus.UNHIDDEN, FindingStatus.CONFIRMED})
-
-
-class CommentView(msgspec.Struct, frozen=True, kw_only=True):
-    """A comment as the pipeline needs it, whatever the source (webhook, poll, scan)."""
-
-    comment_id: str
-    post_id: str | None
-    parent_id: str | None
-    message: str | None
-    author_id: str | None
-    created_time: datetime | None
-    permalink_url: str | None
-    is_hidden: bool | None = None
 
 
 class HandleOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,33 +66,6 @@ class HandleOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _NOTHING = HandleOutcome(finding_id=None, acted=False, new=False)
-
-
-def comment_view(comment: Comment | IgComment, *, post_id: str | None = None) -> CommentView:
-    """A comment read from the platform as the pipeline sees it. ``post_id``: the post or media
-    it was read under, for what the platform leaves out (a top-level comment's parent is its
-    post, as in webhook events)."""
-    if isinstance(comment, IgComment):
-        return CommentView(
-            comment_id=comment.id,
-            post_id=comment.media_id or post_id,
-            parent_id=comment.parent_id or post_id,
-            message=comment.text,
-            author_id=comment.from_id,
-            created_time=comment.timestamp,
-            permalink_url=None,
-            is_hidden=comment.hidden,
-        )
-    return CommentView(
-        comment_id=comment.id,
-        post_id=comment.post_id or post_id,
-        parent_id=comment.parent_id or post_id,
-        message=comment.message,
-        author_id=comment.from_id,
-        created_time=comment.created_time,
-        permalink_url=comment.permalink_url,
-        is_hidden=comment.is_hidden,
-    )
 
 
 def masked_text(text: str, found: Sequence[Detected]) -> tuple[str, int, int]:
@@ -228,7 +172,7 @@ async def handle_comments(
     texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
     if not texts:
         return outcomes
-    tenant_id = TenantId(connection.tenant_id)
+    tenant_id = uow.tenant
     policy = await effective_policy(uow, tenant_id, connection)
     page_comments = [c.comment_id for _, c in texts if _by_page(connection, c)]
     own_replies = (
@@ -447,224 +391,3 @@ async def _record_actions(
             )
         )
     return results
-
-
-async def perform_pending_actions(
-    pctx: PipelineContext,
-    tenant_id: TenantId,
-    action_ids: Sequence[uuid.UUID],
-    *,
-    fresh: Collection[uuid.UUID] = (),
-    scan_counts: bool = True,
-) -> list[ActionOutcome]:
-    """Perform actions recorded by ``handle_comments`` once its unit of work has committed,
-    as one batch (``perform_actions``).
-
-    Never raises for platform trouble: a transient failure queues an ``execute_action`` job
-    deferred by the platform's wait, a permanent one is recorded on the action, and a refused
-    token marks the connection needs_reauth (the actions wait, pending, for reconcile).
-    """
-    outcomes = await perform_actions(
-        pctx, tenant_id, action_ids, fresh=frozenset(fresh), scan_counts=scan_counts
-    )
-    later = [o for o in outcomes if o.result == "retry"]
-    if later:
-        await pctx.queue.send(
-            [
-                Job(
-                    EXECUTE_ACTION_JOB,
-                    (str(tenant_id), str(o.action_id)),
-                    job_id=action_job_id(o.action_id),
-                    defer_by=o.retry_after or 1.0,
-                )
-                for o in later
-            ]
-        )
-    return outcomes
-
-
-# --- inbox events ----------------------------------------------------------------------------
-
-
-class EventOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    status: str  # done | skipped | busy | waiting | retry | failed | not_pending
-    reason: str | None = None
-    retry_after: float | None = None
-    handled: HandleOutcome | None = None
-
-
-def comment_from_payload(event: InboxEvent, value: dict[str, Any]) -> CommentView | None:
-    """The comment an event carries, or None when the change is not a new or edited comment."""
-    sender = value.get("from") if isinstance(value.get("from"), dict) else {}
-    if event.field == "feed":
-        if event.item != "comment" or event.verb not in {"add", "edited"}:
-            return None
-        message = value.get("message")
-        return CommentView(
-            comment_id=str(value.get("comment_id") or event.object_id or ""),
-            post_id=event.post_id,
-            parent_id=event.parent_id,
-            message=message if isinstance(message, str) else None,
-            author_id=event.sender_id,
-            created_time=_time(value.get("created_time")),
-            permalink_url=None,
-        )
-    if event.field == "comments":  # Instagram
-        if event.verb not in {None, "add", "edited"}:
-            return None
-        text = value.get("text")
-        return CommentView(
-            comment_id=str(value.get("id") or event.object_id or ""),
-            post_id=event.post_id,
-            parent_id=event.parent_id,
-            message=text if isinstance(text, str) else None,
-            author_id=str(sender.get("id")) if sender and sender.get("id") else event.sender_id,
-            created_time=_time(value.get("created_time") or value.get("timestamp")),
-            permalink_url=None,
-        )
-    return None
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_graph_time(str(value))
-    except ValueError:
-        return None
-
-
-async def fetch_comment(
-    pctx: PipelineContext, connection: Connection, comment: CommentView
-) -> CommentView | None:
-    """What the event lacks (a Facebook event without its message) from the platform."""
-    token = page_token(pctx.cipher, connection)
-    try:
-        fetched: Comment | IgComment = (
-            await pctx.graph.get_ig_comment(comment.comment_id, token)
-            if connection.platform is Platform.INSTAGRAM
-            else await pctx.graph.get_comment(comment.comment_id, token)
-        )
-    except platform.NotFound:
-        return None
-    view = comment_view(fetched, post_id=comment.post_id)
-    return msgspec.structs.replace(
-        view,
-        parent_id=fetched.parent_id or comment.parent_id or view.parent_id,
-        author_id=view.author_id or comment.author_id,
-        created_time=view.created_time or comment.created_time,
-    )
-
-
-async def process_event(
-    pctx: PipelineContext, tenant_id: TenantId, event_id: uuid.UUID
-) -> EventOutcome:
-    """One inbox event, in one unit of work: skip it, or hand its comment to ``handle_comment``.
-    The caller performs ``outcome.handled.action_ids`` after this returns (committed)."""
-    async with pctx.db.unit_of_work(tenant_id) as uow:
-        event = await _lock_event(uow, tenant_id, event_id)
-        if event is None:
-            exists = await uow.session.get(InboxEvent, (tenant_id, event_id))
-            return EventOutcome(status="busy" if exists is not None else "not_pending")
-        if event.status is not InboxStatus.PENDING:
-            return EventOutcome(status="not_pending")
-        connection = await ConnectionRepository(uow.session).get(tenant_id, event.connection_id)
-        if connection is None:
-            return EventOutcome(status="not_pending")
-        if connection.status is ConnectionStatus.NEEDS_REAUTH:
-            # Left pending: once the page is re-authorised, reconcile sends it again.
-            event.last_error = "waiting for the connection to be re-authorised"
-            return EventOutcome(status="waiting", reason="needs_reauth")
-        if connection.status is not ConnectionStatus.ACTIVE:
-            return _finish(event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
-        payload = msgspec.json.decode(
-            pctx.cipher.decrypt(
-                event.payload_ciphertext, tenant_id=tenant_id, purpose=PAYLOAD_PURPOSE
-            )
-        )
-        value = payload.get("value") if isinstance(payload, dict) else None
-        comment = comment_from_payload(event, value if isinstance(value, dict) else {})
-        if comment is None or not comment.comment_id:
-            return _finish(
-                event,
-                InboxStatus.SKIPPED,
-                f"not a new or edited comment ({event.item}/{event.verb})",
-            )
-        event.attempts += 1
-        if comment.message is None:
-            try:
-                fetched = await fetch_comment(pctx, connection, comment)
-            except (platform.TokenInvalid, NoToken):
-                await mark_needs_reauth(
-                    uow, connection, "the platform refused the page token", ACTOR
-                )
-                event.last_error = "waiting for the connection to be re-authorised"
-                return EventOutcome(status="waiting", reason="needs_reauth")
-            except platform.RateLimited as exc:
-                return _retry(pctx, event, exc, exc.retry_after)
-            except platform.PlatformUnavailable as exc:
-                return _retry(pctx, event, exc, backoff(event.attempts))
-            except platform.PlatformError as exc:
-                return _finish(event, InboxStatus.FAILED, describe(exc))
-            if fetched is None:
-                return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
-            comment = fetched
-        handled = await handle_comment(
-            pctx,
-            uow,
-            connection,
-            comment,
-            source=FindingSource.REALTIME,
-            received_at=event.received_at,
-        )
-        outcome = _finish(event, InboxStatus.DONE, None)
-    return EventOutcome(status=outcome.status, handled=handled)
-
-
-def _finish(event: InboxEvent, status: InboxStatus, reason: str | None) -> EventOutcome:
-    event.status = status
-    event.last_error = reason
-    event.processed_at = utcnow()
-    return EventOutcome(status=status.value, reason=reason)
-
-
-def _retry(
-    pctx: PipelineContext, event: InboxEvent, exc: platform.PlatformError, delay: float
-) -> EventOutcome:
-    if event.attempts >= pctx.config.max_attempts:
-        return _finish(event, InboxStatus.FAILED, f"gave up: {describe(exc)}")
-    event.last_error = describe(exc)
-    return EventOutcome(
-        status="retry",
-        reason=event.last_error,
-        retry_after=min(max(delay, 1.0), pctx.config.max_defer_seconds),
-    )
-
-
-async def _lock_event(
-    uow: UnitOfWork, tenant_id: TenantId, event_id: uuid.UUID
-) -> InboxEvent | None:
-    from sqlalchemy import select
-
-    stmt = (
-        select(InboxEvent)
-        .where(InboxEvent.tenant_id == tenant_id, InboxEvent.id == event_id)
-        .with_for_update(skip_locked=True)
-    )
-    return (await uow.session.scalars(stmt)).one_or_none()
-
-
-async def record_event_failure(
-    pctx: PipelineContext, tenant_id: TenantId, event_id: uuid.UUID, error: str
-) -> None:
-    """An unexpected error: count the attempt; after too many, the event fails for good (so a
-    poison event is not sent again forever by reconcile)."""
-    async with pctx.db.unit_of_work(tenant_id) as uow:
-        event = await _lock_event(uow, tenant_id, event_id)
-        if event is None or event.status is not InboxStatus.PENDING:
-            return
-        event.attempts += 1
-        event.last_error = error[:500]
-        if event.attempts >= pctx.config.max_attempts:
-            event.status = InboxStatus.FAILED
-            event.processed_at = utcnow()

@@ -1,9 +1,10 @@
-"""What the real-time pipeline keeps per worker process.
+"""What a pipeline run needs, built once per worker process.
 
-One ``GraphClient`` (its connection pool and the usage Meta last reported), one ``Cipher`` and a
-cache of compiled ``Detector``s, keyed by tenant and by the rules that shape a detector (allowlist
-and custom patterns), so a policy change builds a new detector on its next use and the old one
-ages out. Built once in ``pipeline_startup`` and stored in the arq context.
+One ``Database`` and ``Queue``, one ``GraphClient`` (its connection pool and the usage Meta last
+reported), one ``Cipher`` and a cache of compiled ``Detector``s, keyed by tenant and by the rules
+that shape a detector (allowlist and custom patterns), so a policy change builds a new detector on
+its next use and the old one ages out. The worker builds it at startup (service/workers/main.py)
+and passes it to every pipeline step; tests build their own with ``PipelineContext.create``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -25,27 +25,38 @@ from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.settings import Settings
 
-CONTEXT_KEY = "pipeline"
+# The environment's defaults, declared once in ``Settings``.
+_DEFAULTS = Settings()
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
-    """Tunables of the pipeline. Defaults suit production; tests shorten the windows."""
+    """Tunables of the pipeline. Those an operator sets come from ``Settings``
+    (``from_settings``); the rest are constants with a reason. Tests shorten the windows."""
 
     # Posts with activity in this window are polled, because page webhooks can be minutes late.
-    poll_window_seconds: int = 2 * 3600
+    poll_window_seconds: int = _DEFAULTS.poll_window_seconds
     # How often each active connection's recent posts are polled.
-    poll_interval_seconds: int = 30
+    poll_interval_seconds: int = _DEFAULTS.poll_interval_seconds
     # Comments up to this much older than the last poll are looked at again (clock skew).
     poll_overlap_seconds: int = 300
-    # Inbox events and moderation actions still pending after this long are sent again.
-    stale_after_seconds: int = 120
+    # Inbox events, moderation actions and scan jobs still pending (or without a heartbeat)
+    # after this long are sent again.
+    stale_after_seconds: int = _DEFAULTS.reconcile_stale_seconds
     reconcile_batch: int = 500
     # After this many failed attempts an inbox event or an action is marked failed for good.
     max_attempts: int = 8
     # Upper bound on a deferral asked for by the platform (its retry_after can be long).
     max_defer_seconds: float = 3600.0
     detector_cache_size: int = 512
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineConfig:
+        return cls(
+            poll_window_seconds=settings.poll_window_seconds,
+            poll_interval_seconds=settings.poll_interval_seconds,
+            stale_after_seconds=settings.reconcile_stale_seconds,
+        )
 
 
 class DetectorCache:
@@ -99,7 +110,7 @@ class PipelineContext:
         graph: GraphClient | None = None,
         config: PipelineConfig | None = None,
     ) -> PipelineContext:
-        config = config or PipelineConfig()
+        config = config or PipelineConfig.from_settings(settings)
         return cls(
             settings=settings,
             db=db,
@@ -124,24 +135,6 @@ def pipeline_graph_client(settings: Settings) -> GraphClient:
     return client
 
 
-async def pipeline_startup(ctx: dict[str, Any]) -> None:
-    """Call from the worker's startup after ``settings``, ``db`` and ``queue`` are in ``ctx``.
-    Tests may put a ready ``pipeline_graph`` (GraphClient) or ``pipeline_config`` there first."""
-    ctx[CONTEXT_KEY] = PipelineContext.create(
-        ctx["settings"],
-        ctx["db"],
-        ctx["queue"],
-        graph=ctx.get("pipeline_graph"),
-        config=ctx.get("pipeline_config")
-        or PipelineConfig(
-            poll_window_seconds=ctx["settings"].poll_window_seconds,
-            poll_interval_seconds=ctx["settings"].poll_interval_seconds,
-            stale_after_seconds=ctx["settings"].reconcile_stale_seconds,
-        ),
-    )
-    await warm_up(ctx[CONTEXT_KEY])
-
-
 # Values of the kinds the engine validates, in each default region: detecting them once loads
 # phonenumbers' metadata and fills what is built lazily, before the first customer's comment.
 _WARM_UP_TEXT = (
@@ -157,14 +150,3 @@ async def warm_up(pctx: PipelineContext) -> None:
     """What the first jobs after a start would otherwise pay for."""
     Detector().detect(_WARM_UP_TEXT)
     await pctx.db.warm_up()
-
-
-async def pipeline_shutdown(ctx: dict[str, Any]) -> None:
-    pctx: PipelineContext | None = ctx.pop(CONTEXT_KEY, None)
-    if pctx is not None:
-        await pctx.close()
-
-
-def pipeline_of(ctx: dict[str, Any]) -> PipelineContext:
-    pctx: PipelineContext = ctx[CONTEXT_KEY]
-    return pctx

@@ -1,7 +1,9 @@
-"""`wallguard audit verify [--tenant ID]`: check every tenant's hash chain from the shell."""
+"""The body of `wallguard audit verify [--tenant ID]`: every tenant's hash chain, checked from the
+shell (operator work: it runs as system work, each chain read in its tenant's unit of work)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import msgspec
@@ -11,7 +13,7 @@ from sqlalchemy import select
 
 from service.audit.repository import verify_tenant
 from service.audit.schemas import AuditChainReport
-from service.auth.types import TenantId
+from service.auth.tenants import system_tenant
 from service.db import Database
 from service.settings import Settings
 from service.tenancy.models import Tenant
@@ -37,8 +39,9 @@ async def verify_audit(db: Database, tenant_id: uuid.UUID | None = None) -> Audi
             tenant_ids = list(await uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
     results: list[TenantChainReport] = []
     for tid in tenant_ids:
-        async with db.unit_of_work(TenantId(tid)) as uow:
-            report = await verify_tenant(uow, TenantId(tid))
+        tenant = system_tenant(tid)
+        async with db.unit_of_work(tenant) as uow:
+            report = await verify_tenant(uow, tenant)
         results.append(TenantChainReport(tenant_id=tid, report=report))
     return AuditVerification(valid=all(r.report.valid for r in results), tenants=results)
 
@@ -65,7 +68,6 @@ def verify_audit_command(
 ) -> int:
     """The body of `wallguard audit verify`: prints the reports; 0 if every chain is valid,
     1 if one is broken."""
-    import asyncio
 
     async def _run() -> AuditVerification:
         db = Database(settings)
