@@ -18,7 +18,7 @@ from service.api.audit import AuditController
 from service.api.auth import ApiKeyAuthMiddleware
 from service.api.clients import ClientController
 from service.api.connections import ConnectionController, OAuthCallbackController
-from service.api.deps import DEPENDENCIES
+from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detect import DetectController
 from service.api.findings import FindingController
 from service.api.health import HealthController
@@ -100,17 +100,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # recovered from Postgres by the reconcile cron once Redis is back.
             queue = None
         db = Database(settings, queue)
-        app.state.settings = settings
-        app.state.db = db
-        app.state.queue = queue
-        app.state.cipher = Cipher(settings.encryption_keys)
-        app.state.graph = graph_client(settings)
-        app.state.detector = Detector()
+        services = ApiServices(
+            settings=settings,
+            db=db,
+            queue=queue,
+            cipher=Cipher(settings.encryption_keys),
+            graph=graph_client(settings),
+            detector=Detector(),
+        )
+        services.install(app)
         await db.warm_up()
         try:
             yield
         finally:
-            await app.state.graph.aclose()
+            await services.graph.aclose()
             await db.dispose()
             if queue is not None:
                 await queue.close()

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import DETECT
-from service.api.deps import BEARER
+from service.api.deps import BEARER, Engine
 from service.api.problems import problem_responses
-from service.detection import Detector, InvalidTextError, TextTooLongError
+from service.detection import InvalidTextError, TextTooLongError
 from service.detection.schemas import DetectedEntity, DetectRequest, DetectResponse
 from service.errors import PayloadTooLarge, ValidationFailed
 
@@ -29,10 +27,7 @@ class DetectController(Controller):
         "are refused with 413.",
         responses=problem_responses(400, 401, 403, 413, 422),
     )
-    async def detect(
-        self, request: Request[Any, Any, Any], data: JSONBody[DetectRequest]
-    ) -> DetectResponse:
-        detector: Detector = request.app.state.detector
+    async def detect(self, detector: Engine, data: JSONBody[DetectRequest]) -> DetectResponse:
         try:
             found = detector.detect(data.text, lang=data.lang, region=data.region)
         except TextTooLongError as exc:

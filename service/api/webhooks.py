@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import QueryParameter
 
+from service.api.deps import AppSettings, Services
 from service.api.problems import problem_responses
 from service.errors import Forbidden
 from service.inbox.schemas import Accepted
@@ -35,12 +36,12 @@ class MetaWebhookController(Controller):
     )
     async def verify(
         self,
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
         mode: Annotated[str | None, QueryParameter(name="hub.mode")] = None,
         challenge: Annotated[str | None, QueryParameter(name="hub.challenge")] = None,
         verify_token: Annotated[str | None, QueryParameter(name="hub.verify_token")] = None,
     ) -> str:
-        expected = request.app.state.settings.meta_webhook_verify_token
+        expected = settings.meta_webhook_verify_token
         if (
             mode != "subscribe"
             or not expected
@@ -56,8 +57,10 @@ class MetaWebhookController(Controller):
         summary="Signed change notifications (X-Hub-Signature-256); stored before the 200",
         responses=problem_responses(400, 401, 413),
     )
-    async def receive(self, request: Request[Any, Any, Any]) -> Response[WebhookAck]:
-        s = request.app.state
+    async def receive(
+        self, request: Request[Any, Any, Any], services: Services
+    ) -> Response[WebhookAck]:
+        s = services
         body = await request.body()
         accepted: Accepted = await accept_delivery(
             s.db,
