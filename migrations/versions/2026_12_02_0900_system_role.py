@@ -48,7 +48,7 @@ def upgrade() -> None:
         LANGUAGE sql STABLE PARALLEL SAFE AS
         $$ SELECT current_user = '{system}'
                   AND coalesce(current_setting('app.system', true), '') = 'on' $$
-    """)  # noqa: S608
+    """)
 
 
 def downgrade() -> None:

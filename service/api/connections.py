@@ -20,12 +20,8 @@ from service.connections.schemas import (
     OAuthStart,
     OAuthStarted,
 )
-from service.connections.service import (
-    ConnectionService,
-    complete_oauth,
-    disconnect,
-    verify_connection,
-)
+from service.connections.service import ConnectionService
+from service.connections.steps import complete_oauth, disconnect, verify_connection
 from service.errors import BadRequest
 from service.pagination import DEFAULT_LIMIT
 

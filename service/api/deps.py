@@ -46,6 +46,18 @@ class ApiServices:
         app.state[_STATE_KEY] = self
 
 
+# Named explicitly so Litestar does not have to infer them from parameter names.
+Uow = NamedDependency[UnitOfWork]
+Caller = NamedDependency[Principal]
+Ciphers = NamedDependency[Cipher]
+AppSettings = NamedDependency[Settings]
+Db = NamedDependency[Database]
+JobQueue = NamedDependency[Queue | None]
+Graph = NamedDependency[GraphClient]
+Engine = NamedDependency[Detector]
+Services = NamedDependency[ApiServices]
+
+
 def services_of(state: State) -> ApiServices:
     services: ApiServices = state[_STATE_KEY]
     return services
@@ -55,33 +67,31 @@ def _services(state: State) -> ApiServices:
     return services_of(state)
 
 
-def _settings(services: ApiServices) -> Settings:
+def _settings(services: Services) -> Settings:
     return services.settings
 
 
-def _db(services: ApiServices) -> Database:
+def _db(services: Services) -> Database:
     return services.db
 
 
-def _queue(services: ApiServices) -> Queue | None:
+def _queue(services: Services) -> Queue | None:
     return services.queue
 
 
-def _cipher(services: ApiServices) -> Cipher:
+def _cipher(services: Services) -> Cipher:
     return services.cipher
 
 
-def _graph(services: ApiServices) -> GraphClient:
+def _graph(services: Services) -> GraphClient:
     return services.graph
 
 
-def _detector(services: ApiServices) -> Detector:
+def _detector(services: Services) -> Detector:
     return services.detector
 
 
-async def provide_uow(
-    db: Database, request: Request[Principal, Any, Any]
-) -> AsyncIterator[UnitOfWork]:
+async def provide_uow(db: Db, request: Request[Principal, Any, Any]) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request in the caller's tenant; committed after the handler returns
     (before the response is sent), rolled back if it raised."""
     async with db.unit_of_work(request.user.tenant_id) as uow:
@@ -104,16 +114,6 @@ DEPENDENCIES = {
     "principal": Provide(provide_principal, sync_to_thread=False),
 }
 
-# Named explicitly so Litestar does not have to infer them from parameter names.
-Uow = NamedDependency[UnitOfWork]
-Caller = NamedDependency[Principal]
-Ciphers = NamedDependency[Cipher]
-AppSettings = NamedDependency[Settings]
-Db = NamedDependency[Database]
-JobQueue = NamedDependency[Queue | None]
-Graph = NamedDependency[GraphClient]
-Engine = NamedDependency[Detector]
-Services = NamedDependency[ApiServices]
 
 Cursor = Annotated[
     str | None,

@@ -2,7 +2,7 @@
 
 Repositories take a ``TenantId``, never a bare UUID, and opening a tenant's unit of work takes
 one too; so whoever can make a ``TenantId`` decides which tenant's rows code may touch.
-tests/test_tenancy_rules.py fails when ``TenantId(...)`` is called anywhere else.
+tests/auth/test_tenants.py fails when ``TenantId(...)`` is called anywhere else.
 
 - ``claimed_tenant``: authentication. A credential names its tenant (an API key's prefix, a
   signed OAuth state); the claim opens that tenant's unit of work, in which the credential is

@@ -22,7 +22,7 @@ def rotate() -> None:
     """Re-encrypt every stored token and event with the first key of WALLGUARD_ENCRYPTION_KEYS."""
     from service.crypto import Cipher
     from service.db import Database
-    from service.keys.service import rotate_encryption
+    from service.keys.steps import rotate_encryption
     from service.settings import get_settings
 
     async def _rotate() -> int:

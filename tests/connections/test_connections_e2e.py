@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 
 from service.connections.models import Connection
 from service.crypto import Cipher, DecryptionError
+from service.db import Database
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import sign_body
@@ -49,8 +50,8 @@ def _connect(
 
 
 async def test_oauth_webhook_inbox_and_reauth(
-    api: ApiServer, sandbox: RunningSandbox, make_tenant: MakeTenant, db
-) -> None:  # type: ignore[no-untyped-def]
+    api: ApiServer, sandbox: RunningSandbox, make_tenant: MakeTenant, db: Database
+) -> None:
     t = await make_tenant()
     with httpx.Client(base_url=api.url, headers=t.headers) as http:
         client = http.post("/v1/clients", json={"name": "Telco", "country": "DK"}).json()

@@ -31,11 +31,11 @@ from service.platforms.signatures import SIGNATURE_HEADER
 from service.queue import Queue
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.sandbox.state import AppSubscription
-from service.sandbox.testing import WebhookReceiver, webhook_receiver
 from service.settings import Settings
 from service.tenancy.models import Client
 from service.workers.jobs import CONTEXT_KEY
 from tests.conftest import make_settings
+from tests.sandbox.receiver import WebhookReceiver, webhook_receiver
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"

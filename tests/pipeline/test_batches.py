@@ -5,6 +5,7 @@ mixed into one call."""
 from __future__ import annotations
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -78,14 +79,14 @@ async def test_a_page_of_comments_is_handled_in_one_go_each_case_as_on_its_own(
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     known = add(sandbox, page, PHONE)
     [first] = await handle_page(pctx, page, [known])
-    edited = CommentView(**{**_fields(known), "message": EMAIL})
+    edited = msgspec.structs.replace(known, message=EMAIL)
     already = add(sandbox, page, "Mit CPR er 070761-4285 skriv til mig")
     sandbox.store.set_hidden(already.comment_id, True)
-    already = CommentView(**{**_fields(already), "is_hidden": True})
+    already = msgspec.structs.replace(already, is_hidden=True)
     fresh = add(sandbox, page, EMAIL)
     own = add(sandbox, page, "Mette, vi skriver til mette.k@gmail.com i dag", by_page=True)
     innocent = add(sandbox, page, INNOCENT)
-    empty = CommentView(**{**_fields(innocent), "comment_id": "empty_1", "message": "  "})
+    empty = msgspec.structs.replace(innocent, comment_id="empty_1", message="  ")
 
     comments = [innocent, edited, fresh, already, own, empty, fresh]
     outcomes = await handle_page(pctx, page, comments)
@@ -249,10 +250,6 @@ async def test_a_refused_token_in_a_batch_leaves_every_action_pending_for_reauth
     assert pending == 3 and needs_reauth == 1
     for c in comments:
         assert (await comment_state(control, c.comment_id))["is_hidden"] is False
-
-
-def _fields(comment: CommentView) -> dict[str, object]:
-    return {name: getattr(comment, name) for name in comment.__struct_fields__}
 
 
 async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_its_own(

@@ -25,7 +25,6 @@ from service.pipeline.reconcile import reconcile_once
 from service.platforms.signatures import sign_body
 from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
 from service.workers.jobs import execute_action, process_inbox_event
 from tests.conftest import MakeTenant
@@ -39,6 +38,7 @@ from tests.pipeline.conftest import (
     hide_calls,
     rows_containing,
 )
+from tests.sandbox.receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.e2e]
 

@@ -32,7 +32,6 @@ from service.pipeline.context import PipelineConfig, PipelineContext
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
 from service.tenancy.models import TenantKind
 from service.workers import jobs
@@ -40,6 +39,7 @@ from service.workers.main import pipeline_shutdown, pipeline_startup
 from tests.conftest import make_settings
 from tests.helpers import drain, draining_worker, free_port
 from tests.pipeline.conftest import comment_state, connect_page, deliver, hide_calls
+from tests.sandbox.receiver import WebhookReceiver
 
 pytestmark = [
     pytest.mark.e2e,

@@ -21,7 +21,7 @@ from service.platforms.graph import GraphClient
 from service.platforms.schemas import PageAccount
 from service.platforms.signatures import verify_signature
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
+from tests.sandbox.receiver import WebhookReceiver
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"

@@ -1,6 +1,6 @@
 """Test helpers: a tiny webhook receiver (Meta's verification GET + signed POSTs).
 
-Used by the sandbox's own tests, and handy for any end-to-end test that needs to see what the
+Used by the sandbox's own tests and by end-to-end tests that need to see what the
 sandbox delivers without running the whole API.
 """
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.db import Database
 from service.sandbox import RunningSandbox
 from service.settings import Settings
 from tests.conftest import MakeTenant
-from tests.scans.support import connect_page, issue_key, new_sandbox_page
+from tests.scanning.support import connect_page, issue_key, new_sandbox_page
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def test_another_tenant_sees_none_of_the_scans(

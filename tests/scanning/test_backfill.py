@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.db import Database
@@ -17,7 +18,7 @@ from service.scanning.models import ScanStatus
 from service.settings import Settings
 from service.workers.jobs import run_scan
 from tests.conftest import MakeTenant
-from tests.scans.support import (
+from tests.scanning.support import (
     comment_ids,
     connect_page,
     findings_of,
@@ -28,7 +29,7 @@ from tests.scans.support import (
     seed_page,
 )
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def start_scan(api: Client, headers: dict[str, str], connection_id: Any, **body: Any) -> Any:

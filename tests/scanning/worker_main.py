@@ -1,4 +1,4 @@
-"""A worker process for the crash test: `python -m tests.scans.worker_main`.
+"""A worker process for the crash test: `python -m tests.scanning.worker_main`.
 
 The real worker's settings (service/workers/main.py) with the scan job and the pipeline's
 context, configured from the environment like `wallguard worker`."""

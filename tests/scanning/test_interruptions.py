@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from arq.worker import Retry, Worker, func
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -32,7 +33,7 @@ from service.workers.jobs import execute_action, reconcile_scans, run_scan
 from service.workers.main import pipeline_shutdown, pipeline_startup
 from tests.conftest import MakeTenant, TenantHandle
 from tests.helpers import draining_worker
-from tests.scans.support import (
+from tests.scanning.support import (
     APP_ID,
     APP_SECRET,
     comment_ids,
@@ -47,7 +48,7 @@ from tests.scans.support import (
     seed_page,
 )
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 NOW = dt.timedelta(0)
 
 PERSONAL = [
@@ -260,7 +261,7 @@ async def test_a_killed_worker_resumes_from_the_checkpoint_and_hides_each_commen
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.scans.worker_main",
+        "tests.scanning.worker_main",
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,

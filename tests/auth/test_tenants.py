@@ -12,7 +12,7 @@ from service.db import Database
 from service.tenancy.models import Tenant
 from tests.conftest import MakeTenant
 
-SERVICE = Path(__file__).resolve().parents[1] / "service"
+SERVICE = Path(__file__).resolve().parents[2] / "service"
 
 
 def _mints(path: Path) -> list[int]:

@@ -2,7 +2,9 @@
 
 Each table that stores ciphertext is listed once in ``_TARGETS`` with the purpose its values
 are bound to; a domain that adds an encrypted column adds its line here. ``wallguard keys
-rotate`` runs ``rotate_encryption`` as system work (it crosses tenants).
+rotate`` runs ``rotate_encryption``: a step (it takes the ``Database`` and commits batch by
+batch, so a large table is never locked in one long transaction) and system work (it crosses
+tenants).
 """
 
 from __future__ import annotations

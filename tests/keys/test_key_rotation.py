@@ -6,7 +6,7 @@ from service.connections.models import Connection, Platform
 from service.connections.service import TOKEN_PURPOSE, store_token
 from service.crypto import Cipher, generate_key
 from service.db import Database
-from service.keys.service import rotate_encryption
+from service.keys.steps import rotate_encryption
 from service.tenancy.models import Client
 from tests.conftest import MakeTenant
 

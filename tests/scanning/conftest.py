@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.api.app import create_app
@@ -15,7 +16,7 @@ from service.queue import Queue
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.scans.support import APP_ID, APP_SECRET, with_issue_controllers, worker_context
+from tests.scanning.support import APP_ID, APP_SECRET, with_issue_controllers, worker_context
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ async def db(settings: Settings, queue: Queue) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="module")
-async def api(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def api(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = with_issue_controllers(create_app(settings))
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
