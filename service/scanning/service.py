@@ -1,5 +1,6 @@
-"""Starting, watching and cancelling backfill scans. The walk itself is in
-service/workers/scans.py; services never commit (the unit of work does, once)."""
+"""Starting, watching and cancelling backfill scans. The walk is service/scanning/walk.py and the
+job that runs it through the pipeline service/pipeline/scans.py; services never commit (the unit
+of work does, once)."""
 
 from __future__ import annotations
 
