@@ -1,8 +1,8 @@
 """The job queue and its catalogue: the one module that imports arq.
 
 Redis only carries messages; Postgres is the record. Code that wants work done makes a ``Job``
-with one of the typed constructors below (``jobs_for``-style functions named after the job) and
-adds it to the unit of work's ``PendingJobs``; the jobs are sent after the commit (and dropped on
+with the constructor named after it below (``queue.execute_action(tenant_id, action_id)``) and adds
+it to the unit of work (``uow.jobs.add(job)``); the jobs are sent after the commit (and dropped on
 rollback). If Redis is down at that moment the rows are still ``pending`` in Postgres and the
 reconcile cron sends them again, so nothing is lost.
 
