@@ -13,22 +13,21 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service.api.api_keys import ApiKeyController
+from service.api.apikeys import ApiKeyController
 from service.api.audit import AuditController
 from service.api.auth import ApiKeyAuthMiddleware
-from service.api.clients import ClientController
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
-from service.api.detect import DetectController
+from service.api.detection import DetectController
 from service.api.findings import FindingController
 from service.api.health import HealthController
+from service.api.inbox import MetaWebhookController
 from service.api.middleware import request_id_middleware
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
-from service.api.scans import ScanController
+from service.api.scanning import ScanController
 from service.api.stats import StatsController
-from service.api.tenant import TenantController
-from service.api.webhooks import MetaWebhookController
+from service.api.tenancy import ClientController, TenantController
 from service.connections.graph import graph_client
 from service.crypto import Cipher
 from service.db import Database

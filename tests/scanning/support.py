@@ -13,7 +13,7 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from service.api.audit import AuditController
-from service.api.scans import ScanController
+from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus, Platform

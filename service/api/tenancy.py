@@ -1,3 +1,6 @@
+"""The tenancy domain's controllers: the caller's tenant (``/v1/tenant``) and the companies whose
+pages it guards (``/v1/clients``)."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,8 +12,41 @@ from service.api.auth import ADMIN, READ
 from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.pagination import DEFAULT_LIMIT
-from service.tenancy.schemas import Client, ClientCreate, ClientList, ClientUpdate
-from service.tenancy.service import ClientService
+from service.tenancy.schemas import (
+    Client,
+    ClientCreate,
+    ClientList,
+    ClientUpdate,
+    Tenant,
+    TenantUpdate,
+)
+from service.tenancy.service import ClientService, TenantService
+
+
+class TenantController(Controller):
+    path = "/v1/tenant"
+    tags = ["Tenant"]
+    security = BEARER
+
+    @get(
+        operation_id="getTenant",
+        guards=[READ],
+        summary="The caller's tenant",
+        responses=problem_responses(401, 403),
+    )
+    async def get_tenant(self, uow: Uow, principal: Caller) -> Tenant:
+        return await TenantService(uow).get(principal)
+
+    @patch(
+        operation_id="updateTenant",
+        guards=[ADMIN],
+        summary="Rename or change retention",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def update_tenant(
+        self, uow: Uow, principal: Caller, data: JSONBody[TenantUpdate]
+    ) -> Tenant:
+        return await TenantService(uow).update(principal, data)
 
 
 class ClientController(Controller):
