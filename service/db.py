@@ -13,10 +13,10 @@ Who opens and commits (the rule every module follows; docs/architecture.md says 
 - Services (``XService(uow)``) and repositories take a ``UnitOfWork`` and never commit.
 - The edge opens it and commits once: a request's ``uow`` dependency (service/api/deps.py) or a
   pipeline step (service/pipeline/), which is the body of a job.
-- A platform (Graph) call never runs inside a unit of work that records new work: the rows that
-  say what to do are committed first, the platform is called, and the result is recorded in a
-  unit of work of its own. The one transaction held across a platform call is the action
-  performer's, and it holds only the row locks of the actions it performs.
+- A platform (Graph) call that changes something never runs inside the unit of work that asks for
+  it: the rows that say what to do are committed first, then the platform is called, then the
+  result is recorded. A transaction open across a platform call holds only the row locks of the
+  item it works on (the action performer's actions; an inbox event whose text is fetched).
 """
 
 from __future__ import annotations
