@@ -33,7 +33,7 @@ from service.auth.types import Principal, Scope
 from service.db import Database
 from service.logging import configure_logging
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
-from service.queue import Queue, redis_settings
+from service.queue import JobName, Queue, redis_settings
 from service.scanning.models import Scan
 from service.scanning.schemas import ScanCreate
 from service.scanning.service import ScanService
@@ -86,7 +86,7 @@ async def bench(posts: int, comments: int, personal: float, keep: bool) -> dict[
                 functions=[
                     func(
                         run_scan,
-                        name="run_scan",
+                        name=JobName.RUN_SCAN.value,
                         timeout=SCAN_JOB_TIMEOUT,
                         max_tries=SCAN_MAX_TRIES,
                     )

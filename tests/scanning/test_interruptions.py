@@ -24,7 +24,7 @@ from service.connections.models import Connection, ConnectionStatus
 from service.db import Database
 from service.moderation.models import ActionStatus, ModerationAction
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
-from service.queue import Queue
+from service.queue import JobName, Queue
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.scanning.service import ScanService
@@ -216,7 +216,9 @@ async def burst_worker(
     async def shutdown(ctx: dict[str, Any]) -> None:
         await pipeline_shutdown(ctx)
 
-    scan_job = func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
+    scan_job = func(
+        run_scan, name=JobName.RUN_SCAN.value, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
+    )
     worker: Worker = draining_worker(settings, [scan_job], startup, shutdown)
     try:
         yield worker

@@ -10,6 +10,7 @@ from typing import Any
 from arq.worker import func, run_worker
 
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
+from service.queue import JobName
 from service.settings import Settings
 from service.workers.jobs import run_scan
 from service.workers.main import pipeline_shutdown, pipeline_startup, worker_settings
@@ -30,7 +31,12 @@ def main() -> None:
     options = {k: v for k, v in vars(base).items() if not k.startswith("_")}
     options.update(
         functions=[
-            func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
+            func(
+                run_scan,
+                name=JobName.RUN_SCAN.value,
+                timeout=SCAN_JOB_TIMEOUT,
+                max_tries=SCAN_MAX_TRIES,
+            )
         ],
         cron_jobs=[],
         on_startup=startup,
