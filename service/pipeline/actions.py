@@ -42,49 +42,48 @@ from service.tenancy.repository import ClientRepository
 
 log = structlog.get_logger(__name__)
 
-# A reply waits for its hide; this is how long before it looks again.
-_REPLY_WAIT_SECONDS = 5.0
 
+async def perform_pending_actions(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    action_ids: Sequence[uuid.UUID],
+    *,
+    fresh: Collection[uuid.UUID] = (),
+    scan_counts: bool = True,
+) -> list[ActionOutcome]:
+    """Perform actions recorded by ``handle_comments`` once its unit of work has committed,
+    as one batch (``perform_actions``).
 
-def reply_target(finding: Finding) -> str:
-    """Facebook threads are two levels deep: a reply to a reply goes under its top comment."""
-    if finding.parent_id and finding.post_id and finding.parent_id != finding.post_id:
-        return finding.parent_id
-    return finding.comment_id
-
-
-class ReplyWriter:
-    """Writes the reply to a finding from its connection's policy and client, read once per
-    connection for a whole batch of actions (a backfill page's twenty replies share them)."""
-
-    def __init__(self, uow: UnitOfWork, tenant_id: TenantId) -> None:
-        self.uow = uow
-        self.tenant_id = tenant_id
-        self._settings: dict[uuid.UUID, tuple[EffectivePolicy, Client | None]] = {}
-
-    async def text(self, connection: Connection, finding: Finding) -> str:
-        settings = self._settings.get(connection.id)
-        if settings is None:
-            settings = self._settings[connection.id] = (
-                await effective_policy(self.uow, self.tenant_id, connection),
-                await ClientRepository(self.uow.session).get(self.tenant_id, connection.client_id),
-            )
-        policy, client = settings
-        language = choose_language(
-            policy,
-            finding.language,
-            connection.default_language,
-            client.default_language if client else None,
+    Never raises for platform trouble: a transient failure queues an ``execute_action`` job
+    deferred by the platform's wait, a permanent one is recorded on the action, and a refused
+    token marks the connection needs_reauth (the actions wait, pending, for reconcile).
+    """
+    outcomes = await perform_actions(
+        pctx, tenant_id, action_ids, fresh=frozenset(fresh), scan_counts=scan_counts
+    )
+    later = [o for o in outcomes if o.result == "retry"]
+    if later:
+        await pctx.queue.send(
+            [
+                jobs.execute_action(tenant_id, o.action_id, defer_by=o.retry_after or 1.0)
+                for o in later
+            ]
         )
-        # Without a configured channel, the page's Messenger link is the private way in.
-        channel = (client.private_channel_url if client else None) or (
-            f"https://m.me/{connection.external_id}"
-        )
-        return render_reply(
-            policy.reply_templates[language],
-            private_channel_url=channel,
-            client_name=client.name if client else connection.name,
-        )
+    return outcomes
+
+
+async def perform_quietly(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    action_ids: Sequence[uuid.UUID],
+    fresh: Collection[uuid.UUID],
+) -> None:
+    """Perform committed actions; an error is logged, not raised: the actions are pending rows
+    and the reconcile cron sends them again."""
+    try:
+        await perform_pending_actions(pctx, tenant_id, action_ids, fresh=frozenset(fresh))
+    except Exception as exc:
+        log.exception("perform_actions_error", error=type(exc).__name__)
 
 
 # Platform calls one batch of actions makes at the same time.
@@ -257,6 +256,51 @@ async def _call_platform(
         *(batch(token, hidden, group) for (token, hidden), group in batches.items()),
     )
     return errors
+
+
+# A reply waits for its hide; this is how long before it looks again.
+_REPLY_WAIT_SECONDS = 5.0
+
+
+def reply_target(finding: Finding) -> str:
+    """Facebook threads are two levels deep: a reply to a reply goes under its top comment."""
+    if finding.parent_id and finding.post_id and finding.parent_id != finding.post_id:
+        return finding.parent_id
+    return finding.comment_id
+
+
+class ReplyWriter:
+    """Writes the reply to a finding from its connection's policy and client, read once per
+    connection for a whole batch of actions (a backfill page's twenty replies share them)."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: TenantId) -> None:
+        self.uow = uow
+        self.tenant_id = tenant_id
+        self._settings: dict[uuid.UUID, tuple[EffectivePolicy, Client | None]] = {}
+
+    async def text(self, connection: Connection, finding: Finding) -> str:
+        settings = self._settings.get(connection.id)
+        if settings is None:
+            settings = self._settings[connection.id] = (
+                await effective_policy(self.uow, self.tenant_id, connection),
+                await ClientRepository(self.uow.session).get(self.tenant_id, connection.client_id),
+            )
+        policy, client = settings
+        language = choose_language(
+            policy,
+            finding.language,
+            connection.default_language,
+            client.default_language if client else None,
+        )
+        # Without a configured channel, the page's Messenger link is the private way in.
+        channel = (client.private_channel_url if client else None) or (
+            f"https://m.me/{connection.external_id}"
+        )
+        return render_reply(
+            policy.reply_templates[language],
+            private_channel_url=channel,
+            client_name=client.name if client else connection.name,
+        )
 
 
 class _Performer:
@@ -522,46 +566,3 @@ async def record_action_error(
         action.last_error = error[:500]
         if action.attempts >= pctx.config.max_attempts:
             action.status = ActionStatus.FAILED
-
-
-async def perform_pending_actions(
-    pctx: PipelineContext,
-    tenant_id: TenantId,
-    action_ids: Sequence[uuid.UUID],
-    *,
-    fresh: Collection[uuid.UUID] = (),
-    scan_counts: bool = True,
-) -> list[ActionOutcome]:
-    """Perform actions recorded by ``handle_comments`` once its unit of work has committed,
-    as one batch (``perform_actions``).
-
-    Never raises for platform trouble: a transient failure queues an ``execute_action`` job
-    deferred by the platform's wait, a permanent one is recorded on the action, and a refused
-    token marks the connection needs_reauth (the actions wait, pending, for reconcile).
-    """
-    outcomes = await perform_actions(
-        pctx, tenant_id, action_ids, fresh=frozenset(fresh), scan_counts=scan_counts
-    )
-    later = [o for o in outcomes if o.result == "retry"]
-    if later:
-        await pctx.queue.send(
-            [
-                jobs.execute_action(tenant_id, o.action_id, defer_by=o.retry_after or 1.0)
-                for o in later
-            ]
-        )
-    return outcomes
-
-
-async def perform_quietly(
-    pctx: PipelineContext,
-    tenant_id: TenantId,
-    action_ids: Sequence[uuid.UUID],
-    fresh: Collection[uuid.UUID],
-) -> None:
-    """Perform committed actions; an error is logged, not raised: the actions are pending rows
-    and the reconcile cron sends them again."""
-    try:
-        await perform_pending_actions(pctx, tenant_id, action_ids, fresh=frozenset(fresh))
-    except Exception as exc:
-        log.exception("perform_actions_error", error=type(exc).__name__)

@@ -49,6 +49,8 @@ log = structlog.get_logger(__name__)
 async def accept_delivery(
     db: Database, cipher: Cipher, app_secret: str, raw_body: bytes, signature: str | None
 ) -> Accepted:
+    """Verify a delivery and store each change once per connection watching its page, committed
+    before the caller answers Meta; one ``process_inbox_event`` job per new row."""
     delivery = parse_delivery(app_secret, raw_body, signature)
     platform_kind = platform_of(delivery.object)
     changes = [(entry, change) for entry in delivery.entry for change in entry.changes]
