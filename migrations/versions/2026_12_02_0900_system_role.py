@@ -31,7 +31,11 @@ def upgrade() -> None:
         DO $$
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{system}') THEN
-                CREATE ROLE "{system}" NOLOGIN NOBYPASSRLS;
+                -- Roles are cluster-wide: another database's migration may create it meanwhile.
+                BEGIN
+                    CREATE ROLE "{system}" NOLOGIN NOBYPASSRLS;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END;
             END IF;
             -- The migrating user runs system work too (the CLI); superusers can anyway.
             BEGIN
