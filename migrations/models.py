@@ -5,6 +5,7 @@ from service.audit import models as audit_models  # noqa: F401
 from service.connections import models as connections_models  # noqa: F401
 from service.db import Base
 from service.findings import models as findings_models  # noqa: F401
+from service.idempotency import models as idempotency_models  # noqa: F401
 from service.inbox import models as inbox_models  # noqa: F401
 from service.moderation import models as moderation_models  # noqa: F401
 from service.policies import models as policies_models  # noqa: F401

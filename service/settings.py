@@ -80,6 +80,12 @@ class Settings:
     poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
     reconcile_stale_seconds: int = 120
+    # Requests per API key: a sustained rate (a moving window per minute) and a burst (per
+    # second), enforced in Redis so every API process shares the count (service/api/ratelimit.py).
+    rate_limit_per_minute: int = 600
+    rate_limit_per_second: int = 20
+    # How long a POST's Idempotency-Key is remembered (its first answer replayed).
+    idempotency_ttl_seconds: int = 86_400
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -150,6 +156,15 @@ class Settings:
             poll_interval_seconds=poll_interval,
             reconcile_stale_seconds=_int(
                 env, "WALLGUARD_RECONCILE_STALE_SECONDS", d.reconcile_stale_seconds
+            ),
+            rate_limit_per_minute=_int(
+                env, "WALLGUARD_RATE_LIMIT_PER_MINUTE", d.rate_limit_per_minute
+            ),
+            rate_limit_per_second=_int(
+                env, "WALLGUARD_RATE_LIMIT_PER_SECOND", d.rate_limit_per_second
+            ),
+            idempotency_ttl_seconds=_int(
+                env, "WALLGUARD_IDEMPOTENCY_TTL_SECONDS", d.idempotency_ttl_seconds
             ),
         )
 

@@ -7,7 +7,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import ADMIN
-from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
+from service.api.deps import Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList
 from service.apikeys.service import ApiKeyService
@@ -17,11 +17,11 @@ from service.pagination import DEFAULT_LIMIT
 class ApiKeyController(Controller):
     path = "/v1/api-keys"
     tags = ["API keys"]
-    security = BEARER
     guards = [ADMIN]
 
     @post(
         operation_id="createApiKey",
+        opt={"idempotent": True},
         summary="Create an API key (its secret is shown once)",
         responses=problem_responses(400, 401, 403, 422),
     )

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.apikeys import ApiKeyController
@@ -21,10 +20,13 @@ from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
 from service.api.findings import FindingController
 from service.api.health import HealthController
+from service.api.idempotency import idempotency_middleware
 from service.api.inbox import MetaWebhookController
 from service.api.middleware import request_id_middleware
+from service.api.openapi import WallguardOpenAPIConfig, document_operations
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.ratelimit import RateLimiter, rate_limit_middleware
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
@@ -37,14 +39,6 @@ from service.queue import Queue
 from service.settings import Settings, get_settings
 
 API_VERSION = "1.0.0"
-_DESCRIPTION = """\
-Wallguard finds personal data that customers post on companies' public social pages (phone
-numbers, e-mails, national ID numbers, bank accounts, customer numbers, addresses) and hides those
-comments before others read them.
-
-Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
-`application/problem+json`. Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
-"""
 
 
 class MetricsController(PrometheusController):
@@ -53,36 +47,51 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
+_TAGS = {
+    "Tenant": "Your agency (or company) account: its name and data retention.",
+    "Clients": "The companies an agency works for; connections, policies and findings belong to "
+    "one client.",
+    "API keys": "Keys for this API, each with scopes and optionally limited to one client.",
+    "Connections": "A client's Facebook Page or Instagram account that Wallguard watches, "
+    "connected through Meta's consent screen.",
+    "Policies": "What Wallguard does with what it finds, per client with overrides per "
+    "connection: which types act, from what score, hide or only report, reply texts.",
+    "Findings": "Comments in which Wallguard found personal data, and what it did about them.",
+    "Scans": "Backfills: a page's history handled as if each comment had just arrived.",
+    "Audit": "The tamper-evident log of every change made through the API and by Wallguard.",
+    "Stats": "Counts and timings for dashboards.",
+    "Detection": "Detection on text you send, without storing anything.",
+    "Operations": "Liveness and readiness for load balancers; no API key.",
+}
+
+
+def openapi_config(settings: Settings) -> WallguardOpenAPIConfig:
+    return WallguardOpenAPIConfig(
         title="Wallguard API",
         version=API_VERSION,
-        description=_DESCRIPTION,
-        servers=[Server(url="/")],
+        summary="Finds and hides personal data in comments on companies' public social pages.",
+        contact=Contact(
+            name="Wallguard support", url="https://wallguard.io/support", email="api@wallguard.io"
+        ),
+        license=License(name="Proprietary", url="https://wallguard.io/terms", identifier=None),
+        servers=[Server(url=settings.public_url, description="This Wallguard deployment")],
         use_handler_docstrings=False,
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         path="/schema",
         components=Components(
             security_schemes={
                 "bearerAuth": SecurityScheme(
-                    type="http", scheme="bearer", description="A Wallguard API key"
+                    type="http",
+                    scheme="bearer",
+                    description="A Wallguard API key: `Authorization: Bearer wg_...`. Each "
+                    "operation names the scope it needs (`x-required-scope`); `admin` includes "
+                    "the others.",
                 ),
             }
         ),
-        tags=[
-            Tag(name="Tenant"),
-            Tag(name="Connections"),
-            Tag(name="Platform webhooks"),
-            Tag(name="Policies"),
-            Tag(name="Findings"),
-            Tag(name="Scans"),
-            Tag(name="Audit"),
-            Tag(name="Stats"),
-            Tag(name="Clients"),
-            Tag(name="API keys"),
-            Tag(name="Detection"),
-            Tag(name="Operations"),
-        ],
+        tags=[Tag(name=name, description=text) for name, text in _TAGS.items()],
+        rate_description=f"{settings.rate_limit_per_second} requests a second and "
+        f"{settings.rate_limit_per_minute} a minute",
     )
 
 
@@ -106,6 +115,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cipher=Cipher(settings.encryption_keys),
             graph=graph_client(settings),
             detector=Detector(),
+            rate_limiter=RateLimiter(
+                settings.redis_url, settings.rate_limit_per_second, settings.rate_limit_per_minute
+            ),
         )
         services.install(app)
         await db.warm_up()
@@ -120,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     prometheus = PrometheusConfig(
         app_name="wallguard", prefix="wallguard", group_path=True, exclude=["/metrics", "/health"]
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
@@ -145,12 +157,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 ApiKeyAuthMiddleware, exclude=["^/health", "^/ready", "^/metrics", "^/schema"]
             ),
+            # After authentication: both work per API key.
+            rate_limit_middleware,
+            idempotency_middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(settings),
         lifespan=[lifespan],
         state=None,
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[], allow_headers=["authorization", "content-type"]),
         debug=False,
     )
+    document_operations(app)
+    return app

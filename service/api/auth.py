@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -41,16 +40,25 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=None)
 
 
-def requires(
-    scope: Scope,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
-        if not principal.has(scope):
-            raise Forbidden(f"This operation needs an API key with the `{scope.value}` scope.")
+class ScopeGuard:
+    """A guard that lets through keys holding ``scope`` (or ``admin``). The OpenAPI document
+    reads ``scope`` off each operation's guards (service/api/openapi.py), so the scope an
+    operation needs is declared once, here, and documented from the same value."""
 
-    guard.__name__ = f"requires_{scope.value}"
-    return guard
+    __slots__ = ("__name__", "scope")
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.__name__ = f"requires_{scope.value}"
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if not principal.has(self.scope):
+            raise Forbidden(f"This operation needs an API key with the `{self.scope.value}` scope.")
+
+
+def requires(scope: Scope) -> ScopeGuard:
+    return ScopeGuard(scope)
 
 
 READ = requires(Scope.READ)

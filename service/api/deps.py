@@ -9,9 +9,10 @@ unit-of-work rule (service/db.py): services take it and never commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
@@ -27,6 +28,9 @@ from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.api.ratelimit import RateLimiter
+
 _STATE_KEY = "services"
 
 
@@ -41,6 +45,7 @@ class ApiServices:
     cipher: Cipher
     graph: GraphClient
     detector: Detector
+    rate_limiter: RateLimiter
 
     def install(self, app: Litestar) -> None:
         app.state[_STATE_KEY] = self
@@ -120,6 +125,15 @@ Cursor = Annotated[
     QueryParameter(description="`next_cursor` from the previous page", max_length=200),
 ]
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page")]
+UpdatedSince = Annotated[
+    dt.datetime | None,
+    QueryParameter(
+        description="A change feed: only items created or changed at or after this time "
+        "(ISO 8601), oldest change first, instead of newest first. Page with `next_cursor` "
+        "until it is null, then start the next sync from the largest `updated_at` seen.",
+    ),
+]
 
-# OpenAPI: the operations that need `Authorization: Bearer <api key>`.
+# OpenAPI: the document declares this once at its root (service/api/openapi.py); an operation
+# repeating it changes nothing, and the public ones opt out through `exclude_from_auth`.
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]

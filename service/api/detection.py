@@ -5,7 +5,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import DETECT
-from service.api.deps import BEARER, Engine
+from service.api.deps import Engine
 from service.api.problems import problem_responses
 from service.detection import InvalidTextError, TextTooLongError
 from service.detection.schemas import DetectedEntity, DetectRequest, DetectResponse
@@ -15,7 +15,6 @@ from service.errors import PayloadTooLarge, ValidationFailed
 class DetectController(Controller):
     path = "/v1/detect"
     tags = ["Detection"]
-    security = BEARER
 
     @post(
         operation_id="detect",

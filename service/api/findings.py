@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Ciphers, Cursor, PageSize, Uow
+from service.api.deps import Caller, Ciphers, Cursor, PageSize, Uow, UpdatedSince
 from service.api.problems import problem_responses
 from service.detection import EntityType
 from service.findings.models import FindingStatus
@@ -29,12 +29,13 @@ Until = Annotated[
 class FindingController(Controller):
     path = "/v1/findings"
     tags = ["Findings"]
-    security = BEARER
 
     @get(
         operation_id="listFindings",
         guards=[READ],
-        summary="List findings, newest first",
+        summary="List findings",
+        description="Newest first; with `updated_since`, a change feed: every finding created "
+        "or changed since then (a hide, an unhide, a review), oldest change first.",
         responses=problem_responses(400, 401, 403),
     )
     async def list_findings(
@@ -48,6 +49,7 @@ class FindingController(Controller):
         status: FromQuery[FindingStatus | None] = None,
         since: Since = None,
         until: Until = None,
+        updated_since: UpdatedSince = None,
         cursor: Cursor = None,
         limit: PageSize = DEFAULT_LIMIT,
     ) -> FindingList:
@@ -61,6 +63,7 @@ class FindingController(Controller):
             until=until,
             cursor=cursor,
             limit=limit,
+            updated_since=updated_since,
         )
 
     @get(

@@ -26,7 +26,8 @@ class MetaWebhookController(Controller):
     path = "/webhooks/meta"
     tags = ["Platform webhooks"]
     opt = {"exclude_from_auth": True}
-    security = []
+    # Meta's callback, not part of the API agencies build on: kept out of the published document.
+    include_in_schema = False
 
     @get(
         operation_id="verifyMetaWebhook",

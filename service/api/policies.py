@@ -6,7 +6,7 @@ from litestar import Controller, delete, get, put
 from litestar.params import FromPath, JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, AppSettings, Caller, Uow
+from service.api.deps import AppSettings, Caller, Uow
 from service.api.problems import problem_responses
 from service.policies.schemas import (
     ConnectionPolicy,
@@ -21,7 +21,6 @@ from service.policies.service import PolicyService
 class ClientPolicyController(Controller):
     path = "/v1/clients/{client_id:uuid}/policy"
     tags = ["Policies"]
-    security = BEARER
 
     @get(
         operation_id="getClientPolicy",
@@ -60,7 +59,6 @@ class ClientPolicyController(Controller):
 class ConnectionPolicyController(Controller):
     path = "/v1/connections/{connection_id:uuid}/policy"
     tags = ["Policies"]
-    security = BEARER
 
     @get(
         operation_id="getConnectionPolicy",

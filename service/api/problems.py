@@ -160,6 +160,44 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: unhandled_error_handler,
 }
 
+# Problems the framework layer answers with (no WallguardError class): slug -> (status, meaning).
+FRAMEWORK_PROBLEMS: dict[str, tuple[int, str]] = {
+    "malformed-body": (400, "The body is missing or is not JSON."),
+    "invalid-parameter": (400, "A path, query or header parameter is invalid; see `errors`."),
+    "unauthorized": (401, "No API key, or a malformed, unknown, revoked or expired one."),
+    "not-found": (404, "No such route, or no such resource in your tenant."),
+    "method-not-allowed": (405, "The route exists but not with this method."),
+    "payload-too-large": (413, "The body is larger than the API accepts."),
+    "unsupported-media-type": (415, "The body is not sent as `application/json`."),
+    "internal": (500, "Wallguard failed; the problem is logged under the `request_id`."),
+}
+
+
+def problem_types() -> dict[str, tuple[int, str, str]]:
+    """Every problem ``type`` slug the API can answer with: slug -> (status, title, meaning).
+    Read from the error classes (their docstrings say what each means), so a domain that adds
+    an error documents it by writing its docstring."""
+    found: dict[str, tuple[int, str, str]] = {
+        slug: (status, slug.replace("-", " ").capitalize(), meaning)
+        for slug, (status, meaning) in FRAMEWORK_PROBLEMS.items()
+    }
+    pending: list[type[WallguardError]] = [WallguardError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.type_slug == "configuration":  # stops a process from starting; never an answer
+            continue
+        doc = (cls.__doc__ or "").strip()
+        meaning = " ".join(doc.split("\n\n")[0].split()) if doc else cls.title + "."
+        if cls.type_slug not in found or cls.__doc__:
+            found[cls.type_slug] = (cls.status_code, cls.title, meaning)
+    return dict(sorted(found.items()))
+
+
+def problem_type_uri(slug: str) -> str:
+    return _TYPE_BASE + slug
+
+
 _DESCRIPTIONS = {
     400: "Malformed body, invalid parameter or cursor",
     401: "Missing, malformed, revoked or expired API key",

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import Caller, Cursor, PageSize, Uow
+from service.api.deps import Caller, Cursor, PageSize, Uow, UpdatedSince
 from service.api.problems import problem_responses
 from service.pagination import DEFAULT_LIMIT
 from service.scanning.schemas import Scan, ScanCreate, ScanList
@@ -21,6 +21,7 @@ class ScanController(Controller):
 
     @post(
         operation_id="createScan",
+        opt={"idempotent": True},
         guards=[ADMIN],
         status_code=HTTP_202_ACCEPTED,
         summary="Scan a page's history (backfill)",
@@ -36,7 +37,9 @@ class ScanController(Controller):
     @get(
         operation_id="listScans",
         guards=[READ],
-        summary="List scans, newest first",
+        summary="List scans",
+        description="Newest first; with `updated_since`, a change feed: every scan created or "
+        "changed since then (progress, completion), oldest change first.",
         responses=problem_responses(400, 401, 403),
     )
     async def list_scans(
@@ -46,11 +49,16 @@ class ScanController(Controller):
         connection_id: Annotated[
             uuid.UUID | None, QueryParameter(description="Only this connection's scans")
         ] = None,
+        updated_since: UpdatedSince = None,
         cursor: Cursor = None,
         limit: PageSize = DEFAULT_LIMIT,
     ) -> ScanList:
         return await ScanService(uow).list(
-            principal, connection_id=connection_id, cursor=cursor, limit=limit
+            principal,
+            connection_id=connection_id,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
         )
 
     @get(

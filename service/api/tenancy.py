@@ -9,7 +9,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
+from service.api.deps import Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.pagination import DEFAULT_LIMIT
 from service.tenancy.schemas import (
@@ -26,7 +26,6 @@ from service.tenancy.service import ClientService, TenantService
 class TenantController(Controller):
     path = "/v1/tenant"
     tags = ["Tenant"]
-    security = BEARER
 
     @get(
         operation_id="getTenant",
@@ -52,7 +51,6 @@ class TenantController(Controller):
 class ClientController(Controller):
     path = "/v1/clients"
     tags = ["Clients"]
-    security = BEARER
 
     @get(
         operation_id="listClients",
@@ -71,6 +69,7 @@ class ClientController(Controller):
 
     @post(
         operation_id="createClient",
+        opt={"idempotent": True},
         guards=[ADMIN],
         summary="Create a client",
         responses=problem_responses(400, 401, 403, 409, 422),

@@ -49,6 +49,8 @@ class Finding(TenantOwned, Base):
             ondelete="CASCADE",
         ),
         Index("ix_findings_tenant_created", "tenant_id", "id"),
+        # The change feed (`updated_since`): oldest change first, (updated_at, id) cursor.
+        Index("ix_findings_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_findings_fingerprints", "fingerprints", postgresql_using="gin"),
         # A scan's findings, counted when it ends and when a deferred hide lands after that.
         Index(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.types import TenantId
 from service.findings.models import Finding, FindingStatus
 from service.ids import new_id
-from service.pagination import page_of, paginate
+from service.pagination import page_of, page_of_changes, paginate, paginate_changes
 
 _FINDINGS = cast(Table, Finding.__table__)
 
@@ -102,6 +102,7 @@ class FindingRepository:
         until: dt.datetime | None,
         cursor: str | None,
         limit: int,
+        updated_since: dt.datetime | None = None,
     ) -> tuple[list[Finding], str | None]:
         stmt = select(Finding).where(Finding.tenant_id == tenant_id)
         if client_id is not None:
@@ -116,5 +117,11 @@ class FindingRepository:
             stmt = stmt.where(Finding.received_at >= since)
         if until is not None:
             stmt = stmt.where(Finding.received_at < until)
+        if updated_since is not None:
+            stmt = paginate_changes(
+                stmt, Finding.updated_at, Finding.id, updated_since, cursor, limit
+            )
+            changed = (await self.session.scalars(stmt)).all()
+            return page_of_changes(changed, limit, lambda f: (f.updated_at, f.id))
         rows = (await self.session.scalars(paginate(stmt, Finding.id, cursor, limit))).all()
         return page_of(rows, limit, lambda f: f.id)

@@ -7,6 +7,7 @@ import msgspec
 
 from service.detection import EntityType
 from service.findings.models import FindingSource, FindingStatus
+from service.locales import Language
 from service.moderation.schemas import ModerationAction
 
 
@@ -38,7 +39,7 @@ class Finding(msgspec.Struct, kw_only=True):
     masked_excerpt: str
     fingerprints: list[str]
     max_score: float
-    language: str | None
+    language: Language | None
     status: FindingStatus
     source: FindingSource
     scan_id: uuid.UUID | None

@@ -68,6 +68,7 @@ class FindingService:
         until: dt.datetime | None,
         cursor: str | None,
         limit: int,
+        updated_since: dt.datetime | None = None,
     ) -> schemas.FindingList:
         if principal.client_id is not None:
             if client_id is not None and client_id != principal.client_id:
@@ -83,6 +84,7 @@ class FindingService:
             until=until,
             cursor=cursor,
             limit=limit,
+            updated_since=updated_since,
         )
         return schemas.FindingList(
             items=[finding_schema(r, self.cipher) for r in rows], next_cursor=next_cursor

@@ -20,6 +20,7 @@ from service.connections.service import TOKEN_PURPOSE
 from service.crypto import Cipher
 from service.db import Database
 from service.findings.models import EXCERPT_PURPOSE, Finding
+from service.idempotency.models import RESPONSE_PURPOSE, IdempotencyRecord
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
 
 # (model, column, attribute, purpose) of every encrypted column.
@@ -27,6 +28,7 @@ _TARGETS: list[tuple[Any, Any, str, str]] = [
     (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
     (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
     (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
+    (IdempotencyRecord, IdempotencyRecord.body, "body", RESPONSE_PURPOSE),
 ]
 
 

@@ -30,6 +30,8 @@ class Scan(TenantOwned, Base):
             ["connections.tenant_id", "connections.id"],
             ondelete="CASCADE",
         ),
+        # The change feed (`updated_since`): oldest change first, (updated_at, id) cursor.
+        Index("ix_scans_tenant_updated", "tenant_id", "updated_at", "id"),
         Index(
             "ix_scans_active",
             "status",

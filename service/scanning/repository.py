@@ -12,7 +12,7 @@ from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.findings.models import Finding, FindingStatus
 from service.moderation.models import ActionStatus, ModerationAction
-from service.pagination import page_of, paginate
+from service.pagination import page_of, page_of_changes, paginate, paginate_changes
 from service.scanning.models import Scan, ScanStatus
 
 ACTIVE_STATUSES = (ScanStatus.PENDING, ScanStatus.RUNNING, ScanStatus.WAITING)
@@ -56,6 +56,7 @@ class ScanRepository:
         client_id: uuid.UUID | None,
         cursor: str | None,
         limit: int,
+        updated_since: dt.datetime | None = None,
     ) -> tuple[list[Scan], str | None]:
         stmt = select(Scan).where(Scan.tenant_id == tenant_id)
         if connection_id is not None:
@@ -65,6 +66,10 @@ class ScanRepository:
                 Connection,
                 (Connection.tenant_id == Scan.tenant_id) & (Connection.id == Scan.connection_id),
             ).where(Connection.client_id == client_id)
+        if updated_since is not None:
+            stmt = paginate_changes(stmt, Scan.updated_at, Scan.id, updated_since, cursor, limit)
+            changed = (await self.session.scalars(stmt)).all()
+            return page_of_changes(changed, limit, lambda s: (s.updated_at, s.id))
         rows = (await self.session.scalars(paginate(stmt, Scan.id, cursor, limit))).all()
         return page_of(rows, limit, lambda s: s.id)
 

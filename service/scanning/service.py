@@ -139,6 +139,7 @@ class ScanService:
         connection_id: uuid.UUID | None,
         cursor: str | None,
         limit: int,
+        updated_since: dt.datetime | None = None,
     ) -> schemas.ScanList:
         rows, next_cursor = await self.scans.list(
             principal.tenant_id,
@@ -146,6 +147,7 @@ class ScanService:
             client_id=principal.client_id,
             cursor=cursor,
             limit=limit,
+            updated_since=updated_since,
         )
         return schemas.ScanList(items=[to_scan_schema(s) for s in rows], next_cursor=next_cursor)
 
