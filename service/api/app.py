@@ -22,11 +22,11 @@ from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.idempotency import idempotency_middleware
 from service.api.inbox import MetaWebhookController
-from service.api.middleware import request_id_middleware
+from service.api.middleware import rate_limit_middleware, request_id_middleware
 from service.api.openapi import WallguardOpenAPIConfig, document_operations
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
-from service.api.ratelimit import RateLimiter, rate_limit_middleware
+from service.api.ratelimit import RateLimiter
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await services.graph.aclose()
+            await services.rate_limiter.aclose()
             await db.dispose()
             if queue is not None:
                 await queue.close()

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from service.api.ratelimit import RateLimiter
 from service.auth.types import Principal
 from service.crypto import Cipher
 from service.db import Database, UnitOfWork
@@ -27,9 +28,6 @@ from service.pagination import MAX_LIMIT
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.settings import Settings
-
-if TYPE_CHECKING:
-    from service.api.ratelimit import RateLimiter
 
 _STATE_KEY = "services"
 

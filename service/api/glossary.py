@@ -326,6 +326,7 @@ FIELDS: dict[str, Doc] = {
     "prev_hash": Doc("The previous event's hash (hex).", "2c26b46b68ffc68f"),
     "seq": Doc("The event's position in the tenant's chain.", 1042),
     "subject_type": Doc("What kind of thing the event is about.", "client"),
+    "order": Doc("`asc` lists the oldest event first, `desc` the newest."),
     "valid": Doc("The chain is intact."),
     "events": Doc("Events checked.", 1042),
     "first_seq": Doc("The first event checked.", 1),

@@ -75,9 +75,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         services = services_of(scope["litestar_app"].state)
         db, cipher, settings = services.db, services.cipher, services.settings
         body = await _read_body(receive, settings.max_body_bytes)
-        digest = hashlib.sha256(
-            b"\0".join([b"POST", scope["path"].encode(), body])
-        ).digest()
+        digest = hashlib.sha256(b"\0".join([b"POST", scope["path"].encode(), body])).digest()
         async with db.unit_of_work(principal.tenant_id) as uow:
             replay = await idempotency.begin(
                 uow,

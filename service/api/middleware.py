@@ -1,14 +1,19 @@
-"""Request id, structured access log."""
+"""Request id, structured access log, per-key rate limit."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from typing import Any
 
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.deps import services_of
+from service.api.ratelimit import TooManyRequests
+from service.auth.types import Principal
 
 log = structlog.get_logger("wallguard.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -47,5 +52,36 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 1),
                 )
+
+    return middleware
+
+
+def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
+    """Runs after authentication (it needs the key); public routes have no key and no limit."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        principal: Any = scope.get("user")
+        if scope["type"] != ScopeType.HTTP or not isinstance(principal, Principal):
+            await app(scope, receive, send)
+            return
+        limiter = services_of(scope["litestar_app"].state).rate_limiter
+        decision = await limiter.hit(principal.api_key_id)
+        if decision is None:
+            await app(scope, receive, send)
+            return
+        headers = decision.headers()
+        if not decision.allowed:
+            raise TooManyRequests(
+                f"This API key may send {limiter.describe()}; retry after `Retry-After` seconds.",
+                headers=headers,
+            )
+        encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *encoded]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
 
     return middleware

@@ -108,7 +108,9 @@ def document_operations(app: Litestar) -> None:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            scopes = [g.scope for g in handler.resolve_guards() if isinstance(g, ScopeGuard)]
+            # Litestar wraps guards (AsyncCallable); the ScopeGuard is what it wraps.
+            guards = [getattr(g, "func", g) for g in handler.resolve_guards()]
+            scopes = [g.scope for g in guards if isinstance(g, ScopeGuard)]
             facts = OperationFacts(
                 scope=scopes[0] if scopes else None,
                 public=bool(handler.opt.get("exclude_from_auth")),
@@ -447,7 +449,10 @@ def _schemas(document: dict[str, Any]) -> None:
         schema.setdefault("description", describe_property(name, "", schema).description)
         for prop_name, prop in (schema.get("properties") or {}).items():
             doc = describe_property(name, prop_name, prop)
-            prop.update({k: v for k, v in doc.extra.items() if k not in prop})
+            # Keywords of the value itself go into the non-null branch of a nullable field.
+            branches = [b for b in prop.get("oneOf", []) if b.get("type") != "null"]
+            target = branches[0] if len(branches) == 1 and "$ref" not in branches[0] else prop
+            target.update({k: v for k, v in doc.extra.items() if k not in target})
             if not prop.get("description") and doc.description:
                 prop["description"] = doc.description
             if doc.example is not None and not prop.get("examples"):
@@ -493,11 +498,15 @@ def _parameters(document: dict[str, Any], operation: dict[str, Any]) -> None:
             if len(branches) == 1:
                 del schema["oneOf"]
                 schema.update(branches[0])
+        doc = describe_property("", name or "", schema)
         if not parameter.get("description"):
-            parameter["description"] = describe_property("", name or "", schema).description
+            parameter["description"] = doc.description
         if "example" not in parameter and "examples" not in parameter:
-            with contextlib.suppress(MissingExample):
-                parameter["example"] = example_of(document, schema)
+            if doc.example is not None:
+                parameter["example"] = doc.example
+            else:
+                with contextlib.suppress(MissingExample):
+                    parameter["example"] = example_of(document, schema)
         out.append(parameter)
     if out:
         operation["parameters"] = out

@@ -15,18 +15,15 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from typing import Any
 
 import structlog
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
 
-from service.api.deps import services_of
-from service.auth.types import Principal
 from service.errors import WallguardError
 
 log = structlog.get_logger(__name__)
@@ -66,14 +63,19 @@ class RateLimiter:
     def __init__(self, redis_url: str, per_second: int, per_minute: int) -> None:
         self.windows = [RateLimitItemPerSecond(per_second), RateLimitItemPerMinute(per_minute)]
         self.policy = f"{per_second};w=1, {per_minute};w=60"
+        # Our own pool, so that shutdown can close its connections.
+        self.pool = ConnectionPool.from_url(
+            redis_url,
+            # A Redis that does not answer costs a request at most this long (then it fails open).
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+        )
         self.storage = RedisStorage(
             "async+" + redis_url,
             wrap_exceptions=True,
             implementation="redispy",
             key_prefix="wallguard:ratelimit",
-            # A Redis that does not answer costs a request at most this long (then it fails open).
-            socket_timeout=0.5,
-            socket_connect_timeout=0.5,
+            connection_pool=self.pool,  # type: ignore[arg-type]
         )
         self.limiter = MovingWindowRateLimiter(self.storage)
 
@@ -94,43 +96,15 @@ class RateLimiter:
                 if share < tightest[0]:
                     reset = max(1, math.ceil(stats.reset_time - now))
                     tightest = (share, window.amount, remaining, reset)
-        except (StorageError, OSError, TimeoutError) as exc:
+        except (StorageError, RedisError, OSError, TimeoutError) as exc:
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return None
         _, limit, remaining, reset = tightest
         return Decision(allowed, limit, remaining, reset, self.policy)
 
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
     def describe(self) -> str:
         per_second, per_minute = (w.amount for w in self.windows)
         return f"{per_second} requests a second and {per_minute} a minute"
-
-
-def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
-    """Runs after authentication (it needs the key); public routes have no key and no limit."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        principal: Any = scope.get("user")
-        if scope["type"] != ScopeType.HTTP or not isinstance(principal, Principal):
-            await app(scope, receive, send)
-            return
-        limiter = services_of(scope["litestar_app"].state).rate_limiter
-        decision = await limiter.hit(principal.api_key_id)
-        if decision is None:
-            await app(scope, receive, send)
-            return
-        headers = decision.headers()
-        if not decision.allowed:
-            raise TooManyRequests(
-                f"This API key may send {limiter.describe()}; retry after `Retry-After` seconds.",
-                headers=headers,
-            )
-        encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *encoded]
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
