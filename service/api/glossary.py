@@ -24,9 +24,31 @@ class Doc:
     example: Any = None
     # Schema keywords the field's type cannot say (``format``, ``propertyNames``).
     extra: dict[str, Any] = field(default_factory=dict)
+    # A map or inline object worth a name of its own in generated clients.
+    component: str | None = None
 
 
 _UNKNOWN = Doc("")
+
+POLICY_FIELDS = (
+    "mode",
+    "thresholds",
+    "allowlist",
+    "custom_patterns",
+    "reply_templates",
+    "default_language",
+    "scan_page_replies",
+)
+
+# Schemas the document gains that no Struct declares (values of maps).
+EXTRA_SCHEMAS: dict[str, dict[str, Any]] = {
+    "PolicySource": {
+        "type": "string",
+        "enum": ["default", "client", "connection"],
+        "description": "`default`: Wallguard's default; `client`: the client's policy; "
+        "`connection`: the connection's override.",
+    },
+}
 
 SCHEMAS: dict[str, str] = {
     "ActionKind": "What a moderation action does on the platform.",
@@ -189,29 +211,23 @@ FIELDS: dict[str, Doc] = {
         "The types that act and each one's minimum score; types left out never act.",
         {"PHONE_NUMBER": 0.6, "DK_CPR": 0.5},
         {"propertyNames": _ENTITY_KEYS},
+        component="Thresholds",
     ),
     "reply_templates": Doc(
         "Reply texts per language; placeholders `{private_channel_url}` and `{client_name}`. "
         "Languages left out use Wallguard's default text.",
         {"da": "Vi har skjult din kommentar. Skriv til os på {private_channel_url}."},
         {"propertyNames": _LANGUAGE_KEYS},
+        component="ReplyTemplates",
     ),
     "sources": Doc(
-        "Where each field of the effective policy came from: `default`, `client` or `connection`.",
+        "Where each field of the effective policy came from.",
         {"mode": "client", "thresholds": "default"},
         {
-            "propertyNames": {
-                "enum": [
-                    "mode",
-                    "thresholds",
-                    "allowlist",
-                    "custom_patterns",
-                    "reply_templates",
-                    "default_language",
-                    "scan_page_replies",
-                ]
-            }
+            "propertyNames": {"enum": list(POLICY_FIELDS)},
+            "additionalProperties": {"$ref": "#/components/schemas/PolicySource"},
         },
+        component="PolicySources",
     ),
     "mode": Doc("`hide` hides comments with personal data; `report` only records findings."),
     "scan_page_replies": Doc(

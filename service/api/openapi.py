@@ -37,7 +37,7 @@ from litestar.openapi.spec import OpenAPI
 from litestar.routes import HTTPRoute
 
 from service.api.auth import ScopeGuard
-from service.api.glossary import EXAMPLE_URI, describe_property
+from service.api.glossary import EXAMPLE_URI, EXTRA_SCHEMAS, Doc, describe_property
 from service.api.problems import PROBLEM_MEDIA_TYPE, problem_type_uri, problem_types
 from service.auth.types import Scope
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -440,8 +440,21 @@ def _tighten(node: Any) -> Any:
     return node
 
 
+_MAP_KEYWORDS = ("type", "additionalProperties", "propertyNames", "minProperties", "maxProperties")
+
+
+def _named_map(schema: dict[str, Any], doc: Doc) -> dict[str, Any]:
+    body = {k: copy.deepcopy(v) for k, v in schema.items() if k in _MAP_KEYWORDS}
+    body.update(copy.deepcopy(doc.extra))
+    body["description"] = doc.description
+    if doc.example is not None:
+        body["examples"] = [doc.example]
+    return body
+
+
 def _schemas(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
+    named: dict[str, dict[str, Any]] = {}
     for name, schema in schemas.items():
         if "enum" in schema:
             # An enum used as a field default in one Struct is not the enum's default.
@@ -452,11 +465,28 @@ def _schemas(document: dict[str, Any]) -> None:
             # Keywords of the value itself go into the non-null branch of a nullable field.
             branches = [b for b in prop.get("oneOf", []) if b.get("type") != "null"]
             target = branches[0] if len(branches) == 1 and "$ref" not in branches[0] else prop
-            target.update({k: v for k, v in doc.extra.items() if k not in target})
+            if doc.component and "$ref" not in target:
+                body = _named_map(target, doc)
+                # Requests and answers share the name; the request's constraints (value
+                # ranges, lengths) hold for answers too, so the more constrained one is kept.
+                previous = named.get(doc.component)
+                if previous is None or len(json.dumps(body)) > len(json.dumps(previous)):
+                    named[doc.component] = body
+                ref = {"$ref": _REF + "schemas/" + doc.component}
+                if target is prop:
+                    for key in _MAP_KEYWORDS:
+                        prop.pop(key, None)
+                    prop.update(ref)
+                else:
+                    prop["oneOf"] = [ref if b is target else b for b in prop["oneOf"]]
+            else:
+                target.update({k: v for k, v in doc.extra.items() if k not in target})
             if not prop.get("description") and doc.description:
                 prop["description"] = doc.description
             if doc.example is not None and not prop.get("examples"):
                 prop["examples"] = [doc.example]
+    for name, body in {**EXTRA_SCHEMAS, **named}.items():
+        schemas.setdefault(name, copy.deepcopy(body))
     # Composed examples last: they read the property examples set above.
     for schema in schemas.values():
         for prop in (schema.get("properties") or {}).values():

@@ -93,9 +93,7 @@ async def test_findings_change_feed(
         )
     again = await _drain(client, "/v1/findings", t.headers, updated_since=since, limit=2)
     assert again[-1]["id"] == str(ids[1]) and len(again) == len(feed)
-    later = await _drain(
-        client, "/v1/findings", t.headers, updated_since=(T0 + 5 * s).isoformat()
-    )
+    later = await _drain(client, "/v1/findings", t.headers, updated_since=(T0 + 5 * s).isoformat())
     assert [f["id"] for f in later] == [str(ids[1])]
 
     # Without updated_since: newest first, as before; a cursor of one ordering is refused by

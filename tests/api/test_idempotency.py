@@ -108,5 +108,7 @@ async def test_the_stored_answer_is_encrypted_and_expires(
         await uow.session.execute(
             text("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
         )
-    r = await client.post("/v1/api-keys", json={"name": "other", "scopes": ["read"]}, headers=headers)
+    r = await client.post(
+        "/v1/api-keys", json={"name": "other", "scopes": ["read"]}, headers=headers
+    )
     assert r.status_code == 201 and r.json()["secret"] != secret
