@@ -23,7 +23,7 @@ from tests.stats.test_stats_api import client_and_connection
 T0 = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
-async def _findings(
+async def seed_findings(
     db: Database, settings: Settings, tenant_id: TenantId, stamps: list[dt.datetime]
 ) -> list[uuid.UUID]:
     client_id, connection_id = await client_and_connection(db, tenant_id)
@@ -78,7 +78,7 @@ async def test_findings_change_feed(
     s = dt.timedelta(seconds=1)
     # Three share one timestamp: only the id tells them apart.
     stamps = [T0, T0 + s, T0 + 2 * s, T0 + 2 * s, T0 + 2 * s, T0 + 3 * s]
-    ids = await _findings(db, settings, t.tenant_id, stamps)
+    ids = await seed_findings(db, settings, t.tenant_id, stamps)
     since = (T0 + s).isoformat()
     feed = await _drain(client, "/v1/findings", t.headers, updated_since=since, limit=2)
     assert [f["id"] for f in feed] == [

@@ -6,6 +6,7 @@ does not declare would fail here)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib
 import inspect
 import json
@@ -21,6 +22,10 @@ from typing import Any, get_type_hints
 
 import pytest
 
+from service.db import Database
+from service.settings import Settings
+from tests.api.test_change_feeds import T0
+from tests.api.test_change_feeds import seed_findings
 from tests.conftest import MakeTenant, make_settings
 from tests.helpers import ApiServer
 
@@ -98,6 +103,36 @@ async def test_generated_python_client_calls_every_operation_with_its_key(
     tenant = await make_tenant()
     # The SDK is synchronous (as most agency scripts are); the server runs in its own thread.
     await asyncio.to_thread(_call_everything, sdk, database_url, tenant.api_key)
+
+
+@pytest.mark.e2e
+async def test_the_readme_dashboard_sync_runs_as_written(
+    sdk: ModuleType, database_url: str, make_tenant: MakeTenant, db: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant()
+    ids = await seed_findings(db, settings, tenant.tenant_id, [T0, T0, T0 + dt.timedelta(hours=1)])
+    readme = (SPEC.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Build a dashboard", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    # The function as written; the usage lines after it point at a placeholder host.
+    definitions = code.split("\nwith AuthenticatedClient", 1)[0].replace(
+        "wallguard_sdk", sdk.__name__
+    )
+
+    def run() -> tuple[dict[Any, Any], dt.datetime]:
+        namespace: dict[str, Any] = {}
+        exec(compile(definitions, "README.md", "exec"), namespace)
+        with (
+            ApiServer(make_settings(database_url)) as server,
+            sdk.AuthenticatedClient(base_url=server.url, token=tenant.api_key) as client,
+        ):
+            store: dict[Any, Any] = {}
+            checkpoint = namespace["sync_findings"](client, T0 - dt.timedelta(days=1), store)
+            return store, checkpoint
+
+    store, checkpoint = await asyncio.to_thread(run)
+    assert set(store) == set(ids)
+    assert checkpoint == T0 + dt.timedelta(hours=1) - dt.timedelta(minutes=1)
 
 
 def _call_everything(sdk: ModuleType, database_url: str, api_key: str) -> None:
