@@ -24,8 +24,7 @@ import pytest
 
 from service.db import Database
 from service.settings import Settings
-from tests.api.test_change_feeds import T0
-from tests.api.test_change_feeds import seed_findings
+from tests.api.test_change_feeds import T0, seed_findings
 from tests.conftest import MakeTenant, make_settings
 from tests.helpers import ApiServer
 
