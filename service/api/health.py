@@ -3,6 +3,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from sqlalchemy import text
 
 from service.api.deps import Db, JobQueue
@@ -33,7 +34,15 @@ class HealthController(Controller):
         summary="Database and Redis are reachable",
         responses={
             503: ResponseSpec(
-                Readiness, description="A dependency is unreachable", generate_examples=False
+                Readiness,
+                description="A dependency is unreachable",
+                generate_examples=False,
+                examples=[
+                    Example(
+                        summary="Redis is down",
+                        value={"status": "unavailable", "database": True, "redis": False},
+                    )
+                ],
             )
         },
     )

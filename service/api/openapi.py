@@ -542,7 +542,42 @@ def _parameters(document: dict[str, Any], operation: dict[str, Any]) -> None:
         operation["parameters"] = out
 
 
-def _responses(operation: dict[str, Any], path: str, facts: OperationFacts | None) -> None:
+# Litestar's stock texts (http.HTTPStatus phrases) say nothing about this API.
+_FRAMEWORK_DESCRIPTIONS = {
+    "Request fulfilled, document follows",
+    "Document created, URL follows",
+    "Request fulfilled, nothing follows",
+    "Request accepted, processing continues off-line",
+}
+_SUCCESS = {"200": "OK", "201": "Created", "202": "Accepted: the work is queued", "204": "Done"}
+
+
+def _replaceable(response: dict[str, Any] | None) -> bool:
+    """Absent, a problem, or Litestar's own 400 shape: the shared problem response replaces it.
+    An answer a handler declares with its own body (/ready's 503 is a Readiness) stays."""
+    if response is None:
+        return True
+    content = response.get("content") or {}
+    if not content or PROBLEM_MEDIA_TYPE in content:
+        return True
+    schema = next(iter(content.values())).get("schema", {})
+    return "extra" in schema.get("properties", {})  # {status_code, detail, extra}
+
+
+def _success_description(document: dict[str, Any], status: str, response: dict[str, Any]) -> str:
+    lead = _SUCCESS.get(status, "Success")
+    for media in response.get("content", {}).values():
+        ref = media.get("schema", {}).get("$ref")
+        if ref:
+            described = _resolve(document, ref).get("description")
+            if described:
+                return f"{lead}. {described}"
+    return f"{lead}; no body." if status == "204" else f"{lead}."
+
+
+def _responses(
+    document: dict[str, Any], operation: dict[str, Any], path: str, facts: OperationFacts | None
+) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     public = facts is None or facts.public
     has_body = "requestBody" in operation
@@ -563,13 +598,13 @@ def _responses(operation: dict[str, Any], path: str, facts: OperationFacts | Non
         if status == "500":
             responses.pop(status)
             continue
-        if status in _PROBLEM_RESPONSES:
+        if status in _PROBLEM_RESPONSES and _replaceable(responses.get(status)):
             responses[status] = {"$ref": _REF + "responses/" + _PROBLEM_RESPONSES[status][0]}
-        elif status == "503" and not public:
-            continue
     for status, response in responses.items():
         if "$ref" in response:
             continue
+        if response.get("description") in _FRAMEWORK_DESCRIPTIONS:
+            response["description"] = _success_description(document, status, response)
         headers = response.setdefault("headers", {})
         headers.setdefault("X-Request-ID", {"$ref": _REF + "headers/X-Request-ID"})
         if status.startswith("2") and not public:
@@ -621,7 +656,7 @@ def finish(
                     {"$ref": _REF + "parameters/IdempotencyKey"}
                 )
             _describe_operation(operation, facts)
-            _responses(operation, path, facts)
+            _responses(document, operation, path, facts)
             if "requestBody" in operation:
                 _media_examples(document, operation["requestBody"].get("content", {}))
             for response in operation["responses"].values():
