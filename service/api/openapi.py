@@ -140,6 +140,9 @@ class _Document(OpenAPI):
 class WallguardOpenAPIConfig(OpenAPIConfig):
     operation_facts: dict[tuple[str, str], OperationFacts] = field(default_factory=dict)
     rate_description: str = "a burst and a sustained number of requests"
+    # Parts of the document that are not routes (e.g. the outbound `webhooks`): each adds to
+    # the document Litestar built, before ``finish`` applies the conventions to everything.
+    sections: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
 
     def to_openapi_schema(self) -> OpenAPI:
         base = super().to_openapi_schema()
@@ -147,6 +150,8 @@ class WallguardOpenAPIConfig(OpenAPIConfig):
         return _Document(**values, finishing=self.finish)
 
     def finish(self, document: dict[str, Any]) -> dict[str, Any]:
+        for add_section in self.sections:
+            add_section(document)
         return finish(document, self.operation_facts, self.rate_description)
 
 
@@ -661,6 +666,15 @@ def finish(
                 _media_examples(document, operation["requestBody"].get("content", {}))
             for response in operation["responses"].values():
                 _media_examples(document, response.get("content", {}))
+    # Requests Wallguard sends (OpenAPI 3.1 `webhooks`): signed, not called with an API key.
+    for item in document.get("webhooks", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            operation.setdefault("security", [])
+            if "requestBody" in operation:
+                _media_examples(document, operation["requestBody"].get("content", {}))
     return document
 
 
