@@ -109,6 +109,67 @@ SCHEMAS: dict[str, str] = {
     "TimeToHide": "How long hiding took, from the comment arriving to it being hidden.",
     "TypeCount": "Findings of one type.",
     "UnhideAccepted": "The unhide is recorded and queued.",
+    # Outbound webhooks (issue 11).
+    "WebhookEndpoint": "A URL of yours that Wallguard sends signed events to.",
+    "WebhookEndpointWithSecret": "The endpoint with its signing secret: shown on creation and "
+    "rotation only.",
+    "WebhookEndpointCreate": "A new webhook endpoint.",
+    "WebhookEndpointUpdate": "Changes to an endpoint: only the fields sent change.",
+    "WebhookEndpointList": "A page of webhook endpoints.",
+    "WebhookDelivery": "One event sent to one endpoint; its `id` is the `webhook-id` header.",
+    "WebhookDeliveryDetail": "A delivery with its attempts and the signed body as sent.",
+    "WebhookDeliveryList": "A page of webhook deliveries.",
+    "WebhookAttempt": "One try to deliver an event.",
+    "WebhookEventType": "An event Wallguard sends, with the JSON Schema of its body.",
+    "WebhookEventTypeList": "Every event type Wallguard sends.",
+    "ReplayRequest": "Send failed deliveries again from this time on.",
+    "ReplayAccepted": "How many failed deliveries were queued again.",
+    "DeliveryStatus": "Where a delivery stands.",
+    "EventType": "The name of an event Wallguard sends.",
+    "WebhookAck": "How many changes of Meta's delivery were received and stored.",
+    "WebhookEntity": "One value found in the comment, masked: never the value itself.",
+    "FindingEventData": "The finding the event is about.",
+    "CommentEventData": "The comment the event is about and the action taken on it.",
+    "ScanEventData": "The scan the event is about.",
+    "ConnectionEventData": "The connection the event is about.",
+    "EndpointDisabledEventData": "The endpoint Wallguard stopped sending to.",
+    "WebhookTestData": "A test event's contents.",
+    # Retention and data subjects (issue 15).
+    "RetentionPeriods": "Days each kind of record is kept, counted from when Wallguard "
+    "received or finished it.",
+    "TenantRetention": "The tenant's retention periods (its own or the defaults).",
+    "TenantRetentionUpdate": "Changes to the tenant's periods; null goes back to the default.",
+    "ClientRetention": "A client's retention: its overrides and what applies.",
+    "ClientRetentionOverrides": "What the client sets itself; null inherits the tenant's period.",
+    "ClientRetentionUpdate": "Changes to a client's overrides; null inherits again.",
+    "ErasureRequest": "A request to erase everything held about one comment author.",
+    "ErasureRequestCreate": "Whose data to erase: `platform` and `author_id`, or a `finding_id`.",
+    "ErasureRequestList": "A page of erasure requests.",
+    "ErasureStatus": "Where an erasure request stands.",
+    "SubjectData": "Everything held about one author, masked, for an access request (GDPR "
+    "art. 15).",
+    "SubjectFinding": "A finding about the author, masked.",
+    "SubjectEntity": "One value found, masked.",
+    "TenantDeletion": "What deleting the tenant did.",
+    "TenantDeletionRequest": "Confirms the deletion of the whole tenant.",
+    # Service hours and response times (issue 12).
+    "ServiceHours": "When a client's (or connection's) team answers comments, and what it "
+    "promises.",
+    "ServiceHoursUpdate": "The service hours as a whole (replaces what is stored).",
+    "EffectiveServiceHours": "The service hours that apply to a connection, and where they "
+    "come from.",
+    "WeeklyHours": "Opening hours per weekday; a day left out is closed.",
+    "OpeningHours": "One open interval of a day, in the service hours' time zone.",
+    "DateException": "A date with hours of its own, replacing its weekday's.",
+    "ResponseTimes": "First-response times over customer comments in a time range.",
+    "ResponseFigures": "Customer comments in the range and the page's first replies to them.",
+    "UnansweredComment": "A customer comment the page has not replied to yet.",
+    "UnansweredPage": "A page of unanswered comments, oldest first.",
+    "Storm": "A burst of comments on one post, far above its usual rate.",
+    "StormCounts": "Comments in a storm, by what happened to them.",
+    "StormPage": "A page of storms.",
+    "StormPost": "The post a storm is on.",
+    "StatsLinks": "Where to read more detail on the figures.",
 }
 
 FIELDS: dict[str, Doc] = {
@@ -349,6 +410,134 @@ FIELDS: dict[str, Doc] = {
     "last_seq": Doc("The last event checked.", 1042),
     "broken_at_seq": Doc("The first event whose hash does not match (null: none).", 77),
     "reason": Doc("Why the chain is broken, in words.", "hash mismatch"),
+    # Outbound webhooks (issue 11).
+    "url": Doc(
+        "Where to read it in the API (GET it with an API key).",
+        "https://api.wallguard.io/v1/findings/0193c4e2-7a10-7c3e-9f1a-2b3c4d5e6f70",
+        {"format": "uri"},
+    ),
+    "WebhookEndpoint.url": Doc(
+        "Your HTTPS URL that receives the events.",
+        "https://hooks.example.com/wallguard",
+        {"format": "uri"},
+    ),
+    "WebhookEndpointWithSecret.url": Doc(
+        "Your HTTPS URL that receives the events.",
+        "https://hooks.example.com/wallguard",
+        {"format": "uri"},
+    ),
+    "WebhookEndpointCreate.url": Doc(
+        "Your HTTPS URL that receives the events.",
+        "https://hooks.example.com/wallguard",
+        {"format": "uri"},
+    ),
+    "WebhookEndpointUpdate.url": Doc(
+        "Your HTTPS URL that receives the events.",
+        "https://hooks.example.com/wallguard",
+        {"format": "uri"},
+    ),
+    "endpoint_url": Doc(
+        "The endpoint's URL.", "https://hooks.example.com/wallguard", {"format": "uri"}
+    ),
+    "description": Doc("Your note on what it is for.", "Dashboard sync"),
+    "WebhookEventType.description": Doc(
+        "When Wallguard sends the event.", "A comment with personal data was found."
+    ),
+    "schema": Doc("The JSON Schema (2020-12) of the whole body.", {"type": "object"}),
+    "event_types": Doc("The events sent to it; empty: every event type."),
+    "enabled": Doc("Wallguard sends to it (false: paused or disabled after failing)."),
+    "disabled_reason": Doc(
+        "Why Wallguard disabled it (null while enabled).", "Every attempt failed for 5 days."
+    ),
+    "disabled_at": Doc("When it was disabled (null while enabled)."),
+    "failing_since": Doc(
+        "Since when every attempt has failed (null after a success); disabled after 5 days."
+    ),
+    "previous_secret_expires_at": Doc(
+        "Until then the previous secret signs too (after a rotation)."
+    ),
+    "endpoint_id": Doc("The webhook endpoint."),
+    "event_id": Doc("The event: the same for every endpoint it is sent to."),
+    "event_type": Doc("The event's name."),
+    "attempt_count": Doc("Attempts so far.", 1),
+    "next_attempt_at": Doc("When the next attempt is due (pending deliveries only)."),
+    "last_attempt_at": Doc("When it was last tried."),
+    "last_status_code": Doc("Your endpoint's last HTTP status (null: no answer).", 200),
+    "succeeded_at": Doc("When your endpoint accepted it (null: not yet)."),
+    "attempted_at": Doc("When it was tried."),
+    "status_code": Doc("Your endpoint's HTTP status (null: no answer).", 200),
+    "duration_ms": Doc("How long your endpoint took to answer.", 84.5),
+    "error": Doc(
+        "What went wrong, in words (null: nothing).", "The endpoint did not answer in 10 s."
+    ),
+    "response_excerpt": Doc("The first 1 KiB of your endpoint's answer.", "ok"),
+    "payload": Doc(
+        "The signed body as sent: `type`, `timestamp`, `data`.",
+        {"type": "finding.created", "timestamp": "2026-12-01T09:30:00Z", "data": {}},
+    ),
+    "WebhookDeliveryDetail.attempts": Doc("Each try, newest first."),
+    "replayed": Doc("Failed deliveries queued again (each keeps its `webhook-id`).", 3),
+    "timestamp": Doc("When the event happened.", "2026-12-01T09:30:00Z"),
+    "tenant_id": Doc("Your tenant."),
+    "action_id": Doc("The moderation action."),
+    "finding_status": Doc("The finding's status after the action (null: no finding)."),
+    "reply_id": Doc("The reply's id on the platform (null: no reply).", "1029384756_99"),
+    "sent_at": Doc("When the test event was sent."),
+    # Retention and data subjects (issue 15).
+    "findings_days": Doc("Days findings are kept.", 90),
+    "audit_events_days": Doc("Days audit events are kept (at least 30).", 365),
+    "inbox_events_days": Doc("Days received platform events are kept (at most 30).", 7),
+    "webhook_deliveries_days": Doc("Days outbound webhook deliveries are kept.", 30),
+    "scans_days": Doc("Days finished scans are kept.", 90),
+    "overrides": Doc("What the client sets itself; null inherits the tenant's period."),
+    "effective": Doc("What applies to the client's records."),
+    "anchor_seq": Doc(
+        "Where the retained chain starts: 0 until retention removed the oldest events, then "
+        "the last removed event's seq.",
+        0,
+    ),
+    "author_ref": Doc(
+        "A keyed hash of the author's id: the request never shows the id again.",
+        "hm1:Zp3q9c0aVx2yT4k8",
+    ),
+    "delete_on_platform": Doc(
+        "Also delete the author's comments on the page (not just hide them)."
+    ),
+    "counts": Doc("Per kind, once completed: what was erased.", {"findings": 3, "inbox_events": 5}),
+    "erased": Doc("An erasure request was made: nothing new is collected about the author."),
+    "truncated": Doc("More findings exist than listed (the first 500 are)."),
+    "inbox_events": Doc("Platform events from the author still held.", 2),
+    "moderation_actions": Doc("Hides and replies recorded on the author's comments.", 2),
+    "erasure_requests": Doc("Erasure requests made for the author."),
+    "confirm": Doc("The tenant's name, to confirm.", "Nordic Social Agency"),
+    "api_keys_revoked": Doc("API keys revoked.", 3),
+    "pages_unsubscribed": Doc("Pages unsubscribed from the app.", 4),
+    "tokens_forgotten": Doc("Platform tokens deleted.", 4),
+    # Service hours and response times (issue 12).
+    "weekly": Doc("Opening hours per weekday."),
+    "hours": Doc("The service hours that apply."),
+    "total": Doc("All the connections together."),
+    "links": Doc("Where to read more detail."),
+    "response_times": Doc("First-response times.", "/v1/response-times"),
+    "storms": Doc("Bursts of comments.", "/v1/storms"),
+    "unanswered": Doc("Comments still waiting for a reply.", "/v1/unanswered"),
+    "StatsLinks.response_times": Doc(
+        "First-response times for the same range.",
+        "/v1/response-times",
+        {"format": "uri-reference"},
+    ),
+    "StatsLinks.storms": Doc(
+        "Storms in the same range.", "/v1/storms", {"format": "uri-reference"}
+    ),
+    "StatsLinks.unanswered": Doc(
+        "Comments still waiting.", "/v1/unanswered", {"format": "uri-reference"}
+    ),
+    "unanswered_url": Doc(
+        "The comments still waiting, oldest first.",
+        "/v1/unanswered?client_id=0193c4e2-7a10-7c3e-9f1a-2b3c4d5e6f70",
+        {"format": "uri-reference"},
+    ),
+    "comments": Doc("Comments.", 120),
     # Problems.
     "title": Doc("A short summary of the problem type.", "Not found"),
     "detail": Doc("What went wrong here, in words.", "Client 0193c4e2 not found."),
