@@ -586,3 +586,43 @@ async def test_two_workers_draining_one_endpoint_send_each_delivery_once(
     await asyncio.gather(run_worker(), run_worker())
     ids = collections.Counter(r.webhook_id for r in receiver.verified())
     assert len(ids) == 100 and set(ids.values()) == {1}
+
+
+async def test_a_round_leased_by_a_killed_worker_is_sent_once_its_lease_expires(
+    api: Api,
+    settings: Settings,
+    db: Database,
+    queue: Queue,
+    make_page: MakePage,
+    listener: Any,
+    run_worker: RunWorker,
+) -> None:
+    from service.crypto import Cipher
+    from service.webhooks.service import _claim_round
+
+    page = await make_page()
+    receiver = listener()
+    created = await endpoint_for(api, page, receiver)
+    lossy = Database(settings, None)  # the wake-up job is lost too
+    try:
+        await emit_all(lossy, page, [EventType.FINDING_CREATED] * 3)
+    finally:
+        await lossy.dispose()
+    # A worker leases the round, then dies before sending it.
+    leased = await _claim_round(
+        db, Cipher(settings.encryption_keys), FAST, page.tenant_id, created["id"], None
+    )
+    assert not isinstance(leased, str) and len(leased.deliveries) == 3
+    await reconcile_deliveries(db, queue, FAST)  # held by the lease: not woken for it
+    await run_worker()
+    assert receiver.received == []
+    async with db.system_unit_of_work() as uow:
+        await uow.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == created["id"])
+            .values(lease_until=func.now() - text("interval '1 second'"))
+        )
+    assert await reconcile_deliveries(db, queue, FAST) >= 1
+    await run_worker()
+    ids = collections.Counter(r.webhook_id for r in receiver.verified())
+    assert len(ids) == 3 and set(ids.values()) == {1}
