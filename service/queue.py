@@ -17,8 +17,9 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     execute_action       tenant_id, action_id        action:<action>
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
+    deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
     check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans
+    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ class JobName(enum.StrEnum):
     EXECUTE_ACTION = "execute_action"
     POLL_CONNECTION = "poll_connection"
     RUN_SCAN = "run_scan"
+    DELIVER_WEBHOOKS = "deliver_webhooks"
     CHECK_DATABASE = "check_database"
     # crons
     POLL_RECENT = "poll_recent"
     RECONCILE = "reconcile"
     RECONCILE_SCANS = "reconcile_scans"
+    RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -111,6 +114,13 @@ def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
 
 def run_scan(tenant_id: uuid.UUID, scan_id: uuid.UUID, attempt: str = "0") -> Job:
     return Job(JobName.RUN_SCAN, (str(tenant_id), str(scan_id)), run_scan_job_id(scan_id, attempt))
+
+
+def deliver_webhooks(
+    tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, defer_by: float | None = None
+) -> Job:
+    """Wake one webhook endpoint's drain (service/webhooks/service.py ``deliver_due``)."""
+    return Job(JobName.DELIVER_WEBHOOKS, (str(tenant_id), str(endpoint_id)), None, defer_by)
 
 
 class PendingJobs:

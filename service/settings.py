@@ -86,6 +86,15 @@ class Settings:
     rate_limit_per_second: int = 20
     # How long a POST's Idempotency-Key is remembered (its first answer replayed).
     idempotency_ttl_seconds: int = 86_400
+    # Outbound webhooks: loopback and private addresses are refused unless this is on (it is
+    # by default in dev and test, for local receivers such as `wallguard webhooks listen`).
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = 15.0
+    # Attempts in flight to one endpoint per worker process: a slow endpoint holds at most
+    # this many job slots, the others keep flowing.
+    webhooks_endpoint_concurrency: int = 8
+    # The worker serves its Prometheus metrics on this port (0: not served).
+    worker_metrics_port: int = 0
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +175,22 @@ class Settings:
             idempotency_ttl_seconds=_int(
                 env, "WALLGUARD_IDEMPOTENCY_TTL_SECONDS", d.idempotency_ttl_seconds
             ),
+            webhooks_allow_private=_bool(
+                env.get(
+                    "WALLGUARD_WEBHOOKS_ALLOW_PRIVATE",
+                    "true" if environment in {"dev", "test"} else "false",
+                )
+            ),
+            webhooks_timeout_seconds=_float(
+                env, "WALLGUARD_WEBHOOKS_TIMEOUT_SECONDS", d.webhooks_timeout_seconds
+            ),
+            webhooks_endpoint_concurrency=max(
+                1,
+                _int(
+                    env, "WALLGUARD_WEBHOOKS_ENDPOINT_CONCURRENCY", d.webhooks_endpoint_concurrency
+                ),
+            ),
+            worker_metrics_port=_int(env, "WALLGUARD_WORKER_METRICS_PORT", d.worker_metrics_port),
         )
 
 

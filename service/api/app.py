@@ -24,12 +24,18 @@ from service.api.idempotency import idempotency_middleware
 from service.api.inbox import MetaWebhookController
 from service.api.middleware import rate_limit_middleware, request_id_middleware
 from service.api.openapi import WallguardOpenAPIConfig, document_operations
+from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.ratelimit import RateLimiter
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
+from service.api.webhooks import (
+    WebhookDeliveryController,
+    WebhookEndpointController,
+    WebhookEventTypeController,
+)
 from service.connections.graph import graph_client
 from service.crypto import Cipher
 from service.db import Database
@@ -37,6 +43,7 @@ from service.detection import Detector
 from service.logging import configure_logging
 from service.queue import Queue
 from service.settings import Settings, get_settings
+from service.webhooks.delivery import WebhookSender
 
 API_VERSION = "1.0.0"
 
@@ -60,6 +67,8 @@ _TAGS = {
     "Scans": "Backfills: a page's history handled as if each comment had just arrived.",
     "Audit": "The tamper-evident log of every change made through the API and by Wallguard.",
     "Stats": "Counts and timings for dashboards.",
+    "Webhooks": "Signed events Wallguard sends to your endpoints: the endpoints, the deliveries "
+    "made to them, and the event types.",
     "Detection": "Detection on text you send, without storing anything.",
     "Operations": "Liveness and readiness for load balancers; no API key.",
 }
@@ -92,6 +101,8 @@ def openapi_config(settings: Settings) -> WallguardOpenAPIConfig:
         tags=[Tag(name=name, description=text) for name, text in _TAGS.items()],
         rate_description=f"{settings.rate_limit_per_second} requests a second and "
         f"{settings.rate_limit_per_minute} a minute",
+        # Not routes: the events Wallguard sends (OpenAPI 3.1 `webhooks`).
+        sections=[add_webhooks],
     )
 
 
@@ -118,12 +129,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             rate_limiter=RateLimiter(
                 settings.redis_url, settings.rate_limit_per_second, settings.rate_limit_per_minute
             ),
+            webhook_sender=WebhookSender.from_settings(settings),
         )
         services.install(app)
         await db.warm_up()
         try:
             yield
         finally:
+            await services.webhook_sender.aclose()
             await services.graph.aclose()
             await services.rate_limiter.aclose()
             await db.dispose()
@@ -150,6 +163,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            WebhookEndpointController,
+            WebhookDeliveryController,
+            WebhookEventTypeController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

@@ -28,6 +28,7 @@ from service.pagination import MAX_LIMIT
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.settings import Settings
+from service.webhooks.delivery import WebhookSender
 
 _STATE_KEY = "services"
 
@@ -44,6 +45,8 @@ class ApiServices:
     graph: GraphClient
     detector: Detector
     rate_limiter: RateLimiter
+    # Outbound webhooks: one connection pool and SSRF guard for the process.
+    webhook_sender: WebhookSender
 
     def install(self, app: Litestar) -> None:
         app.state[_STATE_KEY] = self
@@ -59,6 +62,7 @@ JobQueue = NamedDependency[Queue | None]
 Graph = NamedDependency[GraphClient]
 Engine = NamedDependency[Detector]
 Services = NamedDependency[ApiServices]
+Sender = NamedDependency[WebhookSender]
 
 
 def services_of(state: State) -> ApiServices:
@@ -94,6 +98,10 @@ def _detector(services: Services) -> Detector:
     return services.detector
 
 
+def _sender(services: Services) -> WebhookSender:
+    return services.webhook_sender
+
+
 async def provide_uow(db: Db, request: Request[Principal, Any, Any]) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request in the caller's tenant; committed after the handler returns
     (before the response is sent), rolled back if it raised."""
@@ -113,6 +121,7 @@ DEPENDENCIES = {
     "cipher": Provide(_cipher, sync_to_thread=False),
     "graph": Provide(_graph, sync_to_thread=False),
     "detector": Provide(_detector, sync_to_thread=False),
+    "sender": Provide(_sender, sync_to_thread=False),
     "uow": Provide(provide_uow),
     "principal": Provide(provide_principal, sync_to_thread=False),
 }

@@ -477,7 +477,19 @@ FIELDS: dict[str, Doc] = {
     ),
     "WebhookDeliveryDetail.attempts": Doc("Each try, newest first."),
     "replayed": Doc("Failed deliveries queued again (each keeps its `webhook-id`).", 3),
-    "timestamp": Doc("When the event happened.", "2026-12-01T09:30:00Z"),
+    "ScanEventData.findings": Doc("Comments with personal data the scan found.", 17),
+    "ScanEventData.hidden": Doc("How many of them are hidden now.", 15),
+    "ScanEventData.errors": Doc("Comments that could not be handled.", 0),
+    "ConnectionEventData.reason": Doc(
+        "Why the connection changed (null when connected).",
+        "The page token was revoked by the page admin.",
+    ),
+    "EndpointDisabledEventData.reason": Doc(
+        "Why Wallguard stopped sending.", "Every attempt failed for 5 days."
+    ),
+    "WebhookTestData.message": Doc("A fixed text.", "This is a test event from Wallguard."),
+    "FindingEventData.finding_id": Doc("The finding."),
+    "delivery_id": Doc("The delivery's id (the `webhook-id` header it was sent with)."),
     "tenant_id": Doc("Your tenant."),
     "action_id": Doc("The moderation action."),
     "finding_status": Doc("The finding's status after the action (null: no finding)."),
@@ -549,8 +561,23 @@ FIELDS: dict[str, Doc] = {
 }
 
 
+# Webhook bodies (``<Name>Event``) share their envelope: ``type``, ``timestamp``, ``data``.
+_ENVELOPE = {
+    "type": Doc("The event's name."),
+    "timestamp": Doc("When the event happened.", None, {"format": "date-time"}),
+    "data": Doc("What the event is about."),
+}
+# Times: the webhook bodies' schemas come from msgspec with ISO strings, so say what they are.
+_TIMES = {"since", "until", "timestamp"}
+
+
 def describe_property(schema: str, name: str, prop: dict[str, Any]) -> Doc:
     """The glossary's entry for ``schema.name`` (``name`` empty: the schema itself)."""
     if not name:
         return Doc(SCHEMAS.get(schema, ""))
-    return FIELDS.get(f"{schema}.{name}") or FIELDS.get(name) or _UNKNOWN
+    if schema.endswith("Event") and name in _ENVELOPE:
+        return _ENVELOPE[name]
+    doc = FIELDS.get(f"{schema}.{name}") or FIELDS.get(name) or _UNKNOWN
+    if (name.endswith("_at") or name in _TIMES) and "format" not in doc.extra:
+        doc = Doc(doc.description, doc.example, {**doc.extra, "format": "date-time"}, doc.component)
+    return doc

@@ -464,11 +464,19 @@ def _schemas(document: dict[str, Any]) -> None:
         if "enum" in schema:
             # An enum used as a field default in one Struct is not the enum's default.
             schema.pop("default", None)
-        schema.setdefault("description", describe_property(name, "", schema).description)
+        if not schema.get("description"):
+            schema["description"] = describe_property(name, "", schema).description
+        event = (schema.get("properties") or {}).get("type", {}).get("enum")
+        if not schema.get("description") and name.endswith("Event") and event:
+            schema["description"] = (
+                f"The body of the `{event[0]}` webhook: its `type`, when it happened "
+                "(`timestamp`) and what it is about (`data`)."
+            )
         for prop_name, prop in (schema.get("properties") or {}).items():
             doc = describe_property(name, prop_name, prop)
             # Keywords of the value itself go into the non-null branch of a nullable field.
-            branches = [b for b in prop.get("oneOf", []) if b.get("type") != "null"]
+            union = "oneOf" if "oneOf" in prop else "anyOf"
+            branches = [b for b in prop.get(union, []) if b.get("type") != "null"]
             target = branches[0] if len(branches) == 1 and "$ref" not in branches[0] else prop
             if doc.component and "$ref" not in target:
                 body = _named_map(target, doc)
@@ -483,12 +491,15 @@ def _schemas(document: dict[str, Any]) -> None:
                         prop.pop(key, None)
                     prop.update(ref)
                 else:
-                    prop["oneOf"] = [ref if b is target else b for b in prop["oneOf"]]
+                    prop[union] = [ref if b is target else b for b in prop[union]]
             else:
                 target.update({k: v for k, v in doc.extra.items() if k not in target})
             if not prop.get("description") and doc.description:
                 prop["description"] = doc.description
-            if doc.example is not None and not prop.get("examples"):
+            refers = "$ref" in prop or any("$ref" in b for b in prop.get(union, []))
+            # A field naming another schema takes its example from that schema, so a generic
+            # entry (`name`, `type`) cannot contradict an enum it points to.
+            if doc.example is not None and not prop.get("examples") and not refers:
                 prop["examples"] = [doc.example]
     for name, body in {**EXTRA_SCHEMAS, **named}.items():
         schemas.setdefault(name, copy.deepcopy(body))

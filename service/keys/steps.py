@@ -22,6 +22,7 @@ from service.db import Database
 from service.findings.models import EXCERPT_PURPOSE, Finding
 from service.idempotency.models import RESPONSE_PURPOSE, IdempotencyRecord
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
+from service.webhooks.models import SECRET_PURPOSE, WebhookEndpoint
 
 # (model, column, attribute, purpose) of every encrypted column.
 _TARGETS: list[tuple[Any, Any, str, str]] = [
@@ -29,6 +30,13 @@ _TARGETS: list[tuple[Any, Any, str, str]] = [
     (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
     (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
     (IdempotencyRecord, IdempotencyRecord.body, "body", RESPONSE_PURPOSE),
+    (WebhookEndpoint, WebhookEndpoint.secret_ciphertext, "secret_ciphertext", SECRET_PURPOSE),
+    (
+        WebhookEndpoint,
+        WebhookEndpoint.previous_secret_ciphertext,
+        "previous_secret_ciphertext",
+        SECRET_PURPOSE,
+    ),
 ]
 
 

@@ -33,6 +33,7 @@ from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
+from service.findings.service import emit_finding_event
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
 from service.moderation.service import ACTOR
@@ -40,6 +41,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
+from service.webhooks.events import EventType
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
@@ -268,6 +270,14 @@ async def handle_comments(
                     "connection_id": str(connection.id),
                     "comment_id": comment_id,
                 },
+            )
+            emit_finding_event(
+                uow,
+                EventType.FINDING_CREATED,
+                finding_id,
+                draft.row,
+                tenant_id=tenant_id,
+                platform=connection.platform,
             )
             new = True
         else:

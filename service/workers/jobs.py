@@ -27,6 +27,8 @@ from service.pipeline.reconcile import reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
 from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
 from service.queue import JobName
+from service.webhooks.service import deliver_due, reconcile_deliveries
+from service.workers.webhooks_context import webhooks_of
 
 log = structlog.get_logger(__name__)
 
@@ -111,6 +113,31 @@ async def reconcile_scans(
     return await reconcile_stale_scans(pipeline_of(ctx), stale_after=stale_after)
 
 
+async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str) -> str:
+    """Drain one webhook endpoint's due deliveries (service/webhooks/service.py). One drain per
+    endpoint runs in this process: a second job for an endpoint being drained returns at once
+    and the running drain takes its deliveries too, so a slow or dead endpoint holds one job
+    slot, never the others, and deliveries to other endpoints keep flowing."""
+    wctx = webhooks_of(ctx)
+    endpoint = uuid.UUID(endpoint_id)
+    if not wctx.sender.start_drain(endpoint):
+        return "busy"
+    try:
+        counts = await deliver_due(
+            wctx.db, wctx.cipher, wctx.sender, system_tenant(tenant_id), endpoint
+        )
+    finally:
+        wctx.sender.finish_drain(endpoint)
+    return " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
+async def reconcile_webhook_deliveries(ctx: dict[str, Any]) -> int:
+    """Cron: wake the endpoints whose deliveries are overdue (their job was lost), update the
+    oldest-pending gauge, prune old history."""
+    wctx = webhooks_of(ctx)
+    return await reconcile_deliveries(wctx.db, wctx.queue, wctx.sender.config)
+
+
 async def check_database(ctx: dict[str, Any]) -> bool:
     """A liveness probe through the queue: proves a worker can reach Postgres."""
     async with pipeline_of(ctx).db.system_unit_of_work() as uow:
@@ -133,6 +160,11 @@ FUNCTIONS: list[queue.WorkerFunction] = [
     queue.job_function(
         JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
     ),
+    # A drain takes rounds for ``drain_seconds``; a round's attempts may each take the 15 s
+    # timeout. Lost or failed drains: the reconcile cron wakes the endpoint again.
+    queue.job_function(
+        JobName.DELIVER_WEBHOOKS, deliver_webhooks, max_tries=1, timeout=300, keep_result=0
+    ),
 ]
 CRON_JOBS: list[queue.WorkerCron] = [
     queue.cron_job(
@@ -140,4 +172,10 @@ CRON_JOBS: list[queue.WorkerCron] = [
     ),
     queue.cron_job(JobName.RECONCILE, reconcile, second=15, timeout=60),
     queue.cron_job(JobName.RECONCILE_SCANS, reconcile_scans, second=45, timeout=60),
+    queue.cron_job(
+        JobName.RECONCILE_WEBHOOK_DELIVERIES,
+        reconcile_webhook_deliveries,
+        second={5, 20, 35, 50},
+        timeout=60,
+    ),
 ]

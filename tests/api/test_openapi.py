@@ -151,7 +151,8 @@ def test_types_are_tight() -> None:
         for prop, value in (schema.get("properties") or {}).items():
             walk(value, f"{name}.{prop}")
             if prop.endswith("_url") or prop == "redirect_to":
-                branch = next((b for b in value.get("oneOf", [value]) if "type" in b), value)
+                union = value.get("oneOf") or value.get("anyOf") or [value]
+                branch = next((b for b in union if "type" in b), value)
                 assert value.get("format") == "uri" or branch.get("format") == "uri", prop
         if "enum" in schema:
             assert "default" not in schema, name
