@@ -30,13 +30,13 @@ from bench.pipeline.common import (
     free_port,
     fresh_database,
 )
+from service.apikeys.service import onboard_tenant
 from service.auth.types import TenantId
 from service.crypto import Cipher
 from service.db import Database
 from service.findings.models import EXCERPT_PURPOSE
 from service.retention.purge import PurgeResult, purge_tenant
 from service.tenancy.models import TenantKind
-from service.tenancy.service import onboard_tenant
 from tests.retention.support import add_page
 
 _FILL = """

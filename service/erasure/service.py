@@ -17,13 +17,16 @@ tenant's record of its processing and ages out with its own retention period.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import TypeVar
 
 import structlog
 
+from service import queue
 from service.audit.service import record
+from service.auth.tenants import system_tenant
 from service.auth.types import Principal, TenantId
 from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.service import page_token
@@ -47,16 +50,11 @@ from service.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-ERASE_SUBJECT_JOB = "erase_subject"
 ACTOR = "system:erasure"
 # Rows removed per transaction.
 BATCH = 500
 SUBJECT_FINDINGS_LIMIT = 500
 T = TypeVar("T")
-
-
-def erase_job_id(request_id: uuid.UUID, attempt: str = "") -> str:
-    return f"erasure:{request_id}{':' + attempt if attempt else ''}"
 
 
 def _tenant_wide(principal: Principal) -> None:
@@ -146,9 +144,7 @@ class ErasureService:
                 "delete_on_platform": data.delete_on_platform,
             },
         )
-        self.uow.jobs.add(
-            ERASE_SUBJECT_JOB, str(tenant_id), str(row.id), job_id=erase_job_id(row.id)
-        )
+        self.uow.jobs.add(queue.erase_subject(tenant_id, row.id))
         return request_schema(row)
 
     async def get(self, principal: Principal, request_id: uuid.UUID) -> schemas.ErasureRequest:
@@ -310,7 +306,7 @@ async def run_erasure(
                 continue
             try:
                 await graph.delete_comment(comment_id, token)
-            except platform_errors.NotFound:
+            except platform_errors.PlatformNotFound:
                 pass  # already gone
             except platform_errors.PlatformError as exc:
                 failed += 1
@@ -374,6 +370,21 @@ async def run_erasure(
         )
     log.info("erasure_completed", request_id=str(request_id), **counts)
     return ErasureStatus.COMPLETED
+
+
+async def stale_erasures(
+    db: Database, stale_after: dt.timedelta
+) -> list[tuple[TenantId, uuid.UUID, str]]:
+    """Requests left pending or running for ``stale_after`` (their job was lost): (tenant,
+    request, attempt) for sending them again; each is touched, so it waits as long again."""
+    now = utcnow()
+    async with db.system_unit_of_work() as uow:
+        stale = await ErasureRequestRepository(uow.session).open_and_stale(
+            now - stale_after, limit=100
+        )
+        for request in stale:
+            request.updated_at = now
+        return [(system_tenant(r.tenant_id), r.id, f"r{int(now.timestamp())}") for r in stale]
 
 
 async def fail_erasure(

@@ -10,7 +10,8 @@ from service.db import Base, TenantOwned
 
 class RetentionSettings(TenantOwned, Base):
     """The tenant's row (``client_id`` NULL) and one per client that overrides it. A NULL
-    column inherits: client → tenant → the product default (``service.retention.schemas``)."""
+    column inherits: client → tenant → the product default (``service.retention.schemas``).
+    The tenant's own findings period is ``tenants.retention_days``."""
 
     __tablename__ = "retention_settings"
     __table_args__ = (
@@ -32,6 +33,10 @@ class RetentionSettings(TenantOwned, Base):
             postgresql_where="client_id IS NOT NULL",
         ),
         CheckConstraint("findings_days BETWEEN 1 AND 3650", name="findings_days"),
+        # The tenant's own findings period is tenants.retention_days: one place for it.
+        CheckConstraint(
+            "client_id IS NOT NULL OR findings_days IS NULL", name="tenant_findings_in_tenants"
+        ),
         CheckConstraint("audit_events_days BETWEEN 30 AND 3650", name="audit_events_days"),
         CheckConstraint("inbox_events_days BETWEEN 1 AND 30", name="inbox_events_days"),
         CheckConstraint(

@@ -26,14 +26,16 @@ from typing import ClassVar, Protocol
 
 import msgspec
 import structlog
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
+from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.db import Database, utcnow
 from service.retention.schemas import RetentionPeriods
 from service.retention.service import ResolvedRetention, resolve
+from service.tenancy.models import Tenant
 
 log = structlog.get_logger(__name__)
 
@@ -347,6 +349,13 @@ def _plan(
     plan = [(ClientScope(only=cid), cutoff(p)) for cid, p in sorted(resolved.clients.items())]
     plan.append((ClientScope(exclude=tuple(sorted(resolved.clients))), cutoff(resolved.tenant)))
     return plan
+
+
+async def tenants_to_purge(db: Database) -> list[TenantId]:
+    """Every tenant but those being deleted (their deletion removes everything anyway)."""
+    async with db.system_unit_of_work() as uow:
+        ids = await uow.session.scalars(select(Tenant.id).where(Tenant.deleting_at.is_(None)))
+        return [system_tenant(tenant_id) for tenant_id in ids]
 
 
 async def purge_tenant(

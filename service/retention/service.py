@@ -9,20 +9,32 @@ import msgspec
 from service.audit.service import record
 from service.auth.types import Principal, TenantId
 from service.db import UnitOfWork
-from service.errors import Forbidden
+from service.errors import Forbidden, NotFound
 from service.retention import schemas
 from service.retention.models import RetentionSettings
 from service.retention.repository import RetentionRepository
 from service.structs import changes
+from service.tenancy.repository import TenantRepository
 from service.tenancy.service import ClientService
 
+DEFAULT_FINDINGS_DAYS = schemas.DEFAULTS.findings_days
 
-def tenant_periods(row: RetentionSettings | None) -> schemas.RetentionPeriods:
+
+def tenant_periods(findings_days: int, row: RetentionSettings | None) -> schemas.RetentionPeriods:
+    """The tenant's periods: its findings period (``tenants.retention_days``, what /v1/tenant
+    has always shown) and the rest from its retention row, else the defaults."""
     values = {
         name: getattr(row, name) if row is not None and getattr(row, name) is not None else default
         for name, default in msgspec.structs.asdict(schemas.DEFAULTS).items()
     }
+    values["findings_days"] = findings_days
     return schemas.RetentionPeriods(**values)
+
+
+async def _load_tenant_periods(uow: UnitOfWork, tenant_id: TenantId) -> schemas.RetentionPeriods:
+    tenant = await TenantRepository(uow.session).get(tenant_id)
+    days = tenant.retention_days if tenant is not None else schemas.DEFAULTS.findings_days
+    return tenant_periods(days, await RetentionRepository(uow.session).for_tenant(tenant_id))
 
 
 def client_periods(
@@ -45,7 +57,7 @@ class ResolvedRetention(msgspec.Struct, frozen=True, kw_only=True):
 
 async def resolve(uow: UnitOfWork, tenant_id: TenantId) -> ResolvedRetention:
     repo = RetentionRepository(uow.session)
-    tenant = tenant_periods(await repo.for_tenant(tenant_id))
+    tenant = await _load_tenant_periods(uow, tenant_id)
     clients = {
         row.client_id: client_periods(tenant, row)
         for row in await repo.client_overrides(tenant_id)
@@ -65,7 +77,7 @@ class RetentionService:
         self.settings = RetentionRepository(uow.session)
 
     async def tenant(self, principal: Principal) -> schemas.TenantRetention:
-        periods = tenant_periods(await self.settings.for_tenant(principal.tenant_id))
+        periods = await _load_tenant_periods(self.uow, principal.tenant_id)
         return schemas.TenantRetention(**msgspec.structs.asdict(periods))
 
     async def update_tenant(
@@ -74,16 +86,24 @@ class RetentionService:
         _tenant_wide(principal)
         values = changes(data)
         if values:
-            row = await self.settings.get_or_add(principal.tenant_id, None)
-            for name, value in values.items():
-                setattr(row, name, value)
+            others = dict(values)
+            if "findings_days" in others:
+                tenant = await TenantRepository(self.uow.session).get(principal.tenant_id)
+                if tenant is None:
+                    raise NotFound("Tenant not found.")
+                days = others.pop("findings_days")
+                tenant.retention_days = days if days is not None else DEFAULT_FINDINGS_DAYS
+            if others:
+                row = await self.settings.get_or_add(principal.tenant_id, None)
+                for name, value in others.items():
+                    setattr(row, name, value)
             await self.uow.session.flush()
             self._audit(principal, "tenant", principal.tenant_id, values)
         return await self.tenant(principal)
 
     async def client(self, principal: Principal, client_id: uuid.UUID) -> schemas.ClientRetention:
         await ClientService(self.uow).load(principal, client_id)
-        tenant = tenant_periods(await self.settings.for_tenant(principal.tenant_id))
+        tenant = await _load_tenant_periods(self.uow, principal.tenant_id)
         row = await self.settings.for_client(principal.tenant_id, client_id)
         overrides = schemas.ClientRetentionOverrides(
             **{

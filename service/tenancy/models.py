@@ -26,8 +26,11 @@ class Tenant(Timestamped, Base):
     kind: Mapped[TenantKind] = mapped_column(
         Enum(TenantKind, name="tenant_kind", values_callable=lambda e: [m.value for m in e])
     )
+    # How long findings are kept (the tenant's period; clients may override it, and the other
+    # kinds' periods are in retention_settings: service.retention).
+    retention_days: Mapped[int] = mapped_column(default=90)
     # Set when the tenant asked to be deleted: its keys are revoked and its data is being removed
-    # (service.tenancy.deletion); nothing new is accepted for it.
+    # (service.erasure.tenant); nothing new is accepted for it.
     deleting_at: Mapped[dt.datetime | None]
 
 

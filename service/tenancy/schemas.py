@@ -20,7 +20,7 @@ class Tenant(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     kind: TenantKind
-    # The findings' retention period (the same as `findings_days` in /v1/tenant/retention).
+    # How long findings are kept (also `findings_days` of /v1/tenant/retention).
     retention_days: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -28,7 +28,6 @@ class Tenant(msgspec.Struct, kw_only=True):
 
 class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    # Kept for compatibility: sets `findings_days` of /v1/tenant/retention.
     retention_days: RetentionDays | msgspec.UnsetType = msgspec.UNSET
 
 

@@ -7,8 +7,6 @@ import uuid
 from service.auth.types import Principal, TenantId
 from service.db import UnitOfWork, flush_or_conflict
 from service.errors import Forbidden, NotFound
-from service.retention.repository import RetentionRepository
-from service.retention.schemas import DEFAULTS
 from service.structs import apply_changes, changes, to_schema
 from service.tenancy import schemas
 from service.tenancy.models import Client, Tenant, TenantKind
@@ -37,33 +35,15 @@ class TenantService:
             raise NotFound("Tenant not found.")
         return tenant
 
-    async def _schema(self, tenant: Tenant) -> schemas.Tenant:
-        # `retention_days` predates /v1/tenant/retention: it is the findings' period there.
-        row = await RetentionRepository(self.uow.session).for_tenant(TenantId(tenant.id))
-        days = row.findings_days if row is not None else None
-        return schemas.Tenant(
-            id=tenant.id,
-            name=tenant.name,
-            kind=tenant.kind,
-            retention_days=days if days is not None else DEFAULTS.findings_days,
-            created_at=tenant.created_at,
-            updated_at=tenant.updated_at,
-        )
-
     async def get(self, principal: Principal) -> schemas.Tenant:
-        return await self._schema(await self._load(principal.tenant_id))
+        return to_schema(await self._load(principal.tenant_id), schemas.Tenant)
 
     async def update(self, principal: Principal, data: schemas.TenantUpdate) -> schemas.Tenant:
         _tenant_wide(principal)
         tenant = await self._load(principal.tenant_id)
-        values = changes(data)
-        days = values.pop("retention_days", None)
-        if days is not None:
-            retention = RetentionRepository(self.uow.session)
-            (await retention.get_or_add(principal.tenant_id, None)).findings_days = days
-        apply_changes(tenant, values)
+        apply_changes(tenant, changes(data))
         await self.uow.session.flush()
-        return await self._schema(tenant)
+        return to_schema(tenant, schemas.Tenant)
 
 
 class ClientService:

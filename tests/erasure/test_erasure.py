@@ -18,14 +18,13 @@ from service.db import Database
 from service.erasure.models import Tombstone
 from service.findings.models import Finding
 from service.inbox.models import InboxEvent
-from service.inbox.service import accept_delivery
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import accept_delivery
+from service.pipeline.polling import poll_once
 from service.platforms.signatures import sign_body
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
-from service.workers.realtime import poll_once, process_inbox_event
-from service.workers.retention import erase_subject
-from service.workers.scans import run_scan
+from service.workers.jobs import erase_subject, process_inbox_event, run_scan
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import (
     APP_SECRET,

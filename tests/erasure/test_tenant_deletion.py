@@ -12,13 +12,13 @@ from sqlalchemy import func, select, text
 from service.connections.models import Connection
 from service.crypto import Cipher
 from service.db import Database
+from service.erasure.tenant import begin_deletion, delete_tenant_data
 from service.findings.models import Finding
+from service.pipeline.context import PipelineContext
+from service.pipeline.polling import poll_once
 from service.platforms.graph import GraphClient
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.tenancy.deletion import begin_deletion, delete_tenant_data
-from service.workers.pipeline_context import PipelineContext
-from service.workers.realtime import poll_once
 from tests.conftest import MakeTenant
 from tests.helpers import wallguard
 from tests.pipeline.conftest import APP_ID, connect_page

@@ -139,7 +139,8 @@ def _libpq_dsn(database_url: str) -> str:
 
 def _redis_everything(queue_name: str) -> str:
     """Every key and value in Redis (the queue's and the jobs' keys among them)."""
-    r = redis.Redis.from_url(REDIS_URL)
+    # Untyped on purpose: redis-py's sync and async clients share one set of annotations.
+    r: Any = redis.Redis.from_url(REDIS_URL)
     seen: list[bytes] = []
     assert r.exists(queue_name) or r.keys(f"{queue_name}*") or r.keys("arq:*")
     try:

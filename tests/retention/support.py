@@ -12,8 +12,7 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.crypto import Cipher
 from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
-from service.inbox.models import InboxEvent, InboxStatus
-from service.inbox.service import PAYLOAD_PURPOSE
+from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.scanning.models import Scan, ScanStatus
 from service.tenancy.models import Client

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import pytest
 import time_machine
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from service.audit.models import AuditEvent, AuditHead
@@ -33,15 +35,15 @@ def later(days: float) -> Callable[[], dt.datetime]:
     return lambda: moment
 
 
-async def _count(db: Database, tenant_id: TenantId, model: type, *where: object) -> int:
+async def _count(db: Database, tenant_id: TenantId, model: Any, *where: ColumnElement[bool]) -> int:
     async with db.unit_of_work(tenant_id) as uow:
-        stmt = select(func.count()).select_from(model).where(model.tenant_id == tenant_id, *where)  # type: ignore[attr-defined]
+        stmt = select(func.count()).select_from(model).where(model.tenant_id == tenant_id, *where)
         return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def _set_client_findings_days(
-    client: AsyncTestClient, headers: dict[str, str], page: Page, days: int
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], headers: dict[str, str], page: Page, days: int
+) -> None:
     r = await client.patch(
         f"/v1/clients/{page.client_id}/retention", json={"findings_days": days}, headers=headers
     )
@@ -51,8 +53,8 @@ async def _set_client_findings_days(
 async def test_each_kind_goes_after_its_period_and_a_client_override_applies(
     db: Database,
     settings: Settings,
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     cipher = Cipher(settings.encryption_keys)
     tenant = await make_tenant()
@@ -172,8 +174,8 @@ async def _old_audit_events(db: Database, tenant_id: TenantId, days_ago: int, co
 
 async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
     db: Database,
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
     await _old_audit_events(db, tenant.tenant_id, 400, 5)
@@ -190,7 +192,7 @@ async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
     # The two 100-day-old events and the purge's own event are left.
     assert report["events"] == 3
 
-    from service.audit.cli import verify_audit
+    from service.cli.audit_chain import verify_audit
 
     assert (await verify_audit(db, tenant.tenant_id)).valid
 
@@ -207,8 +209,8 @@ async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
 async def test_removing_the_first_retained_event_is_still_caught(
     db: Database,
     database_url: str,
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
     await _old_audit_events(db, tenant.tenant_id, 400, 3)

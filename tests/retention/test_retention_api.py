@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.db import Database
@@ -19,8 +20,8 @@ DEFAULTS = {
 
 
 async def test_tenant_retention_defaults_changes_and_resets(
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     t = await make_tenant()
     r = await client.get("/v1/tenant/retention", headers=t.headers)
@@ -62,10 +63,10 @@ async def test_tenant_retention_defaults_changes_and_resets(
     ],
 )
 async def test_out_of_range_retention_is_a_clear_422(
-    client: AsyncTestClient,
+    client: AsyncTestClient[Litestar],
     make_tenant: MakeTenant,
     body: dict[str, object],
-    field: str,  # type: ignore[type-arg]
+    field: str,
 ) -> None:
     t = await make_tenant()
     r = await client.patch("/v1/tenant/retention", json=body, headers=t.headers)
@@ -77,8 +78,8 @@ async def test_out_of_range_retention_is_a_clear_422(
 
 async def test_client_overrides_inherit_and_are_bounded(
     db: Database,
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     t = await make_tenant()
     page = await add_page(db, t.tenant_id)
@@ -116,8 +117,8 @@ async def test_client_overrides_inherit_and_are_bounded(
 
 
 async def test_only_admins_change_retention(
-    client: AsyncTestClient,
-    make_tenant: MakeTenant,  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+    make_tenant: MakeTenant,
 ) -> None:
     t = await make_tenant()
     r = await client.post(

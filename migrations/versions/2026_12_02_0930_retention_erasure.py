@@ -1,7 +1,8 @@
 """Retention settings, the audit chain's anchor, erasure requests and their tombstones.
 
 - ``retention_settings``: one row per tenant (client_id NULL) and per client that overrides it;
-  NULL columns inherit (client → tenant → product default). Replaces ``tenants.retention_days``.
+  NULL columns inherit (client → tenant → product default). The tenant's findings period stays
+  where it was, ``tenants.retention_days`` (what ``/v1/tenant`` has always shown).
 - ``audit_heads.anchor_seq/anchor_hash``: where the retained chain starts once retention removed
   its oldest events. The app role still cannot DELETE audit events: only the SECURITY DEFINER
   function ``wallguard_purge_audit_events`` can, and only a prefix of the chain older than 30 days,
@@ -11,9 +12,9 @@
 - ``tenants.deleting_at``: a tenant being deleted (its keys are revoked, its data going).
 - Indexes the purges and erasure walk by.
 
-Revision ID: 0004_retention_erasure
-Revises: 0003_findings_by_scan
-Create Date: 2026-12-02 09:00:00
+Revision ID: 0005_retention_erasure
+Revises: 0004_system_role
+Create Date: 2026-12-02 09:30:00
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from sqlalchemy.dialects import postgresql
 
 from migrations.rls import app_role, enable_tenant_rls
 
-revision = "0004_retention_erasure"
-down_revision = "0003_findings_by_scan"
+revision = "0005_retention_erasure"
+down_revision = "0004_system_role"
 branch_labels = None
 depends_on = None
 
@@ -76,6 +77,11 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "findings_days BETWEEN 1 AND 3650", name=op.f("ck_retention_settings_findings_days")
         ),
+        # The tenant's own findings period is tenants.retention_days: one place for it.
+        sa.CheckConstraint(
+            "client_id IS NOT NULL OR findings_days IS NULL",
+            name=op.f("ck_retention_settings_tenant_findings_in_tenants"),
+        ),
         sa.CheckConstraint(
             "audit_events_days BETWEEN 30 AND 3650",
             name=op.f("ck_retention_settings_audit_events_days"),
@@ -107,13 +113,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("client_id IS NOT NULL"),
     )
     enable_tenant_rls("retention_settings")
-    # The tenant's old single setting was the findings' retention; it carries over.
-    op.execute("""
-        INSERT INTO retention_settings (tenant_id, id, client_id, findings_days)
-        SELECT id, gen_random_uuid(), NULL, least(greatest(retention_days, 1), 3650)
-        FROM tenants WHERE retention_days <> 90
-    """)
-    op.drop_column("tenants", "retention_days")
     op.add_column("tenants", sa.Column("deleting_at", sa.DateTime(timezone=True), nullable=True))
 
     op.create_table(
@@ -241,8 +240,9 @@ def upgrade() -> None:
             v_hash bytea;
             v_removed integer;
         BEGIN
-            IF p_tenant IS DISTINCT FROM wallguard_current_tenant() AND NOT wallguard_is_system()
-            THEN
+            -- Only in the tenant's own unit of work (inside this function current_user is the
+            -- owner, so the system switch would not count anyway).
+            IF p_tenant IS DISTINCT FROM wallguard_current_tenant() THEN
                 RAISE EXCEPTION 'audit purge outside the tenant context';
             END IF;
             IF p_before > now() - interval '30 days' THEN
@@ -302,14 +302,6 @@ def downgrade() -> None:
     op.drop_index("ix_erasure_requests_open", table_name="erasure_requests")
     op.drop_table("erasure_requests")
     op.drop_column("tenants", "deleting_at")
-    op.add_column(
-        "tenants",
-        sa.Column("retention_days", sa.Integer(), server_default=sa.text("90"), nullable=False),
-    )
-    op.execute("""
-        UPDATE tenants t SET retention_days = r.findings_days FROM retention_settings r
-        WHERE r.tenant_id = t.id AND r.client_id IS NULL AND r.findings_days IS NOT NULL
-    """)
     op.drop_table("retention_settings")
     op.execute("DROP TYPE IF EXISTS erasure_status")
     op.execute("DROP TYPE IF EXISTS tombstone_kind")

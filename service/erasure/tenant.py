@@ -1,4 +1,4 @@
-"""Deleting a tenant: ``DELETE /v1/tenant`` and ``wallguard tenants delete ID``.
+"""Erasing a whole tenant: ``DELETE /v1/tenant`` and ``wallguard tenants delete ID``.
 
 ``begin_deletion`` does at once what must not wait: marks the tenant deleting (nothing new is
 accepted), revokes every API key, unsubscribes the app from each connected Facebook page (best
@@ -10,14 +10,17 @@ tombstones). It is safe to run again after a crash.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import msgspec
 import structlog
 from sqlalchemy import select, text, update
 
+from service import queue
 from service.apikeys.models import ApiKey
 from service.audit.service import record
+from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.service import page_token
@@ -30,14 +33,9 @@ from service.tenancy.models import Tenant
 
 log = structlog.get_logger(__name__)
 
-DELETE_TENANT_JOB = "delete_tenant"
 BATCH = 5000
 # The big tables, emptied in batches before the tenant row's cascade takes the rest.
 _BATCHED_TABLES = ("findings", "moderation_actions", "inbox_events", "scans")
-
-
-def delete_tenant_job_id(tenant_id: uuid.UUID) -> str:
-    return f"delete-tenant:{tenant_id}"
 
 
 class TenantDeletionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -122,7 +120,7 @@ async def begin_deletion(
             .where(Connection.tenant_id == tenant_id)
             .values(status=ConnectionStatus.REVOKED)
         )
-        uow.jobs.add(DELETE_TENANT_JOB, str(tenant_id), job_id=delete_tenant_job_id(tenant_id))
+        uow.jobs.add(queue.delete_tenant(tenant_id))
     return TenantDeletion(
         tenant_id=tenant_id,
         status="deleting",
@@ -130,6 +128,15 @@ async def begin_deletion(
         pages_unsubscribed=unsubscribed,
         tokens_forgotten=tokens_forgotten,
     )
+
+
+async def stale_deletions(db: Database, stale_after: dt.timedelta) -> list[TenantId]:
+    """Tenants still being deleted ``stale_after`` after it began (their job was lost)."""
+    async with db.system_unit_of_work() as uow:
+        ids = await uow.session.scalars(
+            select(Tenant.id).where(Tenant.deleting_at < utcnow() - stale_after)
+        )
+        return [system_tenant(tenant_id) for tenant_id in ids]
 
 
 async def delete_tenant_data(db: Database, tenant_id: TenantId) -> dict[str, int]:
