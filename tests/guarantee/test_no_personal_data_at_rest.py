@@ -72,7 +72,8 @@ def _until(check: Callable[[], Any], what: str, attempts: int = 600) -> Any:
 
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
-    config = SandboxConfig(app_id=APP_ID, app_secret=APP_SECRET, pages=1, id_offset=7_000_000)
+    # Ids of its own: webhooks are routed by page id, to every tenant watching that page.
+    config = SandboxConfig(app_id=APP_ID, app_secret=APP_SECRET, pages=1, id_offset=11_000_000)
     with RunningSandbox(config) as running:
         yield running
 
@@ -105,6 +106,7 @@ async def test_no_canary_in_the_database_logs_or_redis(
     }
     created = wallguard("tenants", "create", "Canary Bank", "--json", env=env)
     assert created.returncode == 0, created.stderr
+    tenant_id = json.loads(created.stdout)["tenant_id"]
     headers = {"Authorization": f"Bearer {json.loads(created.stdout)['api_key']}"}
     api: Process = start_wallguard("serve", "--port", str(port), env=env)
     worker: Process = start_wallguard("worker", env=env)
@@ -131,6 +133,10 @@ async def test_no_canary_in_the_database_logs_or_redis(
     assert _leaks(logs) == [], [line for line in logs.splitlines() if _leaks(line)][:5]
     assert "webhook_accepted" in logs and "erasure_completed" in logs  # the logs are the real ones
     assert _leaks(_redis_everything(queue_name)) == []
+
+    # Done: the tenant goes, so its pages watch nothing for the tests after this one.
+    deleted = wallguard("tenants", "delete", tenant_id, "--confirm", tenant_id, env=env)
+    assert deleted.returncode == 0, deleted.stderr
 
 
 def _libpq_dsn(database_url: str) -> str:
