@@ -88,20 +88,19 @@ async def accept_delivery(
     for tenant_id, items in by_tenant.items():
         async with db.unit_of_work(tenant_id) as uow:
             inbox = InboxRepository(uow.session)
+            ids = [change_ids(change.value) for _, _, change in items]
+            # Erased stays erased: a change by an erased author or about an erased comment is
+            # acknowledged and dropped here, before its text is stored (service/erasure).
             skip = await erased_comments(
                 uow.session,
                 tenant_id,
                 secret_key,
                 platform_kind.value,
-                [
-                    (object_id, sender_id)
-                    for _, _, change in items
-                    for object_id, _, _, sender_id in [change_ids(change.value)]
-                    if object_id
-                ],
+                [(object_id, sender_id) for object_id, _, _, sender_id in ids if object_id],
             )
-            for connection_id, entry, change in items:
-                object_id, post_id, parent_id, sender_id = change_ids(change.value)
+            for (connection_id, entry, change), (object_id, post_id, parent_id, sender_id) in zip(
+                items, ids, strict=True
+            ):
                 if object_id in skip:
                     erased += 1
                     continue
