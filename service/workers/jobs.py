@@ -1,7 +1,7 @@
 """The worker's job entry points: each takes ids, runs one pipeline step and turns its outcome
 into arq's vocabulary (a result, or a retry after a delay). Nothing else happens here: the
 steps live in service/pipeline/ (and, for retention, erasure and tenant deletion, in
-service/retention/purge.py, service/erasure/service.py and service/erasure/tenant.py), the arq
+service/retention/purge.py, service/erasure/steps.py and service/erasure/tenant.py), the arq
 specifics in service/queue.py.
 
 Each job is safe to run twice: the step loads its state from Postgres and re-checks it. Only a
@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from service import queue
 from service.auth.tenants import system_tenant
-from service.erasure.service import fail_erasure, run_erasure, stale_erasures
+from service.erasure.steps import fail_erasure, run_erasure, stale_erasures
 from service.erasure.tenant import delete_tenant_data, stale_deletions
 from service.moderation.service import backoff
 from service.pipeline.actions import perform_action, perform_quietly, record_action_error
