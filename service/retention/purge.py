@@ -259,17 +259,23 @@ class AuditEvents:
 
 
 class WebhookDeliveries:
-    """Outbound webhook deliveries and their attempts, when the webhooks domain's tables exist
-    (looked up by name; attempts before deliveries, should they reference them). A registered
-    kind of the webhooks domain under the same name replaces this one."""
+    """Outbound webhooks: finished deliveries (a pending one is still work) with their attempts
+    (their foreign key cascades), then the events no delivery refers to any more, older than the
+    period. Written against the webhooks domain's tables (``webhook_deliveries``,
+    ``webhook_attempts``, ``webhook_events``) and a no-op while they do not exist, so this module
+    does not depend on that domain; a kind the domain registers under the same name replaces
+    this one."""
 
     name = "webhook_deliveries"
     period: str | None = "webhook_deliveries_days"
     per_client = False
-    tables: ClassVar[tuple[str, ...]] = (
-        "webhook_delivery_attempts",
-        "webhook_attempts",
-        "webhook_deliveries",
+    statements: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("webhook_deliveries", " AND t.status <> 'pending'"),
+        (
+            "webhook_events",
+            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d "
+            "WHERE d.tenant_id = t.tenant_id AND d.event_id = t.id)",
+        ),
     )
 
     async def purge_batch(
@@ -281,22 +287,17 @@ class WebhookDeliveries:
         limit: int,
     ) -> int:
         removed = 0
-        for table in self.tables:
-            usable = await session.scalar(
-                text(
-                    "SELECT count(*) = 2 FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = :t "
-                    "AND column_name IN ('tenant_id', 'created_at')"
-                ),
-                {"t": table},
+        for table, condition in self.statements:
+            exists = await session.scalar(
+                text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{table}"}
             )
-            if not usable:
+            if not exists:
                 continue
             result = await session.execute(
                 text(
-                    f"DELETE FROM {table} WHERE ctid IN ("  # noqa: S608
-                    f"SELECT ctid FROM {table} WHERE tenant_id = :tenant "
-                    "AND created_at < :cutoff LIMIT :limit FOR UPDATE SKIP LOCKED)"
+                    f"DELETE FROM {table} WHERE (tenant_id, id) IN ("  # noqa: S608
+                    f"SELECT t.tenant_id, t.id FROM {table} t WHERE t.tenant_id = :tenant "
+                    f"AND t.created_at < :cutoff{condition} LIMIT :limit FOR UPDATE SKIP LOCKED)"
                 ),
                 {"tenant": tenant_id, "cutoff": cutoff, "limit": limit},
             )
