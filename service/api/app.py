@@ -19,6 +19,7 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
+from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.inbox import MetaWebhookController
@@ -26,6 +27,7 @@ from service.api.middleware import request_id_middleware
 from service.api.openapi_webhooks import WallguardOpenAPIConfig
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
@@ -84,6 +86,8 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Findings"),
             Tag(name="Scans"),
             Tag(name="Audit"),
+            Tag(name="Retention"),
+            Tag(name="Erasure"),
             Tag(name="Stats"),
             Tag(name="Clients"),
             Tag(name="API keys"),
@@ -150,6 +154,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebhookEndpointController,
             WebhookDeliveryController,
             WebhookEventTypeController,
+            TenantRetentionController,
+            ClientRetentionController,
+            ErasureRequestController,
+            SubjectDataController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[
