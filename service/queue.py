@@ -20,6 +20,12 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
     check_database       -                           -
     crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries
+    purge_retention      tenant_id                   retention:<tenant>
+    erase_subject        tenant_id, request_id       erasure:<request>[:<attempt>]
+    delete_tenant        tenant_id                   delete-tenant:<tenant>
+    check_database       -                           -
+    crons: poll_recent, reconcile, reconcile_scans, schedule_retention, reconcile_erasures,
+           reconcile_tenant_deletions
 """
 
 from __future__ import annotations
@@ -57,12 +63,18 @@ class JobName(enum.StrEnum):
     POLL_CONNECTION = "poll_connection"
     RUN_SCAN = "run_scan"
     DELIVER_WEBHOOKS = "deliver_webhooks"
+    PURGE_RETENTION = "purge_retention"
+    ERASE_SUBJECT = "erase_subject"
+    DELETE_TENANT = "delete_tenant"
     CHECK_DATABASE = "check_database"
     # crons
     POLL_RECENT = "poll_recent"
     RECONCILE = "reconcile"
     RECONCILE_SCANS = "reconcile_scans"
     RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
+    SCHEDULE_RETENTION = "schedule_retention"
+    RECONCILE_ERASURES = "reconcile_erasures"
+    RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -121,6 +133,19 @@ def deliver_webhooks(
 ) -> Job:
     """Wake one webhook endpoint's drain (service/webhooks/service.py ``deliver_due``)."""
     return Job(JobName.DELIVER_WEBHOOKS, (str(tenant_id), str(endpoint_id)), None, defer_by)
+
+
+def purge_retention(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.PURGE_RETENTION, (str(tenant_id),), f"retention:{tenant_id}")
+
+
+def erase_subject(tenant_id: uuid.UUID, request_id: uuid.UUID, attempt: str = "") -> Job:
+    job_id = f"erasure:{request_id}" + (f":{attempt}" if attempt else "")
+    return Job(JobName.ERASE_SUBJECT, (str(tenant_id), str(request_id)), job_id)
+
+
+def delete_tenant(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.DELETE_TENANT, (str(tenant_id),), f"delete-tenant:{tenant_id}")
 
 
 class PendingJobs:
@@ -241,9 +266,14 @@ def job_function(
 
 
 def cron_job(
-    name: JobName, coroutine: JobFunction, *, second: int | set[int], timeout: int
+    name: JobName,
+    coroutine: JobFunction,
+    *,
+    second: int | set[int],
+    timeout: int,
+    minute: int | set[int] | None = None,
 ) -> WorkerCron:
-    return cron(coroutine, name=name.value, second=second, timeout=timeout)
+    return cron(coroutine, name=name.value, minute=minute, second=second, timeout=timeout)
 
 
 def worker_class(

@@ -15,7 +15,7 @@ from migrations.rls import enable_tenant_rls
 _TABLES = ("webhook_endpoints", "webhook_events", "webhook_deliveries", "webhook_attempts")
 
 revision = "20261202_webhooks"
-down_revision = "0004_system_role"
+down_revision = "0005_retention_erasure"
 branch_labels = None
 depends_on = None
 

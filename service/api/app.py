@@ -18,6 +18,7 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
+from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.idempotency import idempotency_middleware
@@ -28,6 +29,7 @@ from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.ratelimit import RateLimiter
+from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
@@ -66,6 +68,9 @@ _TAGS = {
     "Findings": "Comments in which Wallguard found personal data, and what it did about them.",
     "Scans": "Backfills: a page's history handled as if each comment had just arrived.",
     "Audit": "The tamper-evident log of every change made through the API and by Wallguard.",
+    "Retention": "How long each kind of record is kept, per tenant with overrides per client.",
+    "Erasure": "Data subjects' rights: erase everything held about a comment author, or list "
+    "it for an access request.",
     "Stats": "Counts and timings for dashboards.",
     "Webhooks": "Signed events Wallguard sends to your endpoints: the endpoints, the deliveries "
     "made to them, and the event types.",
@@ -166,6 +171,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebhookEndpointController,
             WebhookDeliveryController,
             WebhookEventTypeController,
+            TenantRetentionController,
+            ClientRetentionController,
+            ErasureRequestController,
+            SubjectDataController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

@@ -515,13 +515,39 @@ FIELDS: dict[str, Doc] = {
     "delete_on_platform": Doc(
         "Also delete the author's comments on the page (not just hide them)."
     ),
-    "counts": Doc("Per kind, once completed: what was erased.", {"findings": 3, "inbox_events": 5}),
+    "counts": Doc(
+        "Per kind, once completed: how many records were erased (and platform deletions).",
+        {"findings": 3, "inbox_events": 5, "moderation_actions": 2, "tombstones": 1},
+        {
+            "propertyNames": {
+                "enum": [
+                    "findings",
+                    "inbox_events",
+                    "moderation_actions",
+                    "tombstones",
+                    "platform_comments_deleted",
+                    "platform_delete_failed",
+                ]
+            }
+        },
+        component="ErasureCounts",
+    ),
+    "SubjectData.findings": Doc("The author's findings, masked (at most 500: see `truncated`)."),
+    "path.request_id": Doc("The erasure request's id."),
     "erased": Doc("An erasure request was made: nothing new is collected about the author."),
     "truncated": Doc("More findings exist than listed (the first 500 are)."),
     "inbox_events": Doc("Platform events from the author still held.", 2),
     "moderation_actions": Doc("Hides and replies recorded on the author's comments.", 2),
     "erasure_requests": Doc("Erasure requests made for the author."),
-    "confirm": Doc("The tenant's name, to confirm.", "Nordic Social Agency"),
+    "confirm": Doc(
+        "Your tenant's id, typed out: deleting everything takes more than one click.",
+        "0193c4e2-7a10-7c3e-9f1a-2b3c4d5e6f70",
+    ),
+    "TenantDeletion.status": Doc(
+        "`deleting`: the data is being removed in the background.",
+        "deleting",
+        {"enum": ["deleting"]},
+    ),
     "api_keys_revoked": Doc("API keys revoked.", 3),
     "pages_unsubscribed": Doc("Pages unsubscribed from the app.", 4),
     "tokens_forgotten": Doc("Platform tokens deleted.", 4),

@@ -386,6 +386,8 @@ def example_of(document: dict[str, Any], schema: dict[str, Any], depth: int = 0)
         return schema["examples"][0]
     if "$ref" in schema:
         return example_of(document, _resolve(document, schema["$ref"]), depth + 1)
+    if schema.get("allOf"):
+        return example_of(document, schema["allOf"][0], depth + 1)
     for key in ("oneOf", "anyOf"):
         if key in schema:
             branches = [b for b in schema[key] if b.get("type") != "null"]
@@ -426,6 +428,27 @@ def example_of(document: dict[str, Any], schema: dict[str, Any], depth: int = 0)
         if fmt == "uri":
             return EXAMPLE_URI
     raise MissingExample(json.dumps(schema)[:200])
+
+
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
+def _fits(example: Any, schema: dict[str, Any]) -> bool:
+    """A glossary example (found by field name) suits this schema's type and format: a generic
+    entry never gives an id a non-UUID example or a list a number."""
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind} if kind else set()
+    actual = _JSON_TYPES.get(type(example))
+    if kinds and actual not in kinds and not (actual == "integer" and "number" in kinds):
+        return False
+    return not (schema.get("format") in {"uuid", "date-time", "date"} and isinstance(example, str))
 
 
 def _tighten(node: Any) -> Any:
@@ -499,7 +522,12 @@ def _schemas(document: dict[str, Any]) -> None:
             refers = "$ref" in prop or any("$ref" in b for b in prop.get(union, []))
             # A field naming another schema takes its example from that schema, so a generic
             # entry (`name`, `type`) cannot contradict an enum it points to.
-            if doc.example is not None and not prop.get("examples") and not refers:
+            if (
+                doc.example is not None
+                and not prop.get("examples")
+                and not refers
+                and _fits(doc.example, target)
+            ):
                 prop["examples"] = [doc.example]
     for name, body in {**EXTRA_SCHEMAS, **named}.items():
         schemas.setdefault(name, copy.deepcopy(body))
@@ -544,11 +572,11 @@ def _parameters(document: dict[str, Any], operation: dict[str, Any]) -> None:
             if len(branches) == 1:
                 del schema["oneOf"]
                 schema.update(branches[0])
-        doc = describe_property("", name or "", schema)
+        doc = describe_property(parameter.get("in", ""), name or "", schema)
         if not parameter.get("description"):
             parameter["description"] = doc.description
         if "example" not in parameter and "examples" not in parameter:
-            if doc.example is not None:
+            if doc.example is not None and _fits(doc.example, schema):
                 parameter["example"] = doc.example
             else:
                 with contextlib.suppress(MissingExample):

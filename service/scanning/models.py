@@ -33,6 +33,12 @@ class Scan(TenantOwned, Base):
         # The change feed (`updated_since`): oldest change first, (updated_at, id) cursor.
         Index("ix_scans_tenant_updated", "tenant_id", "updated_at", "id"),
         Index(
+            "ix_scans_tenant_id_finished_at",
+            "tenant_id",
+            "finished_at",
+            postgresql_where="finished_at IS NOT NULL",
+        ),
+        Index(
             "ix_scans_active",
             "status",
             postgresql_where="status IN ('pending','running','waiting')",
