@@ -123,11 +123,14 @@ class _DeleteOlder:
 
     def statement(self, scope: ClientScope) -> str:
         where = _client_filter(scope, self.client_column, self.via_connection)
+        # The batch is chosen once (MATERIALIZED): as `IN (SELECT ... LIMIT)` the planner may
+        # run the subquery again per row (e.g. once another index on the table makes that
+        # look cheap), and then deletes more than `limit` rows.
         return (
-            f"DELETE FROM {self.table} WHERE (tenant_id, id) IN ("  # noqa: S608
-            f"SELECT tenant_id, id FROM {self.table} WHERE tenant_id = :tenant "
-            f"AND {self.time_column} < :cutoff{self.condition}{where} "
-            "LIMIT :limit FOR UPDATE SKIP LOCKED) RETURNING id"
+            f"WITH doomed AS MATERIALIZED (SELECT tenant_id, id FROM {self.table} "  # noqa: S608
+            f"WHERE tenant_id = :tenant AND {self.time_column} < :cutoff{self.condition}{where} "
+            f"LIMIT :limit FOR UPDATE SKIP LOCKED) DELETE FROM {self.table} t USING doomed "
+            "WHERE t.tenant_id = doomed.tenant_id AND t.id = doomed.id RETURNING t.id"
         )
 
     async def purge_batch(
@@ -295,9 +298,11 @@ class WebhookDeliveries:
                 continue
             result = await session.execute(
                 text(
-                    f"DELETE FROM {table} WHERE (tenant_id, id) IN ("  # noqa: S608
-                    f"SELECT t.tenant_id, t.id FROM {table} t WHERE t.tenant_id = :tenant "
-                    f"AND t.created_at < :cutoff{condition} LIMIT :limit FOR UPDATE SKIP LOCKED)"
+                    # One batch, chosen once (see _DeleteOlder.statement).
+                    f"WITH doomed AS MATERIALIZED (SELECT t.tenant_id, t.id FROM {table} t "  # noqa: S608
+                    f"WHERE t.tenant_id = :tenant AND t.created_at < :cutoff{condition} "
+                    f"LIMIT :limit FOR UPDATE SKIP LOCKED) DELETE FROM {table} d USING doomed "
+                    "WHERE d.tenant_id = doomed.tenant_id AND d.id = doomed.id"
                 ),
                 {"tenant": tenant_id, "cutoff": cutoff, "limit": limit},
             )

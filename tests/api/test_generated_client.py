@@ -84,6 +84,15 @@ def _operations(sdk: ModuleType) -> dict[str, ModuleType]:
     return found
 
 
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 def _call_order(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ops = [
         (path, method, op)
@@ -153,14 +162,22 @@ def _call_everything(sdk: ModuleType, database_url: str, api_key: str) -> None:
             function = module.sync_detailed
             hints = get_type_hints(function)
             kwargs: dict[str, Any] = {"client": client}
+            declared = {
+                _snake(p["name"]): p
+                for p in map(lambda p: _resolve(spec, p), op.get("parameters", []))
+            }
             for name, parameter in inspect.signature(function).parameters.items():
                 if name == "client" or parameter.default is not inspect.Parameter.empty:
                     continue
                 if name == "body":
                     example = op["requestBody"]["content"]["application/json"]["example"]
                     kwargs["body"] = hints["body"].from_dict(example)
-                else:  # a path id: a fresh one, so the answer is a 404, never a 401
+                elif declared[name]["in"] == "path":
+                    # A fresh id, so the answer is a 404, never a 401.
                     kwargs[name] = uuid.uuid4()
+                else:  # a required query parameter: its documented example, typed
+                    kind = hints[name]
+                    kwargs[name] = kind(declared[name]["example"])
             response = function(**kwargs)
             called[op_id] = response.status_code
             assert response.status_code != 401, (op_id, response.content)
