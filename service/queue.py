@@ -18,7 +18,7 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
     check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans
+    crons: poll_recent, reconcile, reconcile_scans, track_responses, watch_storms
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ class JobName(enum.StrEnum):
     POLL_RECENT = "poll_recent"
     RECONCILE = "reconcile"
     RECONCILE_SCANS = "reconcile_scans"
+    TRACK_RESPONSES = "track_responses"
+    WATCH_STORMS = "watch_storms"
 
 
 class Job(msgspec.Struct, frozen=True):

@@ -25,8 +25,14 @@ from service.api.inbox import MetaWebhookController
 from service.api.middleware import request_id_middleware
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.responses import ResponseTimesController, UnansweredController
 from service.api.scanning import ScanController
+from service.api.servicehours import (
+    ClientServiceHoursController,
+    ConnectionServiceHoursController,
+)
 from service.api.stats import StatsController
+from service.api.storms import StormController
 from service.api.tenancy import ClientController, TenantController
 from service.connections.graph import graph_client
 from service.crypto import Cipher
@@ -78,6 +84,9 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Scans"),
             Tag(name="Audit"),
             Tag(name="Stats"),
+            Tag(name="Service hours"),
+            Tag(name="Response times"),
+            Tag(name="Storms"),
             Tag(name="Clients"),
             Tag(name="API keys"),
             Tag(name="Detection"),
@@ -137,6 +146,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            ClientServiceHoursController,
+            ConnectionServiceHoursController,
+            ResponseTimesController,
+            UnansweredController,
+            StormController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

@@ -40,6 +40,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
+from service.responses.service import observe_comments
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
@@ -169,6 +170,9 @@ async def handle_comments(
     a hundred): a handful of statements for the lot, not per comment. Never calls the
     platform; safe to call again for the same comments. One outcome per comment, in order."""
     outcomes = [_NOTHING] * len(comments)
+    # Response times and storms see every comment, acting or not: one insert of ids and times,
+    # the arithmetic is left to their crons (service/responses/steps.py, service/storms/steps.py).
+    await observe_comments(uow, connection, comments, received_at=received_at)
     texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
     if not texts:
         return outcomes
