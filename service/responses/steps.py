@@ -55,14 +55,17 @@ async def track_responses(db: Database, now: dt.datetime | None = None) -> Track
     now = now or utcnow()
     outcome = TrackOutcome()
     async with db.system_unit_of_work() as uow:
-        repo = ResponseRepository(uow.session)
-        pending = await repo.tenants_with_unprocessed(TENANTS_PER_TICK)
-        breaking = await repo.tenants_with_broken_promises(now, OVERDUE_LOOKBACK, TENANTS_PER_TICK)
+        pending = await ResponseRepository(uow.session).tenants_with_unprocessed(TENANTS_PER_TICK)
     for raw in pending:
         async with db.unit_of_work(system_tenant(raw)) as uow:
             processed, linked = await process_new(uow, uow.tenant)
             outcome.processed += processed
             outcome.linked += linked
+    # After the new rows got their deadlines: a comment seen late may be overdue already.
+    async with db.system_unit_of_work() as uow:
+        breaking = await ResponseRepository(uow.session).tenants_with_broken_promises(
+            now, OVERDUE_LOOKBACK, TENANTS_PER_TICK
+        )
     for raw in breaking:
         async with db.unit_of_work(system_tenant(raw)) as uow:
             outcome.overdue += await mark_overdue(uow, uow.tenant, now)
