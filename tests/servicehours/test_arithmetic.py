@@ -110,11 +110,14 @@ def test_opening_hours_follow_local_time_across_dst() -> None:
         assert service_seconds(s, start, start + dt.timedelta(days=1)) == 15 * 3600
         # A comment on Saturday 21:30, answered Sunday 07:30: 30 + 30 minutes.
         sat = day - dt.timedelta(days=1)
-        assert service_seconds(
-            s,
-            at(zone, sat.year, sat.month, sat.day, 21, 30),
-            at(zone, day.year, day.month, day.day, 7, 30),
-        ) == 60 * MIN
+        assert (
+            service_seconds(
+                s,
+                at(zone, sat.year, sat.month, sat.day, 21, 30),
+                at(zone, day.year, day.month, day.day, 7, 30),
+            )
+            == 60 * MIN
+        )
 
 
 def test_deadline_skips_closed_time_and_dst() -> None:
@@ -142,9 +145,9 @@ def test_clock_format(value: str) -> None:
         parse_clock(value)
 
 
-instants = st.datetimes(
-    min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31)
-).map(lambda d: d.replace(tzinfo=dt.UTC))
+instants = st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31)).map(
+    lambda d: d.replace(tzinfo=dt.UTC)
+)
 
 
 @settings(max_examples=300, deadline=None)
