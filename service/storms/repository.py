@@ -166,6 +166,27 @@ class StormRepository:
     def add(self, storm: Storm) -> None:
         self.session.add(storm)
 
+    async def counts(
+        self,
+        tenant_id: TenantId,
+        *,
+        client_id: uuid.UUID | None,
+        connection_id: uuid.UUID | None,
+        since: dt.datetime,
+        until: dt.datetime,
+    ) -> dict[str, int]:
+        """Storms started in [since, until) and storms in progress, in one query."""
+        stmt = select(
+            func.count().filter(Storm.started_at >= since, Storm.started_at < until),
+            func.count().filter(Storm.status == StormStatus.ACTIVE),
+        ).where(Storm.tenant_id == tenant_id)
+        if client_id is not None:
+            stmt = stmt.where(Storm.client_id == client_id)
+        if connection_id is not None:
+            stmt = stmt.where(Storm.connection_id == connection_id)
+        started, active = (await self.session.execute(stmt)).one()
+        return {"started": int(started), "active": int(active)}
+
     # --- the API --------------------------------------------------------------------------------
 
     async def get(self, tenant_id: TenantId, storm_id: uuid.UUID) -> Storm | None:

@@ -333,6 +333,23 @@ async def test_response_times_in_service_hours_breaches_and_unanswered(
         headers=tenant.headers,
     )
     assert r.status_code == 422
+    r = await api.get(
+        "/v1/stats",
+        params={
+            "connection_id": str(page.connection_id),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+        },
+        headers=tenant.headers,
+    )
+    assert r.status_code == 200, r.text
+    stats = r.json()
+    assert stats["response_times"]["comments"] == 4 and stats["storms"] == {
+        "started": 0,
+        "active": 0,
+    }
+    assert stats["links"]["unanswered"] == f"/v1/unanswered?connection_id={page.connection_id}"
+    assert stats["links"]["response_times"].startswith("/v1/response-times?since=")
     other = await make_tenant()
     r = await api.get("/v1/unanswered", headers=other.headers)
     assert r.status_code == 200 and r.json()["items"] == []

@@ -9,6 +9,8 @@ import datetime as dt
 
 import httpx
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 from service.connections.models import Connection
 from service.db import Database, utcnow
@@ -91,6 +93,7 @@ async def replay(
 
 
 async def test_a_replayed_storm_is_detected_within_a_minute_and_ends_when_the_rate_falls(
+    api: AsyncTestClient[Litestar],
     db: Database,
     settings: Settings,
     sandbox: RunningSandbox,
@@ -145,6 +148,20 @@ async def test_a_replayed_storm_is_detected_within_a_minute_and_ends_when_the_ra
     assert ended_ticks[0] <= last + rule.QUIET + dt.timedelta(minutes=6)
     assert 2900 <= found.comments <= 3010
     assert found.peak_per_minute > 20
+
+    r = await api.get(
+        "/v1/storms", params={"connection_id": str(page.connection_id)}, headers=tenant.headers
+    )
+    assert r.status_code == 200, r.text
+    [listed] = r.json()["items"]
+    assert listed["id"] == str(found.id) and listed["status"] == "ended"
+    assert listed["posts"][0]["post_id"] == storm["post_id"]
+    r = await api.get(f"/v1/storms/{found.id}", headers=tenant.headers)
+    assert r.status_code == 200 and r.json() == listed
+    other = await make_tenant()
+    assert (await api.get(f"/v1/storms/{found.id}", headers=other.headers)).status_code == 404
+    r = await api.get("/v1/storms", params={"status": "stormy"}, headers=tenant.headers)
+    assert r.status_code == 400
 
 
 async def test_no_storm_on_a_steady_busy_page(
