@@ -7,9 +7,12 @@ from typing import Annotated
 import msgspec
 
 Share = Annotated[
-    float | None,
+    float,
     msgspec.Meta(
-        ge=0.0, le=1.0, description="A share from 0 to 1; null when nothing to divide by."
+        ge=0.0,
+        le=1.0,
+        description="A share from 0 to 1; null when nothing to divide by.",
+        examples=[0.8],
     ),
 ]
 Seconds = Annotated[
@@ -35,7 +38,7 @@ class ResponseFigures(msgspec.Struct, kw_only=True):
     answered: Annotated[
         int, msgspec.Meta(description="Those the page has replied to.", examples=[96])
     ]
-    share_answered: Share
+    share_answered: Share | None
     p50_seconds: Seconds
     p90_seconds: Seconds
     promised: Annotated[
@@ -52,16 +55,19 @@ class ResponseFigures(msgspec.Struct, kw_only=True):
             examples=[12],
         ),
     ]
-    share_within_promise: Annotated[
-        float | None,
-        msgspec.Meta(
-            ge=0.0,
-            le=1.0,
-            description="within_promise / (within_promise + breaches): of the promises already"
-            " decided, the share kept.",
-            examples=[0.88],
-        ),
-    ]
+    share_within_promise: (
+        Annotated[
+            float,
+            msgspec.Meta(
+                ge=0.0,
+                le=1.0,
+                description="within_promise / (within_promise + breaches): of the promises"
+                " already decided, the share kept; null when none is decided.",
+                examples=[0.88],
+            ),
+        ]
+        | None
+    )
 
 
 class ResponseTimes(msgspec.Struct, kw_only=True):

@@ -107,18 +107,9 @@ class ServiceHoursUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     """Replaces the service hours as a whole."""
 
     time_zone: TimeZoneName
-    weekly: Annotated[
-        WeeklyHours,
-        msgspec.Meta(
-            description="Opening hours per weekday.",
-            examples=[
-                {
-                    day: [{"opens": "07:00", "closes": "22:00"}]
-                    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
-                }
-            ],
-        ),
-    ]
+    # Opening hours per weekday (the component's schema is shared with the response, so the
+    # example sits on the days, not here).
+    weekly: WeeklyHours
     holidays: Holidays = msgspec.field(default_factory=list)
     exceptions: Exceptions = msgspec.field(default_factory=list)
     first_response_minutes: PromiseMinutes | None = None

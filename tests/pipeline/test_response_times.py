@@ -45,8 +45,8 @@ HOURS_7_22: dict[str, Any] = {
 }
 
 
-def local(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=HEL).astimezone(dt.UTC)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=HEL).astimezone(dt.UTC)
 
 
 def comment(

@@ -37,8 +37,8 @@ def weekdays(zone: ZoneInfo, opens: str, closes: str, **extra: object) -> Schedu
     return Schedule(zone=zone, weekly=week, **extra)  # type: ignore[arg-type]
 
 
-def at(zone: ZoneInfo, *parts: int, fold: int = 0) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=zone, fold=fold).astimezone(dt.UTC)  # type: ignore[misc]
+def at(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(dt.UTC)
 
 
 def test_the_issue_example_across_midnight_in_helsinki() -> None:
