@@ -3,17 +3,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import Table, and_, exists, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
 from service.connections.models import Connection
 from service.findings.models import Finding, FindingStatus
+from service.ids import new_id
 from service.responses.models import TrackedComment
 
+_TRACKED = cast(Table, TrackedComment.__table__)
+_INSERT_NEW = insert(_TRACKED).on_conflict_do_nothing(
+    index_elements=["tenant_id", "connection_id", "comment_id"]
+)
 # A comment hidden for personal data no longer awaits a public reply (unless the terms say so).
 HIDDEN_STATUSES = (FindingStatus.PENDING_HIDE, FindingStatus.HIDDEN)
 
@@ -66,14 +71,13 @@ class ResponseRepository:
         self.session = session
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> None:
-        """One statement for a batch; a comment seen before (a poll overlapping a webhook, an
-        edit) keeps its first record."""
+        """Insert the comments not tracked yet; a comment seen before (a poll overlapping a
+        webhook, an edit) keeps its first record. One cached statement for any number of rows:
+        SQLAlchemy sends them as multi-row INSERTs (insertmanyvalues, within the parameter
+        limit) without compiling a statement per batch size, which on the hot path matters."""
         if rows:
-            await self.session.execute(
-                insert(TrackedComment)
-                .values(list(rows))
-                .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id", "comment_id"])
-            )
+            params = [{"id": new_id(), **row} for row in rows]
+            await self.session.execute(_INSERT_NEW, params)
 
     async def connections(
         self, tenant_id: TenantId, connection_ids: Collection[uuid.UUID]
