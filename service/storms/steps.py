@@ -34,8 +34,9 @@ HISTORY = dt.timedelta(weeks=rule.BASELINE_WEEKS) + rule.BASELINE_SPAN
 # Counts older than this are never read again.
 KEEP_COUNTS = HISTORY + dt.timedelta(days=1)
 TOP_POSTS = 3
-# How far back a storm's posts are counted each tick (bounds the tick's cost in a long storm).
-POSTS_LOOKBACK = dt.timedelta(hours=1)
+# How far back a storm's posts are counted each tick (bounds the tick's cost in a long storm:
+# at 50 comments a second, 45,000 rows).
+POSTS_LOOKBACK = dt.timedelta(minutes=15)
 
 
 @dataclass(slots=True)
@@ -167,12 +168,10 @@ async def watch_connection(
 async def _follow(
     repo: StormRepository, tenant_id: TenantId, storm: Storm, now: dt.datetime
 ) -> None:
-    """The storm's running totals: its comments so far and the posts drawing them."""
-    storm.comments = await repo.count_comments(
-        tenant_id,
-        storm.connection_id,
-        storm.started_at - dt.timedelta(microseconds=1),
-        now,
+    """The storm's running totals: its comments so far (from the minute counts, so a long
+    storm costs no more than a short one) and the posts drawing them."""
+    storm.comments = await repo.counted(
+        tenant_id, storm.connection_id, _minute(storm.started_at), now
     )
     since = max(storm.started_at, now - POSTS_LOOKBACK)
     posts = await repo.top_posts(
