@@ -4,7 +4,8 @@ path, what ``observe_comments`` left undone.
 1. New customer comments get the terms of their connection in force now: the promise, its
    deadline (service/servicehours/arithmetic.py) and whether a hidden comment still counts.
 2. Every thread with something new is linked again: each customer comment's first reply is the
-   earliest page reply in its thread made at or after it (a reply seen before the comment it
+   earliest page reply in its thread made at or after it (not Wallguard's own automatic reply
+   to a hidden comment: that is not the team's answer) (a reply seen before the comment it
    answers, as polls can deliver them, is linked when the comment arrives), and its response time
    is counted in service hours.
 3. Promises broken since the last tick are marked once (``overdue_at``); ``response.overdue``
@@ -29,6 +30,7 @@ import structlog
 from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.db import Database, UnitOfWork, utcnow
+from service.moderation.repository import ActionRepository
 from service.responses.models import TrackedComment
 from service.responses.repository import ResponseRepository
 from service.servicehours.arithmetic import deadline, service_seconds
@@ -95,9 +97,20 @@ async def process_new(uow: UnitOfWork, tenant_id: TenantId) -> tuple[int, int]:
     threads: dict[tuple[uuid.UUID, str], list[TrackedComment]] = defaultdict(list)
     for row in await repo.threads(tenant_id, {(r.connection_id, r.thread_id) for r in fresh}):
         threads[row.connection_id, row.thread_id].append(row)
+    # Wallguard's own automatic replies (hide_and_reply) are not the team's answer.
+    automatic: set[str] = set()
+    replies: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for rows in threads.values():
+        replies[rows[0].connection_id].extend(r.comment_id for r in rows if r.by_page)
+    actions = ActionRepository(uow.session)
+    for connection_id, reply_ids in replies.items():
+        automatic |= await actions.own_replies(tenant_id, connection_id, reply_ids)
     linked = 0
     for (connection_id, _), rows in threads.items():
-        linked += link_thread(rows, terms.get(connection_id, DEFAULT_TERMS))
+        linked += link_thread(
+            [r for r in rows if r.comment_id not in automatic],
+            terms.get(connection_id, DEFAULT_TERMS),
+        )
     await uow.session.flush()
     return len(fresh), linked
 

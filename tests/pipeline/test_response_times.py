@@ -18,6 +18,7 @@ from service.auth.types import Principal, Scope
 from service.connections.models import Connection
 from service.db import Database, utcnow
 from service.findings.models import FindingSource
+from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.pipeline.comments import CommentView, handle_comments
 from service.pipeline.context import PipelineContext
 from service.responses.models import TrackedComment
@@ -238,11 +239,26 @@ async def setup_conversations(
             comment(page, "c5", local(2026, 6, 11, 13, 10)),  # waiting
             # Hidden for personal data: no longer awaits a public reply.
             comment(page, "c6", local(2026, 6, 11, 13, 15), message="Ring på 40 52 37 46"),
+            # Wallguard's automatic reply in c5's thread: not the team's answer.
+            comment(page, "a1", local(2026, 6, 11, 13, 20), parent="c5", by_page=True),
             # The page's own post-level comment and a sticker: not customer comments.
             comment(page, "p1", local(2026, 6, 11, 9, 0), by_page=True),
             comment(page, "s1", local(2026, 6, 11, 9, 5), message="  "),
         ],
     )
+    async with db.unit_of_work(page.tenant_id) as uow:
+        uow.session.add(
+            ModerationAction(
+                tenant_id=page.tenant_id,
+                connection_id=page.connection_id,
+                finding_id=None,
+                comment_id="c6",
+                kind=ActionKind.REPLY,
+                status=ActionStatus.DONE,
+                result_id="a1",
+                requested_by="wallguard",
+            )
+        )
     return page
 
 
@@ -257,12 +273,12 @@ async def test_response_times_in_service_hours_breaches_and_unanswered(
     tenant = await make_tenant()
     page = await setup_conversations(api, db, settings, sandbox, pctx, tenant)
     tracked = await rows(db, page)
-    assert set(tracked) == {"r1", "r2", "p1", "c1", "c2", "c3", "c5", "c6"}
+    assert set(tracked) == {"r1", "r2", "p1", "a1", "c1", "c2", "c3", "c5", "c6"}
     assert all(not r.processed for r in tracked.values())  # the hot path only inserts
 
     now = local(2026, 6, 11, 13, 30)
     outcome = await track_responses(db, now=now)
-    assert outcome.processed >= 8
+    assert outcome.processed >= 9
     tracked = await rows(db, page)
     assert tracked["c1"].response_seconds == 20 * 60 and tracked["c1"].reply_comment_id == "r1"
     assert tracked["c2"].response_seconds == 90 * 60
