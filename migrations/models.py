@@ -13,5 +13,6 @@ from service.scanning import models as scanning_models  # noqa: F401
 from service.servicehours import models as servicehours_models  # noqa: F401
 from service.storms import models as storms_models  # noqa: F401
 from service.tenancy import models as tenancy_models  # noqa: F401
+from service.webhooks import models as webhooks_models  # noqa: F401
 
 metadata = Base.metadata

@@ -17,8 +17,14 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     execute_action       tenant_id, action_id        action:<action>
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
+    deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
+    purge_retention      tenant_id                   retention:<tenant>
+    erase_subject        tenant_id, request_id       erasure:<request>[:<attempt>]
+    delete_tenant        tenant_id                   delete-tenant:<tenant>
     check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans, track_responses, watch_storms
+    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries,
+           schedule_retention, reconcile_erasures, reconcile_tenant_deletions,
+           track_responses, watch_storms
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ class JobName(enum.StrEnum):
     EXECUTE_ACTION = "execute_action"
     POLL_CONNECTION = "poll_connection"
     RUN_SCAN = "run_scan"
+    DELIVER_WEBHOOKS = "deliver_webhooks"
+    PURGE_RETENTION = "purge_retention"
+    ERASE_SUBJECT = "erase_subject"
+    DELETE_TENANT = "delete_tenant"
     CHECK_DATABASE = "check_database"
     # crons
     POLL_RECENT = "poll_recent"
@@ -62,6 +72,10 @@ class JobName(enum.StrEnum):
     RECONCILE_SCANS = "reconcile_scans"
     TRACK_RESPONSES = "track_responses"
     WATCH_STORMS = "watch_storms"
+    RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
+    SCHEDULE_RETENTION = "schedule_retention"
+    RECONCILE_ERASURES = "reconcile_erasures"
+    RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -113,6 +127,26 @@ def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
 
 def run_scan(tenant_id: uuid.UUID, scan_id: uuid.UUID, attempt: str = "0") -> Job:
     return Job(JobName.RUN_SCAN, (str(tenant_id), str(scan_id)), run_scan_job_id(scan_id, attempt))
+
+
+def deliver_webhooks(
+    tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, defer_by: float | None = None
+) -> Job:
+    """Wake one webhook endpoint's drain (service/webhooks/service.py ``deliver_due``)."""
+    return Job(JobName.DELIVER_WEBHOOKS, (str(tenant_id), str(endpoint_id)), None, defer_by)
+
+
+def purge_retention(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.PURGE_RETENTION, (str(tenant_id),), f"retention:{tenant_id}")
+
+
+def erase_subject(tenant_id: uuid.UUID, request_id: uuid.UUID, attempt: str = "") -> Job:
+    job_id = f"erasure:{request_id}" + (f":{attempt}" if attempt else "")
+    return Job(JobName.ERASE_SUBJECT, (str(tenant_id), str(request_id)), job_id)
+
+
+def delete_tenant(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.DELETE_TENANT, (str(tenant_id),), f"delete-tenant:{tenant_id}")
 
 
 class PendingJobs:
@@ -233,9 +267,14 @@ def job_function(
 
 
 def cron_job(
-    name: JobName, coroutine: JobFunction, *, second: int | set[int], timeout: int
+    name: JobName,
+    coroutine: JobFunction,
+    *,
+    second: int | set[int],
+    timeout: int,
+    minute: int | set[int] | None = None,
 ) -> WorkerCron:
-    return cron(coroutine, name=name.value, second=second, timeout=timeout)
+    return cron(coroutine, name=name.value, minute=minute, second=second, timeout=timeout)
 
 
 def worker_class(

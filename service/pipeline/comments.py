@@ -31,8 +31,10 @@ from service.crypto import tenant_hash_key
 from service.db import UnitOfWork, utcnow
 from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
+from service.erasure.tombstones import erased_comments
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
+from service.findings.service import emit_finding_event
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
 from service.moderation.service import ACTOR
@@ -41,6 +43,7 @@ from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
 from service.responses.service import observe_comments
+from service.webhooks.events import EventType
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
@@ -170,13 +173,26 @@ async def handle_comments(
     a hundred): a handful of statements for the lot, not per comment. Never calls the
     platform; safe to call again for the same comments. One outcome per comment, in order."""
     outcomes = [_NOTHING] * len(comments)
-    # Response times and storms see every comment, acting or not: one insert of ids and times,
-    # the arithmetic is left to their crons (service/responses/steps.py, service/storms/steps.py).
-    await observe_comments(uow, connection, comments, received_at=received_at)
     texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
     if not texts:
         return outcomes
     tenant_id = uow.tenant
+    # Erased stays erased: a poll, a backfill or a redelivered webhook meets the author's
+    # comments again (hidden, still on the page); the tombstones drop them here, unread.
+    erased = await erased_comments(
+        uow.session,
+        tenant_id,
+        pctx.settings.secret_key,
+        connection.platform.value,
+        [(c.comment_id, c.author_id) for _, c in texts],
+    )
+    if erased:
+        texts = [(i, c) for i, c in texts if c.comment_id not in erased]
+        if not texts:
+            return outcomes
+    # Response times and storms see every comment left, acting or not: one insert of ids and
+    # times; the arithmetic is left to their crons (service/responses/steps.py, storms/steps.py).
+    await observe_comments(uow, connection, [c for _, c in texts], received_at=received_at)
     policy = await effective_policy(uow, tenant_id, connection)
     page_comments = [c.comment_id for _, c in texts if _by_page(connection, c)]
     own_replies = (
@@ -272,6 +288,14 @@ async def handle_comments(
                     "connection_id": str(connection.id),
                     "comment_id": comment_id,
                 },
+            )
+            emit_finding_event(
+                uow,
+                EventType.FINDING_CREATED,
+                finding_id,
+                draft.row,
+                tenant_id=tenant_id,
+                platform=connection.platform,
             )
             new = True
         else:

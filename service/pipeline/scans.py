@@ -48,6 +48,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform_errors
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
+from service.scanning.service import scan_event
 from service.scanning.walk import (
     Batch,
     Plan,
@@ -266,6 +267,9 @@ class Scanner:
                 "errors": scan.errors,
             },
         )
+        connection = await ConnectionRepository(uow.session).get(self.tenant_id, scan.connection_id)
+        if connection is not None:
+            scan_event(uow, self.tenant_id, scan, connection)
 
     async def _resume_actions(self) -> None:
         """Hides a previous run committed but did not live to perform: do them first."""

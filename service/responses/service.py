@@ -62,8 +62,7 @@ async def observe_comments(
     received_at: dt.datetime,
 ) -> None:
     """Record the customer comments and page replies among ``comments`` (ids and times), once
-    each. A page reply counts whatever it holds (a sticker answers too); a customer comment
-    needs text to ask anything."""
+    each. The pipeline hands over comments with text only, after dropping erased ones."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for comment in comments:

@@ -1,8 +1,8 @@
 """Service hours, tracked comments (response times) and storms.
 
-Revision ID: 0005_sh_responses_storms
-Revises: 0004_system_role
-Create Date: 2026-12-02 09:30:00
+Revision ID: 20261202_service_hours
+Revises: 20261202_webhooks
+Create Date: 2026-12-02 10:30:00
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 from migrations.rls import drop_tenant_rls, enable_tenant_rls
 
-revision = "0005_sh_responses_storms"
-down_revision = "0004_system_role"
+revision = "20261202_service_hours"
+down_revision = "20261202_webhooks"
 branch_labels = None
 depends_on = None
 
