@@ -35,6 +35,8 @@ from service.responses.models import TrackedComment
 from service.responses.repository import ResponseRepository, Scope
 from service.servicehours.arithmetic import service_seconds
 from service.servicehours.service import DEFAULT_TERMS, Terms, terms_for
+from service.webhooks.events import EventType, ResponseOverdueEventData
+from service.webhooks.service import api_url, emit
 
 DEFAULT_WINDOW = dt.timedelta(days=30)
 MAX_WINDOW = dt.timedelta(days=400)
@@ -86,6 +88,34 @@ async def observe_comments(
             }
         )
     await ResponseRepository(uow.session).insert_new(rows)
+
+
+def overdue_event(uow: UnitOfWork, row: TrackedComment, connection: Connection) -> None:
+    """``response.overdue`` for one broken promise, to the tenant's webhook endpoints, in the
+    unit of work that marks it."""
+    if row.deadline_at is None or row.overdue_at is None:
+        return  # not a broken promise
+    emit(
+        uow,
+        uow.tenant,
+        EventType.RESPONSE_OVERDUE,
+        ResponseOverdueEventData(
+            tenant_id=uow.tenant,
+            client_id=row.client_id,
+            connection_id=row.connection_id,
+            tracked_comment_id=row.id,
+            platform=connection.platform,
+            post_id=row.post_id,
+            comment_id=row.comment_id,
+            commented_at=row.commented_at,
+            promise_minutes=row.promise_minutes or 0,
+            deadline_at=row.deadline_at,
+            first_reply_at=row.first_reply_at,
+            noticed_at=row.overdue_at,
+            url=api_url(uow.public_url, f"{UNANSWERED_PATH}?connection_id={row.connection_id}"),
+        ),
+        client_id=row.client_id,
+    )
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -33,6 +33,7 @@ from service.db import Database, UnitOfWork, utcnow
 from service.moderation.repository import ActionRepository
 from service.responses.models import TrackedComment
 from service.responses.repository import ResponseRepository
+from service.responses.service import overdue_event
 from service.servicehours.arithmetic import deadline, service_seconds
 from service.servicehours.service import DEFAULT_TERMS, Terms, terms_for
 
@@ -150,11 +151,17 @@ def link_thread(rows: list[TrackedComment], terms: Terms) -> int:
 
 
 async def mark_overdue(uow: UnitOfWork, tenant_id: TenantId, now: dt.datetime) -> int:
-    """Mark the promises broken since the last tick, once each."""
-    rows = await ResponseRepository(uow.session).broken_promises(
-        tenant_id, now, OVERDUE_LOOKBACK, BATCH
-    )
+    """Mark the promises broken since the last tick, once each, and send ``response.overdue``
+    for each in the same unit of work (the mark and the event commit together)."""
+    repo = ResponseRepository(uow.session)
+    rows = await repo.broken_promises(tenant_id, now, OVERDUE_LOOKBACK, BATCH)
+    connections = {
+        c.id: c for c in await repo.connections(tenant_id, {r.connection_id for r in rows})
+    }
     for row in rows:
         row.overdue_at = now
+        connection = connections.get(row.connection_id)
+        if connection is not None:
+            overdue_event(uow, row, connection)
     await uow.session.flush()
     return len(rows)

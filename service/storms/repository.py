@@ -66,12 +66,8 @@ class StormRepository:
         value: dt.datetime | None = (await self.session.execute(stmt)).scalar_one()
         return value or until
 
-    async def client_of(self, tenant_id: TenantId, connection_id: uuid.UUID) -> uuid.UUID | None:
-        stmt = select(Connection.client_id).where(
-            Connection.tenant_id == tenant_id, Connection.id == connection_id
-        )
-        value: uuid.UUID | None = (await self.session.execute(stmt)).scalar_one_or_none()
-        return value
+    async def connection(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
+        return await self.session.get(Connection, (tenant_id, connection_id))
 
     async def first_counted(
         self, tenant_id: TenantId, connection_id: uuid.UUID

@@ -3,12 +3,15 @@ from __future__ import annotations
 import uuid
 
 from service.auth.types import Principal
+from service.connections.models import Platform
 from service.db import UnitOfWork
 from service.errors import NotFound
 from service.pagination import page_of
 from service.storms import schemas
 from service.storms.models import Storm, StormStatus
 from service.storms.repository import StormRepository
+from service.webhooks.events import EventType, StormEventData, StormPostData
+from service.webhooks.service import api_url, emit
 
 
 def to_schema(storm: Storm) -> schemas.Storm:
@@ -27,6 +30,36 @@ def to_schema(storm: Storm) -> schemas.Storm:
         posts=[
             schemas.StormPost(post_id=p["post_id"], comments=p["comments"]) for p in storm.posts
         ],
+    )
+
+
+def storm_event(uow: UnitOfWork, event_type: EventType, storm: Storm, platform: Platform) -> None:
+    """``storm.started`` or ``storm.ended``, to the tenant's webhook endpoints, in the unit of
+    work that records it."""
+    emit(
+        uow,
+        uow.tenant,
+        event_type,
+        StormEventData(
+            tenant_id=uow.tenant,
+            client_id=storm.client_id,
+            connection_id=storm.connection_id,
+            storm_id=storm.id,
+            platform=platform,
+            status=storm.status.value,
+            started_at=storm.started_at,
+            detected_at=storm.detected_at,
+            ended_at=storm.ended_at,
+            baseline_per_minute=round(storm.baseline_per_minute, 3),
+            rate_per_minute=round(storm.rate_per_minute, 3),
+            peak_per_minute=round(storm.peak_per_minute, 3),
+            comments=storm.comments,
+            posts=[
+                StormPostData(post_id=p["post_id"], comments=p["comments"]) for p in storm.posts
+            ],
+            url=api_url(uow.public_url, f"/v1/storms/{storm.id}"),
+        ),
+        client_id=storm.client_id,
     )
 
 

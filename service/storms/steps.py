@@ -25,6 +25,8 @@ from service.db import Database, UnitOfWork, utcnow
 from service.storms import rule
 from service.storms.models import Storm, StormStatus
 from service.storms.repository import StormRepository
+from service.storms.service import storm_event
+from service.webhooks.events import EventType
 
 log = structlog.get_logger(__name__)
 
@@ -120,14 +122,14 @@ async def watch_connection(
     if storm is None:
         if not rule.is_hot(n, expected):
             return
-        client_id = await repo.client_of(tenant_id, connection_id)
-        if client_id is None:  # deleted a moment ago
+        connection = await repo.connection(tenant_id, connection_id)
+        if connection is None:  # deleted a moment ago
             return
         started_at = await repo.first_comment(tenant_id, connection_id, window_start, now)
         storm = Storm(
             tenant_id=tenant_id,
             connection_id=connection_id,
-            client_id=client_id,
+            client_id=connection.client_id,
             status=StormStatus.ACTIVE,
             started_at=started_at,
             detected_at=now,
@@ -142,6 +144,7 @@ async def watch_connection(
         repo.add(storm)
         await _follow(repo, tenant_id, storm, now)
         await uow.session.flush()
+        storm_event(uow, EventType.STORM_STARTED, storm, connection.platform)
         outcome.started.append(storm.id)
         log.info("storm_started", storm_id=str(storm.id), connection_id=str(connection_id))
         return
@@ -161,6 +164,9 @@ async def watch_connection(
             storm.ended_at,
         )
         await uow.session.flush()
+        connection = await repo.connection(tenant_id, connection_id)
+        if connection is not None:
+            storm_event(uow, EventType.STORM_ENDED, storm, connection.platform)
         outcome.ended.append(storm.id)
         log.info("storm_ended", storm_id=str(storm.id), connection_id=str(connection_id))
 
