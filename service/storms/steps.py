@@ -176,8 +176,11 @@ async def _follow(
 ) -> None:
     """The storm's running totals: its comments so far (from the minute counts, so a long
     storm costs no more than a short one) and the posts drawing them."""
+    this_minute = _minute(now)
     storm.comments = await repo.counted(
-        tenant_id, storm.connection_id, _minute(storm.started_at), now
+        tenant_id, storm.connection_id, _minute(storm.started_at), this_minute
+    ) + await repo.count_comments(
+        tenant_id, storm.connection_id, this_minute - dt.timedelta(microseconds=1), now
     )
     since = max(storm.started_at, now - POSTS_LOOKBACK)
     posts = await repo.top_posts(
