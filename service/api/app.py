@@ -29,9 +29,15 @@ from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.ratelimit import RateLimiter
+from service.api.responses import ResponseTimesController, UnansweredController
 from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
+from service.api.servicehours import (
+    ClientServiceHoursController,
+    ConnectionServiceHoursController,
+)
 from service.api.stats import StatsController
+from service.api.storms import StormController
 from service.api.tenancy import ClientController, TenantController
 from service.api.webhooks import (
     WebhookDeliveryController,
@@ -72,6 +78,11 @@ _TAGS = {
     "Erasure": "Data subjects' rights: erase everything held about a comment author, or list "
     "it for an access request.",
     "Stats": "Counts and timings for dashboards.",
+    "Service hours": "When a client's team answers comments, per client with overrides per "
+    "connection, and the first response it promises.",
+    "Response times": "How fast pages answer their customers' comments, and the comments still "
+    "waiting.",
+    "Storms": "Bursts of comments on one post, far above its usual rate.",
     "Webhooks": "Signed events Wallguard sends to your endpoints: the endpoints, the deliveries "
     "made to them, and the event types.",
     "Detection": "Detection on text you send, without storing anything.",
@@ -168,6 +179,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            ClientServiceHoursController,
+            ConnectionServiceHoursController,
+            ResponseTimesController,
+            UnansweredController,
+            StormController,
             WebhookEndpointController,
             WebhookDeliveryController,
             WebhookEventTypeController,

@@ -169,6 +169,7 @@ SCHEMAS: dict[str, str] = {
     "StormCounts": "Comments in a storm, by what happened to them.",
     "StormPage": "A page of storms.",
     "StormPost": "The post a storm is on.",
+    "StormPostData": "A post a storm is on, and its comments in the storm.",
     "StatsLinks": "Where to read more detail on the figures.",
 }
 
@@ -576,6 +577,29 @@ FIELDS: dict[str, Doc] = {
         {"format": "uri-reference"},
     ),
     "comments": Doc("Comments.", 120),
+    "StormPostData.comments": Doc(
+        "Customer comments on it in the storm (over its last 15 minutes while it lasts).", 85
+    ),
+    "tracked_comment_id": Doc(
+        "Wallguard's id of the tracked comment (an item of `GET /v1/unanswered`)."
+    ),
+    "commented_at": Doc("When the comment was written."),
+    "promise_minutes": Doc("The promised first response, in service-hour minutes.", 60),
+    "deadline_at": Doc("The last instant a first reply kept the promise."),
+    "first_reply_at": Doc(
+        "When the page first replied (null: still unanswered; after the deadline: late)."
+    ),
+    "noticed_at": Doc("When Wallguard noticed the broken promise."),
+    "storm_id": Doc("The storm."),
+    "path.storm_id": Doc("The storm's id."),
+    "detected_at": Doc("When Wallguard detected the storm."),
+    "ended_at": Doc("When the storm ended (null: still going)."),
+    "baseline_per_minute": Doc(
+        "The page's usual customer comments per minute for this time of the week.", 0.4
+    ),
+    "rate_per_minute": Doc("Customer comments per minute over the last 5 minutes.", 12.5),
+    "peak_per_minute": Doc("The highest rate seen in the storm.", 18.0),
+    "posts": Doc("The posts the storm is on, busiest first."),
     # Problems.
     "title": Doc("A short summary of the problem type.", "Not found"),
     "detail": Doc("What went wrong here, in words.", "Client 0193c4e2 not found."),
