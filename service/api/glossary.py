@@ -531,8 +531,24 @@ FIELDS: dict[str, Doc] = {
                 ]
             }
         },
-        component="ErasureCounts",
+        component="ErasureRequestCounts",
     ),
+    "ErasureCounts.findings": Doc("Findings erased.", 3),
+    "ErasureCounts.inbox_events": Doc("Platform events erased.", 5),
+    "ErasureCounts.moderation_actions": Doc("Hides and replies recorded, erased.", 2),
+    "tombstones": Doc(
+        "Tombstones laid (keyed hashes of the author and each comment, kept so that nothing "
+        "new is collected).",
+        4,
+    ),
+    "platform_comments_deleted": Doc(
+        "Comments deleted on the platform (null unless `delete_on_platform`).", 3
+    ),
+    "platform_delete_failed": Doc(
+        "Comments the platform refused to delete (null unless `delete_on_platform`).", 0
+    ),
+    "erasure_request_id": Doc("The erasure request."),
+    "requested_at": Doc("When the erasure was requested."),
     "SubjectData.findings": Doc("The author's findings, masked (at most 500: see `truncated`)."),
     "path.request_id": Doc("The erasure request's id."),
     "erased": Doc("An erasure request was made: nothing new is collected about the author."),

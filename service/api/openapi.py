@@ -501,7 +501,9 @@ def _schemas(document: dict[str, Any]) -> None:
             union = "oneOf" if "oneOf" in prop else "anyOf"
             branches = [b for b in prop.get(union, []) if b.get("type") != "null"]
             target = branches[0] if len(branches) == 1 and "$ref" not in branches[0] else prop
-            if doc.component and "$ref" not in target:
+            # A field naming another schema takes its shape (and example) from there.
+            refers = "$ref" in prop or any("$ref" in b for b in prop.get(union, []))
+            if doc.component and not refers:
                 body = _named_map(target, doc)
                 # Requests and answers share the name; the request's constraints (value
                 # ranges, lengths) hold for answers too, so the more constrained one is kept.
@@ -515,13 +517,11 @@ def _schemas(document: dict[str, Any]) -> None:
                     prop.update(ref)
                 else:
                     prop[union] = [ref if b is target else b for b in prop[union]]
-            else:
+            elif not refers:
                 target.update({k: v for k, v in doc.extra.items() if k not in target})
             if not prop.get("description") and doc.description:
                 prop["description"] = doc.description
-            refers = "$ref" in prop or any("$ref" in b for b in prop.get(union, []))
-            # A field naming another schema takes its example from that schema, so a generic
-            # entry (`name`, `type`) cannot contradict an enum it points to.
+            # A generic entry (`name`, `type`) never contradicts an enum the field points to.
             if (
                 doc.example is not None
                 and not prop.get("examples")

@@ -59,6 +59,8 @@ class EventType(enum.StrEnum):
     CONNECTION_CONNECTED = "connection.connected"
     CONNECTION_NEEDS_REAUTH = "connection.needs_reauth"
     CONNECTION_REVOKED = "connection.revoked"
+    ERASURE_COMPLETED = "erasure.completed"
+    ERASURE_FAILED = "erasure.failed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     WEBHOOK_TEST = "webhook.test"
     RESPONSE_OVERDUE = "response.overdue"
@@ -151,6 +153,41 @@ class ConnectionEventData(msgspec.Struct, kw_only=True):
     url: str
 
 
+class ErasureCounts(msgspec.Struct, kw_only=True):
+    """What an erasure removed, per kind (the erasure request's ``counts``)."""
+
+    findings: int
+    inbox_events: int
+    moderation_actions: int
+    # Tombstones laid: the author and each of their comments (keyed hashes, kept).
+    tombstones: int
+    # Only when the request asked to delete the comments on the platform too.
+    platform_comments_deleted: int | None = None
+    platform_delete_failed: int | None = None
+
+
+class ErasureEventData(msgspec.Struct, kw_only=True):
+    """An erasure request's outcome: ids and counts only. Never the author's platform id, nor
+    its keyed hash (``author_ref``), nor any comment id: the event must not say whom or what
+    was erased. Sent to the tenant's endpoints that are not limited to one client (a request
+    spans the tenant's clients)."""
+
+    tenant_id: uuid.UUID
+    erasure_request_id: uuid.UUID
+    # The request named a finding (its author, or only its comment) instead of an author.
+    finding_id: uuid.UUID | None
+    delete_on_platform: bool
+    # Null on erasure.failed: how far the erasure got is not reported.
+    counts: ErasureCounts | None
+    # Why it failed (an error class), or on erasure.completed how many comments could not be
+    # deleted on the platform; never content.
+    error: str | None
+    requested_at: dt.datetime
+    finished_at: dt.datetime
+    # The request in the API: GET it with an API key.
+    url: str
+
+
 class EndpointDisabledEventData(msgspec.Struct, kw_only=True):
     tenant_id: uuid.UUID
     client_id: uuid.UUID | None
@@ -225,6 +262,7 @@ EventData = (
     | CommentEventData
     | ScanEventData
     | ConnectionEventData
+    | ErasureEventData
     | EndpointDisabledEventData
     | WebhookTestData
     | ResponseOverdueEventData
@@ -300,6 +338,17 @@ _DESCRIPTIONS: dict[EventType, tuple[str, type[msgspec.Struct]]] = {
     EventType.CONNECTION_REVOKED: (
         "A connection was deleted: the page is unsubscribed and its token forgotten.",
         ConnectionEventData,
+    ),
+    EventType.ERASURE_COMPLETED: (
+        "An erasure request (`POST /v1/erasure-requests`) is done: what Wallguard held about the "
+        "author is removed and tombstoned. `counts` says how much went; `error` says how many "
+        "comments could not be deleted on the platform, when that was asked.",
+        ErasureEventData,
+    ),
+    EventType.ERASURE_FAILED: (
+        "An erasure request failed for good (after retries); `error` says why. The tombstones "
+        "laid before the failure stay; make a new request to finish the erasure.",
+        ErasureEventData,
     ),
     EventType.WEBHOOK_ENDPOINT_DISABLED: (
         "Wallguard disabled one of the tenant's webhook endpoints (it answered 410 Gone, or it "

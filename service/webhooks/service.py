@@ -844,8 +844,8 @@ async def send_test(
 async def reconcile_deliveries(db: Database, queue: Queue, config: DeliveryConfig) -> int:
     """Wake the endpoints whose pending deliveries are overdue by ``stale_after`` (their job
     was lost with Redis or a killed worker) and update the oldest-pending gauge. Returns how
-    many endpoints were woken. (Old deliveries are purged by retention, per tenant and client:
-    service/retention/purge.py.)"""
+    many endpoints were woken. Old history is the retention purge's (its period is the
+    tenant's or client's ``webhook_deliveries_days``: service/retention/purge.py)."""
     now = utcnow()
     async with db.system_unit_of_work() as uow:
         deliveries = DeliveryRepository(uow.session)

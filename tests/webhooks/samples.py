@@ -99,6 +99,22 @@ def sample(
             occurred_at=now,
             url=f"http://127.0.0.1:8000/v1/connections/{connection_id}",
         )
+    if spec.data is ev.ErasureEventData:
+        request_id = uuid.uuid4()
+        failed = event_type is EventType.ERASURE_FAILED
+        return ev.ErasureEventData(
+            tenant_id=tenant_id,
+            erasure_request_id=request_id,
+            finding_id=None,
+            delete_on_platform=False,
+            counts=None
+            if failed
+            else ev.ErasureCounts(findings=3, inbox_events=1, moderation_actions=3, tombstones=4),
+            error="OperationalError" if failed else None,
+            requested_at=now,
+            finished_at=now,
+            url=f"http://127.0.0.1:8000/v1/erasure-requests/{request_id}",
+        )
     if spec.data is ev.EndpointDisabledEventData:
         endpoint_id = uuid.uuid4()
         return ev.EndpointDisabledEventData(

@@ -537,6 +537,21 @@ def test_production_policy_of_settings(settings: Settings) -> None:
     assert policy_of(settings) == Policy(allow_private=True, https_only=False)
 
 
+async def test_two_workers_draining_one_endpoint_send_each_delivery_once(
+    api: Api, db: Database, make_page: MakePage, listener: Any, run_worker: RunWorker
+) -> None:
+    import asyncio
+
+    page = await make_page()
+    receiver = listener()
+    await endpoint_for(api, page, receiver)
+    for _ in range(10):  # ten transactions: ten wake-ups for the same endpoint
+        await emit_all(db, page, [EventType.FINDING_CREATED] * 10)
+    await asyncio.gather(run_worker(), run_worker())
+    ids = collections.Counter(r.webhook_id for r in receiver.verified())
+    assert len(ids) == 100 and set(ids.values()) == {1}
+
+
 async def test_a_round_leased_by_a_killed_worker_is_sent_once_its_lease_expires(
     api: Api,
     settings: Settings,

@@ -1,8 +1,8 @@
 """Idempotency keys per tenant; findings and scans listed by update time (change feeds).
 
 Revision ID: 0005_openapi_idempotency_feeds
-Revises: 20261202_service_hours
-Create Date: 2026-12-02 10:40:00
+Revises: 20261202_webhook_purge_index
+Create Date: 2026-12-02 10:50:00
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from migrations.rls import enable_tenant_rls
 
 revision = "0005_openapi_idempotency_feeds"
-down_revision = "20261202_service_hours"
+down_revision = "20261202_webhook_purge_index"
 branch_labels = None
 depends_on = None
 
