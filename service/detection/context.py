@@ -10,6 +10,7 @@ in ``*`` matches any word that starts with it ("kundenummer*" also matches "kund
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from collections.abc import Iterable, Sequence
@@ -47,7 +48,9 @@ class Cue(enum.IntEnum):
 WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL, Cue.YOURS, Cue.PHONE})
 
 #: The context words, per cue and language.  Entries are separated by commas; an entry of
-#: several words is a phrase; ``*`` matches any ending.  All lists apply to every comment
+#: several words is a phrase; ``*`` at the end matches any ending (inflections, compounds
+#: starting with the word), ``*`` in front any beginning (compounds ending in the word,
+#: the head of a Nordic or German compound: "*konto" is "lønkonto", "Girokonto").  All lists apply to every comment
 #: (customers switch language mid-sentence); the grouping is for native-speaker review.
 _WORDS: dict[Cue, dict[str, str]] = {
     Cue.CUSTOMER: {
@@ -76,27 +79,27 @@ _WORDS: dict[Cue, dict[str, str]] = {
     },
     Cue.ACCOUNT: {
         "en": """account number, account no, account nr, acct no, acct nr, acct, acc no,
-            acc nr, account""",
+            acc nr, account, ac, ac no""",
     },
     Cue.PHONE: {
         "da": """tlf, tlf*, tlf nr, telefon*, telefonnr, mobil*, mobilnr, sms*, ring,
-            ring mig, ringe mig, ringe til mig, fange mig, kontakt mig, træffes, nummeret,
+            ringe, ring mig, ringe mig, ringe til mig, fange mig, kontakt mig, træffes, nummeret,
             abonnementet""",
         "de": """tel, tel nr, handy*, rufnummer*, rückruf*, rückrufnummer*, erreichbar,
             festnetz*, anrufen, zurückrufen, mobilfunk*, anschluss*""",
-        "fi": """puh, puhelin*, puhelinnumero*, puhelinnro, numeroni, soittakaa, soita,
+        "fi": """puh, puhelin*, puhelinnumero*, puhelinnro, numeroni, soittakaa, soita, soittaa,
             takaisinsoitto*, gsm, kännykkä*, matkapuhelin*, tekstiviest*, tekstari*,
             liittymä*, liittymän, tavoitatte, tavoittaa""",
-        "sv": """nås, ring tillbaka, ringa mig, abonnemanget, numret, telefonnummret,
+        "sv": """nås, ring tillbaka, ringa, ringa mig, abonnemanget, numret, telefonnummret,
             mobilnumret""",
-        "nb": """ring meg, ring tilbake, abonnementet, mobilnummeret""",
+        "nb": """ring meg, ringe, ring tilbake, abonnementet, mobilnummeret""",
         "en": """phone*, telephone, mobile, cell, call me, call back, text me, reach me,
             reachable, my number, whatsapp, contact me, sms'en""",
     },
     Cue.COMPANY_PHONE: {
         "da": "ringede, ringede til, ringer, ringet, os, vi, vores, hotline, kundeservice*",
         "de": "uns, wir, unser*, angerufen, anrief, wählte, gewählt, kundenservice*",
-        "fi": """soitin, soitettuani, soittaa, soittanut, meidät, meille, meidän,
+        "fi": """soitin, soitettuani, soittanut, meidät, meille, meidän,
             asiakaspalvelu*""",
         "sv": "ringde, oss, vi, vår, vårt, våra, kundtjänst*",
         "nb": "ringte, ringt",
@@ -167,28 +170,32 @@ _WORDS: dict[Cue, dict[str, str]] = {
         "en": "iban, iban*, iban format",
     },
     Cue.BANK: {
-        "da": "konto, konto*, kontonr, kontonummer*, kontoen, kontooplysninger*, bankoplysninger*",
-        "de": "kto, kto nr, bankverbindung*, bankkonto*",
+        "da": """konto, konto*, *konto, *kontoen, kontonr, kontonummer*, *kontonummer, kontoen,
+            kontooplysninger*, bankoplysninger*""",
+        "de": "kto, kto nr, ktonr, kontonr, *konto, bankverbindung*, bankkonto*, kontonummer*",
         "fi": "tilinumero*, tilinro, tili, tilille, tilin, tililtä, tilini, tilinumeroni",
-        "sv": "kontouppgift*, bankuppgifter*",
-        "nb": "kontoopplysning*, bankdetaljer*",
+        "sv": "kontouppgift*, bankuppgifter*, *kontot, kontonummer*, kontonr",
+        "nb": "kontoopplysning*, bankdetaljer*, *kontoen, kontonummer*, kontonr",
         "en": "bank details, bank account, bank, bankens, banken",
     },
     Cue.MONEY: {
         "da": """refusion*, pengene, overføres, overføre, overfør, indbetal*, indsæt*, sætte,
-            sæt, udbetal*, betalingsservice""",
+            sæt, udbetal*, betalingsservice, sende dem til, sende dem, send dem, sende det""",
         "de": """erstattung*, rückerstattung*, überweis*, lastschrift*, lastschriftmandat*,
             einzug*, abbuch*, auszahl*, gutschrift*""",
         "fi": "rahat, hyvitys*, hyvittää, palauttaa, palautus*, maksakaa, tilisiirto*",
-        "sv": "återbetalning*, pengarna, insättning*, sätt, betalas, autogiro*, utbetal*, tillbaka",
-        "nb": "refusjon*, tilbakebetaling*, sett, betales, avtalegiro*, tilbake",
-        "en": "refund*, direct debit, payout, repay*, reimburs*, paid into, pay into",
+        "sv": """återbetalning*, pengarna, insättning*, sätt, betalas, autogiro*, utbetal*, tillbaka,
+            skicka dem till, skicka dem, skicka pengarna""",
+        "nb": """refusjon*, tilbakebetaling*, sett, betales, avtalegiro*, tilbake,
+            sende dem til, sende dem, send dem, sende pengene""",
+        "en": """refund*, direct debit, payout, repay*, reimburs*, paid into, pay into,
+            send the money, send it to, send them to, transfer it to, money back""",
     },
     Cue.BANK_CODE: {
         "da": "reg, reg nr, regnr, registreringsnummer*",
         "de": "blz, bankleitzahl*",
         "sv": "clearing*, clearingnummer*",
-        "en": "sort code, sortcode, sorting code, routing number",
+        "en": "sort code, sortcode, sorting code, sort, sc, routing number",
     },
     Cue.CARD: {
         "da": """kort, kortet, kortnummer*, kortnr, kortets, kreditkort*, betalingskort*,
@@ -248,6 +255,10 @@ class CueHit(NamedTuple):
     distance: int
 
 
+#: Compound heads ("*konto": "lønkonto", "Girokonto", "lönekonto"), longest first.
+_HEADS: list[tuple[str, Cue]] = []
+
+
 def _compile(
     words: dict[Cue, dict[str, str]],
 ) -> tuple[dict[tuple[str, ...], Cue], dict[str, list[tuple[str, Cue]]]]:
@@ -261,12 +272,15 @@ def _compile(
                 tokens = tuple(_TOKEN.findall(phrase.rstrip("*")))
                 if not tokens:
                     continue
-                if phrase.endswith("*") and len(tokens) == 1:
+                if phrase.startswith("*") and len(tokens) == 1:
+                    _HEADS.append((tokens[0], cue))
+                elif phrase.endswith("*") and len(tokens) == 1:
                     stems.setdefault(tokens[0][:3], []).append((tokens[0], cue))
                 else:
                     exact.setdefault(tokens, cue)
     for same_start in stems.values():
         same_start.sort(key=lambda entry: -len(entry[0]))  # longest stem wins
+    _HEADS.sort(key=lambda entry: -len(entry[0]))
     return exact, stems
 
 
@@ -333,6 +347,12 @@ def cue_of_word(word: str) -> Cue | None:
         for stem, stem_cue in _STEMS.get(word[:3], ()):
             if word.startswith(stem):
                 found = stem_cue
+                break
+    if found is None and len(word) >= 7:
+        for head, head_cue in _HEADS:
+            # A compound ends in its head: "lønkonto" is a konto, "Kreditkarte" a Karte.
+            if word.endswith(head) and len(word) - len(head) >= 3:
+                found = head_cue
                 break
     if len(_WORD_CUES) >= _WORD_CUES_MAX:
         _WORD_CUES.clear()
@@ -408,3 +428,214 @@ def cues_after(text: str, limit: int = 4) -> list[CueHit]:
         if found is not None:
             hits.append(CueHit(found[0], index))
     return hits
+
+
+# ---------------------------------------------------------------------------------------
+# The context index: one tokenisation per text, queried per value.
+
+#: Tokens of a text: an e-mail or web address (one opaque token: "live" in "anna@live.se"
+#: is no address word), a word, a digit group, or a possible break (line break, ``!``,
+#: ``?``, a full stop before white space).
+_INDEX_TOKEN = re.compile(
+    r"(?P<url>(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)|(?P<brk>\n|[!?]+|\.(?=\s|$))"
+)
+#: What follows a digit group that makes it (part of) an amount, a percentage, a count of
+#: something: "12 995:25", "349,75", "1.299,-", "23,5 %", "15 kr", "47 min".
+_AMOUNT_TAIL = re.compile(
+    r"(?:[.,:]\d{1,2}(?!\d)|,-)|\s?(?:%|€|\$|£|kr\b|kr\.|e\b|eur\b|euro|sek\b|nok\b|dkk\b|"
+    r"gbp\b|usd\b|mbit|gbit|min\b|minut|stunden|tuntia|timer\b|kpl\b|stk\b|mb\b|gb\b)",
+    re.IGNORECASE,
+)
+_AMOUNT_HEAD = re.compile(r"(?:€|\$|£|\bkr\.?|\beur|\bsek|\bnok|\bdkk|\bgbp|\busd)\s?$", re.I)
+
+_WORD, _NUM, _BREAK, _OPAQUE, _AMOUNT = 0, 1, 2, 3, 4
+#: Joined forms of tokens written with a hyphen, dot or slash between them:
+#: "asiakas-nro" -> "asiakasnro", "KtoNr." -> "ktonr", "a/c" -> "ac".
+_JOINERS = frozenset("-./")
+
+
+class ContextIndex:
+    """The tokens of one text with their positions, built once, queried per value.
+
+    Queries walk nearest-first from a value, backwards or forwards, and stop at a line
+    break, a sentence end, an e-mail or web address, or another number (amounts are
+    passed over: "tilbage mina 12 995:25, här: 6137-..."): a keyword on the other side of
+    any of them is about something else.  A keyword that touches a number of its own
+    belongs to that number, not to a value further away.
+    """
+
+    __slots__ = ("_ends", "_kinds", "_starts", "_words", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        lower = text.lower()
+        starts: list[int] = []
+        ends: list[int] = []
+        words: list[str] = []
+        kinds: list[int] = []
+        for match in _INDEX_TOKEN.finditer(lower):
+            kind = match.lastgroup
+            start, end = match.span()
+            token = match.group()
+            if kind == "word":
+                code = _WORD
+                if start >= 2 and lower[start - 1] in _JOINERS and kinds and kinds[-1] == _WORD:
+                    if ends[-1] == start - 1:
+                        # "asiakas-nro", "kd.nr": also the joined word, at the same place.
+                        joined = words[-1] + token
+                        if cue_of_word(joined) is not None:
+                            words[-1] = joined
+                            ends[-1] = end
+                            continue
+            elif kind == "num":
+                code = _AMOUNT if _is_amount(lower, start, end) else _NUM
+            elif kind == "brk":
+                if token == "\n":
+                    # A label on its own line ("Kontonummer:\n1234...") still reaches.
+                    if lower[:start].rstrip(" \t\r").endswith(":"):
+                        continue
+                elif token == "." and not (
+                    (
+                        kinds
+                        and kinds[-1] == _WORD
+                        and len(words[-1]) >= 4
+                        and cue_of_word(words[-1]) is None
+                    )
+                    or (kinds and kinds[-1] == _NUM and text[end + 1 : end + 2].isupper())
+                ):
+                    continue  # "tlf. 1234", "4. th.", "kl. 14.30": no sentence end
+                code = _BREAK
+            else:
+                code = _OPAQUE
+            starts.append(start)
+            ends.append(end)
+            words.append(token)
+            kinds.append(code)
+        for i in range(len(kinds) - 2, -1, -1):
+            # "12 995:25", "1.299,-": the groups before an amount's last group are its own.
+            if (
+                kinds[i] == _NUM
+                and kinds[i + 1] == _AMOUNT
+                and lower[ends[i] : starts[i + 1]] in (" ", ".", "\u00a0")
+            ):
+                kinds[i] = _AMOUNT
+        self._starts = starts
+        self._ends = ends
+        self._words = words
+        self._kinds = kinds
+
+    def before(self, position: int, limit: int = 8) -> list[CueHit]:
+        """Cues in the words before ``position``, nearest first, up to the first strong one."""
+        index = bisect.bisect_right(self._ends, position) - 1
+        kinds = self._kinds
+        words = self._words
+        hits: list[CueHit] = []
+        distance = 0
+        while index >= 0 and distance < limit:
+            kind = kinds[index]
+            if kind == _AMOUNT:
+                index -= 1
+                continue
+            if kind != _WORD:
+                break
+            found = self._cue_ending_at(index)
+            if found is None:
+                index -= 1
+            else:
+                cue, length = found
+                hits.append(CueHit(cue, distance))
+                if cue not in WEAK_CUES:
+                    break
+                index -= length
+            distance += 1
+        return hits
+
+    def after(self, position: int, limit: int = 4) -> list[CueHit]:
+        """Cues in the words after ``position``, nearest first (up to a break or number).
+
+        A keyword directly followed by a number of its own is that number's and ends the
+        search: in "... 5489 7272 5745 9021 cpr 0512813113", "cpr" is not about the card.
+        """
+        index = bisect.bisect_left(self._starts, position)
+        kinds = self._kinds
+        words = self._words
+        count = len(words)
+        hits: list[CueHit] = []
+        distance = 0
+        while index < count and distance < limit:
+            if kinds[index] != _WORD:
+                break
+            found = self._cue_starting_at(index)
+            if found is None:
+                index += 1
+            else:
+                cue, length = found
+                following = index + length
+                if following < count and kinds[following] == _NUM:
+                    break
+                if (
+                    following + 1 < count
+                    and kinds[following + 1] == _NUM
+                    and words[following] in _LINKING
+                ):
+                    break  # "kundenummer er 12345678"
+                hits.append(CueHit(cue, distance))
+                index = following
+            distance += 1
+        return hits
+
+    def _cue_ending_at(self, index: int) -> tuple[Cue, int] | None:
+        words = self._words
+        kinds = self._kinds
+        word = words[index]
+        if index > 0 and kinds[index - 1] == _WORD:
+            phrases = _PHRASE_ENDS.get((words[index - 1], word))
+            if phrases is not None:
+                for key, cue in phrases:
+                    length = len(key)
+                    if length == 2 or (
+                        length <= index + 1
+                        and tuple(words[index - length + 1 : index + 1]) == key
+                        and all(k == _WORD for k in kinds[index - length + 1 : index + 1])
+                    ):
+                        return cue, length
+        single = cue_of_word(word)
+        return None if single is None else (single, 1)
+
+    def _cue_starting_at(self, index: int) -> tuple[Cue, int] | None:
+        words = self._words
+        kinds = self._kinds
+        phrases = _PHRASE_STARTS.get(words[index])
+        if phrases is not None:
+            for key, cue in phrases:
+                length = len(key)
+                stop = index + length
+                if (
+                    stop <= len(words)
+                    and tuple(words[index:stop]) == key
+                    and all(k == _WORD for k in kinds[index:stop])
+                ):
+                    return cue, length
+        single = cue_of_word(words[index])
+        return None if single is None else (single, 1)
+
+
+#: Words between a keyword and its number: "kundenummer er 1234", "Steuer-ID ist ...".
+_LINKING = frozenset(["er", "is", "ist", "on", "är", "lautet", "was", "var", "oli", "nr", "no"])
+
+#: First word of each multi-word phrase -> the phrases starting with it, longest first.
+_PHRASE_STARTS: dict[str, list[tuple[tuple[str, ...], Cue]]] = {}
+for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
+    if len(_key) > 1:
+        _PHRASE_STARTS.setdefault(_key[0], []).append((_key, _cue))
+
+
+def _is_amount(lower: str, start: int, end: int) -> bool:
+    """Whether the digit group at ``start:end`` is part of an amount or a measure."""
+    if _AMOUNT_TAIL.match(lower, end) is not None:
+        return True
+    previous = lower[start - 1 : start]
+    if previous in (",", ":") and lower[start - 2 : start - 1].isdigit() and end - start <= 2:
+        return True  # the decimals of "349,75", "995:25"
+    return _AMOUNT_HEAD.search(lower, max(0, start - 5), start) is not None

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from . import validators as v
 from .addresses import address_at, may_precede_house_number
 from .candidate import Candidate
-from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before, last_words
+from .context import WEAK_CUES, ContextIndex, Cue, CueHit, last_words
 from .types import EntityType
 
 T = EntityType
@@ -170,31 +170,47 @@ class Possible(NamedTuple):
 class RunContext:
     """The cues around one digit run; the words after it are read only when needed."""
 
-    __slots__ = ("_after", "_after_text", "before", "before_text")
+    __slots__ = ("_after", "_end", "_index", "before", "start")
 
-    def __init__(self, before: list[CueHit], before_text: str, after_text: str) -> None:
-        self.before = before
-        self.before_text = before_text
-        self._after_text = after_text
+    def __init__(self, index: ContextIndex | None, start: int, end: int) -> None:
+        self._index = index
+        self.start = start
+        self._end = end
+        self.before = index.before(start) if index is not None else []
         self._after: list[CueHit] | None = None
 
     @property
+    def before_text(self) -> str:
+        if self._index is None:
+            return ""
+        return self._index.text[max(0, self.start - _BEFORE_WINDOW) : self.start]
+
+    @property
     def after_text(self) -> str:
-        return self._after_text
+        if self._index is None:
+            return ""
+        return self._index.text[self._end : self._end + _AFTER_WINDOW]
 
     @property
     def after(self) -> list[CueHit]:
         if self._after is None:
-            self._after = cues_after(self._after_text) if self._after_text else []
+            self._after = self._index.after(self._end) if self._index is not None else []
         return self._after
 
     def strong(self, use_after: bool) -> Cue | None:
-        """The nearest cue that is not weak: before the value, else right after it."""
+        """The nearest cue that is not weak: before the value, else right after it.
+
+        A strong keyword right after the value ("... er mit kundenummer") beats a weak
+        word further before it; a weak cue touching the value ("tlf. 1234 ...") keeps a
+        word after it from deciding.
+        """
         before = self.before
         if before:
             cue = before[-1].cue  # the walk stops at the first strong cue
-            # A weak cue before ("tlf. 123 ... Bankverbindung") outweighs a word after.
-            return None if cue in WEAK_CUES else cue
+            if cue not in WEAK_CUES:
+                return cue
+            if before[0].distance == 0:
+                return None
         if use_after:
             for hit in self.after:
                 if hit.cue not in WEAK_CUES and hit.distance <= 2:
@@ -221,7 +237,7 @@ class RunContext:
         return any(hit.cue is cue and hit.distance <= within for hit in self.after)
 
 
-_NO_CONTEXT = RunContext([], "", "")
+_NO_CONTEXT = RunContext(None, 0, 0)
 
 
 class Shape(NamedTuple):
@@ -236,14 +252,22 @@ class Shape(NamedTuple):
 class NumberReader:
     """Reads the digit runs of one text.  Short-lived: one per ``detect`` call."""
 
-    __slots__ = ("_blocked_until", "found", "lang", "regions", "text")
+    __slots__ = ("_blocked_until", "_index", "found", "lang", "regions", "text")
 
     def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
         self.text = text
+        self._index: ContextIndex | None = None
         self.lang = lang
         self.regions = regions
         self.found: list[Candidate] = []
         self._blocked_until = -1
+
+    @property
+    def index(self) -> ContextIndex:
+        """The text's context index, built on first use (most texts never need it)."""
+        if self._index is None:
+            self._index = ContextIndex(self.text)
+        return self._index
 
     def read(self) -> list[Candidate]:
         text = self.text
@@ -302,11 +326,10 @@ class NumberReader:
                 and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
             ):
                 continue
-            before_text = text[max(0, prefix_start - _BEFORE_WINDOW) : prefix_start]
-            before = cues_before(before_text)
+            ctx = RunContext(self.index, prefix_start, end)
+            before = ctx.before
             if before and before[-1].cue is Cue.TRANSACTION:
                 continue  # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal
-            ctx = RunContext(before, before_text, text[end : end + _AFTER_WINDOW])
             self.read_run(groups, text[prefix_start:start], prefix_start, ctx)
             if total <= 5 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                 self._code_comma_account(start, text[start:end], runs[index + 1], ctx)
@@ -319,8 +342,7 @@ class NumberReader:
         text = self.text
         self._address(start, end)
         if len(digits) == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
-            before_text = text[max(0, start - _BEFORE_WINDOW) : start]
-            ctx = RunContext(cues_before(before_text), before_text, "")
+            ctx = RunContext(self.index, start, start)
             self._code_comma_account(start, digits, runs[index + 1], ctx)
 
     def _address(self, number_start: int, number_end: int) -> None:
@@ -402,8 +424,7 @@ class NumberReader:
         if match is None or not v.is_fi_hetu(match.group()):
             return False
         value = match.group()
-        before_text = self.text[max(0, start - _BEFORE_WINDOW) : start]
-        ctx = RunContext(cues_before(before_text), before_text, "")
+        ctx = RunContext(self.index, start, start)
         strong = ctx.strong(use_after=False)
         if strong is Cue.TRANSACTION:
             return match.end() >= run_end
