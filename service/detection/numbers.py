@@ -312,7 +312,11 @@ class NumberReader:
                 and self._hetu(first_start, end)
             ):
                 continue
-            if len(groups) == 1 and len(first) <= 5 and prefix_start == start:
+            if prefix_start == start and (
+                len(first) <= 4 or (len(groups) == 1 and len(first) == 5)
+            ):
+                # A house number, also when a floor, door or postcode follows it in the same
+                # run ("Birkevej 111 2. tv.", "Skolegata 109 9008 Tromsø").
                 self._address(first_start, first_start + len(first))
             after = text[end : end + 1]
             if (after.isalpha() and prefix_start == start) or after == "@":
