@@ -438,7 +438,9 @@ def cues_after(text: str, limit: int = 4) -> list[CueHit]:
 #: ``?``, a full stop before white space).
 _INDEX_TOKEN = re.compile(
     r"(?P<url>(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)|(?P<brk>\n|[!?]+|\.(?=\s|$))"
+    r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)"
+    # emoji stand for punctuation in comments ("... en joke 🤷 I kan ringe ...")
+    r"|(?P<brk>\n|[!?]+|\.(?=\s|$)|[\u2600-\u27bf\U0001f300-\U0001faff])"
 )
 #: What follows a digit group that makes it (part of) an amount, a percentage, a count of
 #: something: "12 995:25", "349,75", "1.299,-", "23,5 %", "15 kr", "47 min".
@@ -580,10 +582,23 @@ class ContextIndex:
                     and words[following] in _LINKING
                 ):
                     break  # "kundenummer er 12345678"
+                if self._labels_later_number(following):
+                    break  # "... Die Steuer-ID von meinem Mann: 17598340685"
                 hits.append(CueHit(cue, distance))
                 index = following
             distance += 1
         return hits
+
+    def _labels_later_number(self, index: int) -> bool:
+        """Whether a number after a colon follows within a few words of ``index``."""
+        kinds = self._kinds
+        for ahead in range(index, min(index + 5, len(kinds))):
+            kind = kinds[ahead]
+            if kind == _NUM:
+                return self.text[: self._starts[ahead]].rstrip().endswith(":")
+            if kind != _WORD:
+                return False
+        return False
 
     def _cue_ending_at(self, index: int) -> tuple[Cue, int] | None:
         words = self._words

@@ -107,7 +107,7 @@ def _capital_follows(text: str, number_end: int) -> bool:
     )
 
 
-_SORT_CODE = re.compile(r"sort(?:ing)?\s*code", re.IGNORECASE)
+_SORT_CODE = re.compile(r"\bsort(?:ing)?\b|\bs/c\b", re.IGNORECASE)
 _BEFORE_WINDOW = 64
 _AFTER_WINDOW = 48
 _MAX_GROUPS = 8
@@ -325,11 +325,16 @@ class NumberReader:
                 continue
             if len(groups) == 2 and _is_year_range(groups):
                 continue  # "2019-2023", "2019/20"
-            if _AMOUNT_AFTER.match(text, end) or (
-                previous in _AMOUNT_HINTS
-                and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
+            if previous in _AMOUNT_HINTS and (
+                _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
             ):
                 continue
+            if _AMOUNT_AFTER.match(text, end):
+                if len(groups) < 3 or text[groups[-1][0] - 1] not in " \n":
+                    continue
+                # "(079) 666 38 42 23,5 %": the amount is the last group, not the value.
+                groups = groups[:-1]
+                end = groups[-1][0] + len(groups[-1][1])
             ctx = RunContext(self.index, prefix_start, end)
             before = ctx.before
             if before and before[-1].cue is Cue.TRANSACTION:
@@ -504,6 +509,14 @@ class NumberReader:
                 for (start, group), following in itertools.pairwise(groups)
             ]
         )
+        # Where the writer broke the line (or left two spaces): two values may meet there.
+        broken = tuple(
+            [
+                "\n" in text[start + len(group) : following[0]]
+                or "  " in text[start + len(group) : following[0]]
+                for (start, group), following in itertools.pairwise(groups)
+            ]
+        )
         all_digits = "".join([group for _, group in groups])
         offsets = [0]
         for length in lens:
@@ -517,13 +530,29 @@ class NumberReader:
                 if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
                     # Inside a run, without context words, short numbers are nothing.
                     continue
+                if (
+                    i == 0
+                    and j < count - 1
+                    and not broken[j]
+                    and ctx.strong(use_after=False) is None
+                ):
+                    # The start of a longer run ("98 840 800 990") is no value of its own
+                    # unless a keyword names it or the writer broke the line after it.
+                    continue
                 shape = Shape(digits, lens[i : j + 1], seps[i:j], lead if i == 0 else "")
                 if i == 0 and lead and seps[:1] == ("(",):
                     shape = _drop_trunk_zero(shape)
+                if i == 0:
+                    sub_ctx = ctx
+                elif broken[i - 1]:
+                    # A new line starts a new value: its own words after it count.
+                    sub_ctx = RunContext(self.index, groups[i][0], groups[-1][0] + lens[-1])
+                else:
+                    sub_ctx = _NO_CONTEXT
                 reading = choose(
                     shape,
                     prefix if i == 0 else "",
-                    ctx if i == 0 else _NO_CONTEXT,
+                    sub_ctx,
                     whole=j == count - 1,
                     lang=self.lang,
                     regions=self.regions,
@@ -533,6 +562,7 @@ class NumberReader:
                         i == 0
                         and j == count - 1
                         and count > 1
+                        and not any(broken)
                         and ctx.strong(True) in _BLOCKING_CUES
                     ):
                         # "Gavekort 4571 2570 5909 4923": no part of it is more than the whole.
@@ -630,7 +660,12 @@ def choose(
             joined = [p for p in possible if p.type is T.BANK_ACCOUNT and len(lens) > 1]
             return (T.BANK_ACCOUNT, 0.85, joined[0].normalized) if joined else None
         return None
-    if strong is None and whole and ctx.after_cue(Cue.TRANSACTION, within=2):
+    if (
+        strong is None
+        and whole
+        and not (ctx.before and ctx.before[0].distance == 0)
+        and ctx.after_cue(Cue.TRANSACTION, within=1)
+    ):
         return None  # "4571 2570 5909 4923 fra gavekortet"
     company = (strong is Cue.COMPANY_PHONE and not ctx.personal(whole)) or (
         strong is None
@@ -697,7 +732,9 @@ def possible_types(
     compact = len(lens) == 1
     kinds = set(seps)
     out: list[Possible] = []
-    in_fours = compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))
+    in_fours = compact or (
+        kinds <= {"", "-"} and (all(x == 4 for x in lens[:-1]) or lens == (4, 3, 3, 3))
+    )
     if 13 <= n <= 19 and in_fours and v.is_payment_card(digits):
         out.append(Possible(T.PAYMENT_CARD, 0.8, digits))
     if n == 10 and (compact or (lens == (6, 4) and kinds <= {"-", "", "+"})):
@@ -725,16 +762,23 @@ def possible_types(
     # Domestic accounts written with their bank code: GB sort code, DK reg.nr., SE clearing.
     if lens == (2, 2, 2, 8) and seps == ("-", "-", ""):
         out.append(Possible(T.BANK_ACCOUNT, 0.8, digits))
-    if len(lens) == 2 and 6 <= lens[1] <= 10 and kinds <= {"-", ""}:
-        if lens[0] == 4:
-            dashed_dk = seps == ("-",) and lens[1] == 10
-            out.append(Possible(T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
-        elif lens[0] == 5 and digits[0] == "8":
-            out.append(Possible(T.BANK_ACCOUNT, 0.4, digits))
+    # DK: reg.nr. (4 digits) + kontonummer (up to 10); SE: clearingnummer (4 digits, 5 for
+    # Swedbank's 8xxx-x) + kontonummer (7 to 10): the account part in any grouping, after
+    # a dash, a slash or a space ("1234-1234567890", "5301/4723023", "3001 781 709 0743",
+    # "1345-785 80 99", "8327-9 123 456 789").
+    if (
+        len(lens) >= 2
+        and 6 <= n - lens[0] <= 10
+        and seps[0] in ("-", "", "/")
+        and set(seps[1:]) <= {"", "-"}
+        and (lens[0] == 4 or (lens[0] == 5 and digits[0] == "8"))
+    ):
+        dashed_dk = seps == ("-",) and lens == (4, 10)
+        out.append(Possible(T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
     # Phone numbers: a "+" or "00" means the country code is written.
     international = bool(shape.lead) or digits.startswith("00")
     phone_digits = digits[2:] if digits.startswith("00") and not shape.lead else digits
-    if phones and 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
+    if phones and 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 3):
         phone = v.phone_number(phone_digits, international, regions, lang is not None)
         if phone is not None:
             if international:
