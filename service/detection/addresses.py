@@ -125,8 +125,9 @@ STREET_WORDS = frozenset(
 _SPACE = "[ \u00a0]"
 _UPPER = "A-ZÆØÅÄÖÜÉ"
 _CITY = (
-    rf"[{_UPPER}][\w\-]+"
-    rf"(?:[ ](?:[{_UPPER}][\w\-]+|[{_UPPER}]{{1,2}}\b|(?:am|an|im|in|bei)[ ][{_UPPER}][\w]+))?"
+    # "Odense", "Aarhus C", "København NV", "Frankfurt am Main", "Mo i Rana", "Bad Homburg"
+    rf"(?:(?:Bad|Sankt|St\.|Ny|Lilla|Stora|Upplands|Neu)[ ])?[{_UPPER}][\w\-]+"
+    rf"(?:[ ](?:[{_UPPER}]{{1,2}}\b|(?:am|an|im|in|bei|i|på)[ ][{_UPPER}][\w]+))?"
 )
 _POSTCODE_CITY = (
     # postcode and city: 4 digits (DK, NO), 5 (DE, FI), "123 45" (SE), after a comma, a
@@ -135,7 +136,7 @@ _POSTCODE_CITY = (
 )
 _HOUSE = (
     # house number, a range ("24-26") and a letter or a staircase and flat ("12B", "97 C 49")
-    rf"\d{{1,4}}(?:[-\u2013]\d{{1,4}})?(?:[ ][A-Z][ ]?\d{{1,3}}(?!\d)|[ ]?[A-Za-z](?!\w))?"
+    rf"\d{{1,4}}(?:[-\u2013]\d{{1,4}})?(?:[ ][A-Z][ ]?\d{{1,3}}(?!\d|[ ]\d{{2}}\b)|[ ]?[A-Za-z](?!\w))?"
     # floor and door, flat or apartment number: "2. tv.", "2 th", "st. th.", "lgh 1201",
     # "H0101" (NO), "as. 4" (FI asunto), "2. etg."
     rf"(?:,?[ ](?:\d{{1,2}}\.?[ ]?(?:sal|tv|th|mf)\b\.?|st\.?(?:[ ]?(?:tv|th|mf)\b\.?)?|"
@@ -234,10 +235,13 @@ def _capitalised_words_start(text: str, number_start: int) -> int | None:
         word = text[previous : position - 1]
         if len(word) < 3 or not word[0].isupper() or not word[1:].replace("-", "").isalpha():
             break
-        if not _name_part(word):
+        if not _name_part(word) or word in _FLAT_WORDS:
             break
         first = position = previous
     return first
+
+
+_FLAT_WORDS = frozenset(["Flat", "Apt", "Apartment", "Unit", "Suite"])
 
 
 def _street_start(text: str, number_start: int) -> int | None:
@@ -258,7 +262,7 @@ def _street_start(text: str, number_start: int) -> int | None:
     if not word[0].isupper():
         lower = word
     if lower not in STREET_WORDS:
-        return None
+        return _prepositional_street(text, word_start, word)
     # "Thorvald Meyers gate 30", "Berliner Straße 5": the name is the capitalised words before.
     first = None
     position = word_start
@@ -273,9 +277,33 @@ def _street_start(text: str, number_start: int) -> int | None:
     return first
 
 
+#: German streets named with a preposition: "Am Markt 1", "An der Kirche 3", "Zum Hafen 2".
+_STREET_PREPOSITIONS = re.compile(
+    r"(?:Am|Im|Zum|Zur|Beim|An[ ]der|An[ ]den|Auf[ ]dem|Auf[ ]der|In[ ]der|Unter[ ]den|Hinter[ ]der)[ ]$"
+)
+
+
+def _prepositional_street(text: str, word_start: int, word: str) -> int | None:
+    if not word[0].isupper() or not word[1:].replace("-", "").isalpha():
+        return None
+    match = _STREET_PREPOSITIONS.search(text, max(0, word_start - 12), word_start)
+    if match is None or (match.start() > 0 and text[match.start() - 1] not in " \n:(\"'"):
+        return None
+    return match.start()
+
+
+#: Greetings and the like, capitalised at the start of a comment, never part of a street.
+_NOT_NAMES = frozenset(
+    "hei hej hallo hallå hi hello dear moi moin terve liebe lieber hey tjena heisann".split()
+)
+
+
 def _name_part(word: str) -> bool:
     """Whether a capitalised word can be part of a street name ("Meyers", "H.C.", "St.")."""
-    if word[-1] in ":,;!?)":
+    if len(word) < 2 or word[-1] in ":,;!?)" or word.lower() in _NOT_NAMES:
+        return False
+    if word.isupper() and word.isalpha():
+        return False  # "ADRESSEN MIN ER Thorvald Meyers gate": shouting, not a name
         return False
     if word[-1] == "." and not (len(word) <= 4 or word.count(".") > 1):
         return False
@@ -287,7 +315,11 @@ _LEADING = "(\"'„“«‘"
 
 def _word_start(text: str, end: int) -> int:
     """Start of the whitespace-delimited word that ends at ``end`` (leading quotes dropped)."""
-    space = max(text.rfind(" ", max(0, end - 40), end), text.rfind("\n", max(0, end - 40), end))
+    space = max(
+        text.rfind(" ", max(0, end - 40), end),
+        text.rfind("\n", max(0, end - 40), end),
+        text.rfind(":", max(0, end - 40), end),
+    )
     start = space + 1
     while start < end and text[start] in _LEADING:
         start += 1

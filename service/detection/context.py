@@ -133,21 +133,24 @@ _WORDS: dict[Cue, dict[str, str]] = {
     },
     Cue.CPR: {
         "da": "cpr, cpr*, cprnr, cpr nr, cpr nummer, personnummer dk",
-        "en": "danish cpr",
+        "en": "danish cpr, dansk cpr, danish personal",
     },
     Cue.HETU: {
         "fi": """hetu, hetu*, henkilötunnus*, henkilötunnuks*, henkilötunnukse*, sotu*,
             henkilötunnusta""",
         "sv": "personbeteckning*",
-        "en": "personal identity code, identity code, finnish id, finnish personal",
+        "en": """personal identity code, identity code, finnish id, finnish personal,
+            finnish hetu, suomalainen henkilötunnus""",
     },
     Cue.SE_PNR: {
         "sv": "personnumret, personnumr*, samordningsnummer*",
-        "en": "swedish personal, swedish id, personnumber",
+        "en": """swedish personal, swedish id, personnumber, swedish personnummer,
+            svensk personnummer, svenskt personnummer""",
     },
     Cue.NO_FNR: {
         "nb": "fødselsnummer*, fødselsnr, fnr, f nr, d nummer, fodselsnummer*, personnummeret",
-        "en": "norwegian national, norwegian id",
+        "en": """norwegian national, norwegian id, norwegian fødselsnummer, norsk fødselsnummer,
+            norwegian personal""",
     },
     Cue.PNR: {
         "da": "personnummer, personnr, person nr",
@@ -164,7 +167,7 @@ _WORDS: dict[Cue, dict[str, str]] = {
     Cue.TAX_ID: {
         "de": """steuer id, steuerid*, steuer idnr, steueridentifikationsnummer*,
             identifikationsnummer*, idnr, steuer identifikationsnummer, steuernummer*""",
-        "en": "tax id, tax identification, german tax id, tin",
+        "en": "tax id, tax identification, german tax id, german steuerid, tin",
     },
     Cue.IBAN: {
         "en": "iban, iban*, iban format",
@@ -436,12 +439,37 @@ def cues_after(text: str, limit: int = 4) -> list[CueHit]:
 #: Tokens of a text: an e-mail or web address (one opaque token: "live" in "anna@live.se"
 #: is no address word), a word, a digit group, or a possible break (line break, ``!``,
 #: ``?``, a full stop before white space).
+def _emoji_class() -> str:
+    """Emoji and pictographs, except those that point at or stand for a contact detail
+    (☎ 📞 📱 📲 ✉ 📧 👉 👇 ➡ ⬇): between spaces, an emoji ends a clause as a full stop does."""
+    keep = {0x260E, 0x1F4DE, 0x1F4F1, 0x1F4F2, 0x2709, 0x1F4E7, 0x1F449, 0x1F447, 0x27A1}
+    ranges = [(0x2600, 0x27BF), (0x1F300, 0x1FAFF)]
+    parts: list[str] = []
+    for low, high in ranges:
+        start = low
+        for point in sorted(k for k in keep if low <= k <= high) + [high + 1]:
+            if start <= point - 1:
+                parts.append(f"{chr(start)}-{chr(point - 1)}")
+            start = point + 1
+    return "[" + "".join(parts) + "]"
+
+
+#: Tokens of a text: an e-mail or web address (one opaque token: "live" in "anna@live.se"
+#: is no address word), a word, a digit group, or a possible break (line break, ``!``,
+#: ``?``, a full stop before white space, an emoji between spaces).
 _INDEX_TOKEN = re.compile(
     r"(?P<url>(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
     r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)"
-    # emoji stand for punctuation in comments ("... en joke 🤷 I kan ringe ...")
-    r"|(?P<brk>\n|[!?]+|\.(?=\s|$)|[\u2600-\u27bf\U0001f300-\U0001faff])"
+    rf"|(?P<brk>\n|[!?]+|\.(?=\s|$)|(?<=\s){_emoji_class()}(?=\s|$))"
 )
+#: Abbreviations end in these (a full stop after them is no sentence end): "Kontonr.",
+#: "fødselsnr.", "puh.nro", "acct no."; so do short keywords ("tlf.", "Kto.", "puh.").
+_ABBREVIATION_ENDS = ("nr", "nro", "no")
+
+
+def _abbreviation(word: str) -> bool:
+    """Whether a full stop after ``word`` marks an abbreviation rather than a sentence end."""
+    return word.endswith(_ABBREVIATION_ENDS) or (len(word) <= 4 and cue_of_word(word) is not None)
 #: What follows a digit group that makes it (part of) an amount, a percentage, a count of
 #: something: "12 995:25", "349,75", "1.299,-", "23,5 %", "15 kr", "47 min".
 _AMOUNT_TAIL = re.compile(
@@ -497,16 +525,8 @@ class ContextIndex:
                     # A label on its own line ("Kontonummer:\n1234...") still reaches.
                     if lower[:start].rstrip(" \t\r").endswith(":"):
                         continue
-                elif token == "." and not (
-                    (
-                        kinds
-                        and kinds[-1] == _WORD
-                        and len(words[-1]) >= 4
-                        and cue_of_word(words[-1]) is None
-                    )
-                    or (kinds and kinds[-1] == _NUM and text[end + 1 : end + 2].isupper())
-                ):
-                    continue  # "tlf. 1234", "4. th.", "kl. 14.30": no sentence end
+                elif token == "." and kinds and kinds[-1] == _WORD and _abbreviation(words[-1]):
+                    continue  # "tlf. 1234", "Kontonr. 1234", "Kd.-Nr. 12": no sentence end
                 code = _BREAK
             else:
                 code = _OPAQUE
@@ -546,9 +566,11 @@ class ContextIndex:
                 index -= 1
             else:
                 cue, length = found
-                hits.append(CueHit(cue, distance))
                 if cue not in WEAK_CUES:
+                    if not self._trails_number(index - length):
+                        hits.append(CueHit(cue, distance))
                     break
+                hits.append(CueHit(cue, distance))
                 index -= length
             distance += 1
         return hits
@@ -574,20 +596,44 @@ class ContextIndex:
             else:
                 cue, length = found
                 following = index + length
-                if following < count and kinds[following] == _NUM:
-                    break
-                if (
-                    following + 1 < count
-                    and kinds[following + 1] == _NUM
-                    and words[following] in _LINKING
+                if cue is Cue.BANK_CODE:
+                    break  # "sort code", "BLZ", "clearing" name the number after them
+                ahead = following
+                other = 0  # one other word may sit between: "laskun nmuero 9912883"
+                while ahead < count and kinds[ahead] == _WORD:
+                    ahead_cue = cue_of_word(words[ahead])
+                    if not (words[ahead] in _LINKING or ahead_cue is Cue.NUMBER):
+                        other += 1
+                        if other > 1 or ahead_cue is not None:
+                            break  # another keyword: the number after it is its own
+                    ahead += 1
+                if ahead < count and (
+                    kinds[ahead] == _NUM or (kinds[ahead] == _AMOUNT and cue is Cue.TRANSACTION)
                 ):
-                    break  # "kundenummer er 12345678"
+                    break  # "kundenummer 1234", "order number 1234", "lasku oli 59,90 e"
                 if self._labels_later_number(following):
                     break  # "... Die Steuer-ID von meinem Mann: 17598340685"
                 hits.append(CueHit(cue, distance))
+                if cue not in WEAK_CUES:
+                    break  # nearest first: a keyword further on is about something else
                 index = following
             distance += 1
         return hits
+
+    def _trails_number(self, index: int) -> bool:
+        """Whether the keyword ending before ``index + 1`` is an earlier number's label:
+        "10000000 is my account, order number 55120934" ("account" is the first number's)."""
+        kinds = self._kinds
+        words = self._words
+        verb = False
+        for back in range(index, max(-1, index - 4), -1):
+            kind = kinds[back]
+            if kind == _NUM:
+                return verb  # "1234 is my account" (not "1234, account", "1234 Mitt kundnummer")
+            if kind != _WORD or words[back] not in _TRAILING:
+                return False
+            verb = verb or words[back] in _VERBS
+        return False
 
     def _labels_later_number(self, index: int) -> bool:
         """Whether a number after a colon follows within a few words of ``index``."""
@@ -635,6 +681,14 @@ class ContextIndex:
         single = cue_of_word(words[index])
         return None if single is None else (single, 1)
 
+
+#: Words between a number and the keyword after it: "1234 er mit nye kundenummer".
+_TRAILING = frozenset(
+    "er is ist on är var was mit min mitt mine my mein meine meiner minun uusi nye nya new "
+    "neue neuer nytt ny dit din ditt your dein deine".split()
+)
+
+_VERBS = frozenset("er is ist on är var was".split())
 
 #: Words between a keyword and its number: "kundenummer er 1234", "Steuer-ID ist ...".
 _LINKING = frozenset(["er", "is", "ist", "on", "är", "lautet", "was", "var", "oli", "nr", "no"])

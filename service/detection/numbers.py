@@ -29,7 +29,9 @@ REPORT_THRESHOLD = 0.5
 
 _SPACE = "[ \u00a0\u202f\t]"
 _RUN = re.compile(
-    rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?(?:\r?\n{_SPACE}*)?|{_SPACE}{{1,2}}"
+    # A full stop joins groups only when no space follows it: "12.03.2025. 020100 00079"
+    # is a date, a sentence end and a number.
+    rf"\d+(?:(?:\){_SPACE}?|\.|{_SPACE}?[-/\u2010\u2011\u2013]{_SPACE}?(?:\r?\n{_SPACE}*)?|{_SPACE}{{1,2}}"
     rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+){{0,31}}"
 )
 _DIGITS = re.compile(r"\d+")
@@ -213,7 +215,9 @@ class RunContext:
                 return None
         if use_after:
             for hit in self.after:
-                if hit.cue not in WEAK_CUES and hit.distance <= 2:
+                if hit.cue is Cue.COMPANY_PHONE:
+                    break  # "..., jeg ringede til jer på 70 ...": about the next number
+                if hit.cue not in WEAK_CUES and hit.distance <= 3:
                     return hit.cue
         return None
 
@@ -284,19 +288,32 @@ class NumberReader:
                 total = len(run_text)
             else:
                 groups = [(m.start(), m.group()) for m in _DIGITS.finditer(text, start, end)]
+                if "\n" in run_text:
+                    rest = _next_lines(text, groups)
+                    if (
+                        rest is not None
+                        and len(groups) - len(rest) == 3
+                        and _is_date_run(text, groups[:3])
+                    ):
+                        # "22/11/2024\n100000 is my ...": a date ends its line.
+                        groups = rest
+                        start = groups[0][0]
                 total = sum(len(g) for _, g in groups)
             previous = text[start - 1] if start else " "
             if total < 5 and len(groups) == 1 and not previous.isalpha():
                 # A short number: a house number, perhaps, or a bank code before its account.
-                if previous == " " or previous == "\n":
+                if previous == " " or previous == "\n" or previous == ":":
                     self._short_run(index, runs, start, end, run_text)
                 continue
             if previous == "/" or previous == "=":
                 continue  # a web address: "telnet.dk/sag/12345678", "?id=12345678"
             if previous == "+" or previous == "(":
-                # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
+                # "+45 ...", "(415) ...", "(+45) ...": the sign or bracket belongs to the value.
                 start -= 1
                 previous = text[start - 1] if start else " "
+                if previous == "(" and text[start] == "+":
+                    start -= 1
+                    previous = text[start - 1] if start else " "
             prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
             if prefix_start is None:
                 continue  # glued to a word: "120588V726W", "iPhone15"
@@ -325,12 +342,16 @@ class NumberReader:
                 continue
             if len(groups) == 2 and _is_year_range(groups):
                 continue  # "2019-2023", "2019/20"
-            if previous in _AMOUNT_HINTS and (
-                _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
+            if (
+                previous in _AMOUNT_HINTS
+                and total <= 7
+                and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
             ):
                 continue
             if _AMOUNT_AFTER.match(text, end):
-                if len(groups) < 3 or text[groups[-1][0] - 1] not in " \n":
+                if len(groups) < 2 or text[groups[-1][0] - 1] not in " \n":
+                    continue
+                if total - len(groups[-1][1]) < 5:
                     continue
                 # "(079) 666 38 42 23,5 %": the amount is the last group, not the value.
                 groups = groups[:-1]
@@ -338,7 +359,14 @@ class NumberReader:
             ctx = RunContext(self.index, prefix_start, end)
             before = ctx.before
             if before and before[-1].cue is Cue.TRANSACTION:
-                continue  # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal
+                # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal; a value on
+                # the next line is read on its own.
+                rest = _next_lines(text, groups) if "\n" in run_text else None
+                if rest is None:
+                    continue
+                groups = rest
+                start = prefix_start = groups[0][0]
+                ctx = RunContext(self.index, start, end)
             self.read_run(groups, text[prefix_start:start], prefix_start, ctx)
             if total <= 5 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                 self._code_comma_account(start, text[start:end], runs[index + 1], ctx)
@@ -433,8 +461,8 @@ class NumberReader:
         if match is None or not v.is_fi_hetu(match.group()):
             return False
         value = match.group()
-        ctx = RunContext(self.index, start, start)
-        strong = ctx.strong(use_after=False)
+        ctx = RunContext(self.index, start, match.end())
+        strong = ctx.strong(use_after=match.end() >= run_end)
         if strong is Cue.TRANSACTION:
             return match.end() >= run_end
         if strong in (Cue.HETU, Cue.NATIONAL_ID):
@@ -479,7 +507,7 @@ class NumberReader:
         text = self.text
         count = len(groups)
         number_start = prefix_start + len(prefix)
-        lead = "+" if text[number_start] == "+" else ""
+        lead = "+" if "+" in text[number_start : number_start + 2] else ""
         if count == 1:
             group_start, digits = groups[0]
             if len(digits) > 19:
@@ -524,7 +552,20 @@ class NumberReader:
         i = 0
         # After a letter prefix the run is a code ("AA1 01 2345 6784"): no part of it alone.
         last_start = 0 if prefix else count - 1
+        value_end = -1  # the group the last value found ended with
         while i <= last_start:
+            if i > 0 and not (broken[i - 1] or value_end == i - 1):
+                # A value starts where the writer broke the line or where another ended,
+                # not in the middle of a date or a longer number ("2025-03-12\n0101...").
+                i += 1
+                continue
+            if (
+                i > 0
+                and lens[i] == 6
+                and text[groups[i][0] + 6 : groups[i][0] + 7] in _HETU_SIGNS
+                and self._hetu(groups[i][0], groups[-1][0] + lens[-1])
+            ):
+                return
             for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
                 digits = all_digits[offsets[i] : offsets[j + 1]]
                 if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
@@ -578,7 +619,7 @@ class NumberReader:
                 if kind is T.PHONE_NUMBER and text[end : end + 1] == ")" and "(" in text[start:end]:
                     end += 1
                 self.found.append(Candidate(kind, start, end, score, normalized))
-                i = j
+                value_end = i = j
                 break
             i += 1
 
@@ -635,7 +676,8 @@ def choose(
     if (
         strong is Cue.BANK
         and 5 <= len(digits) <= 15
-        and not any(p.type is T.BANK_ACCOUNT or p.type in _ID_TYPES for p in possible)
+        and not any(p.type is T.BANK_ACCOUNT for p in possible)
+        and not (len(lens) > 1 and any(p.type in _ID_TYPES for p in possible))
     ):
         # "Kto. 123456789", "Kontonr.: 50743005", "Kontonummer: 1234 567 890 1": a domestic
         # account after its keyword, in whatever form the bank writes it.
@@ -791,6 +833,14 @@ def possible_types(
                 base = 0.45  # 8 bare digits (DK, NO): needs a word saying it is a number
             out.append(Possible(T.PHONE_NUMBER, base, phone.e164, phone.mobile))
     return out
+
+
+def _next_lines(text: str, groups: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+    """The groups after the first line break inside a run, if any."""
+    for k in range(1, len(groups)):
+        if "\n" in text[groups[k - 1][0] + len(groups[k - 1][1]) : groups[k][0]]:
+            return groups[k:]
+    return None
 
 
 def _is_year_range(groups: list[tuple[int, str]]) -> bool:
