@@ -467,6 +467,21 @@ _INDEX_TOKEN = re.compile(
 _ABBREVIATION_ENDS = ("nr", "nro", "no")
 
 
+_NEXT_WORD = re.compile(
+    r"[\s\-\u2013:>=\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*([^\W_]+|[+(])"
+)
+
+
+def _value_or_keyword_follows(lower: str, position: int) -> bool:
+    """Whether a number, a keyword or a linking word follows ``position`` ("tlf. 1234",
+    "Kd. Nr.", "kundenr. er 1234")."""
+    match = _NEXT_WORD.match(lower, position)
+    if match is None:
+        return False
+    word = match.group(1)
+    return not word.isalpha() or word in _LINKING or cue_of_word(word) is Cue.NUMBER
+
+
 def _abbreviation(word: str) -> bool:
     """Whether a full stop after ``word`` marks an abbreviation rather than a sentence end."""
     return word.endswith(_ABBREVIATION_ENDS) or (len(word) <= 4 and cue_of_word(word) is not None)
@@ -525,8 +540,16 @@ class ContextIndex:
                     # A label on its own line ("Kontonummer:\n1234...") still reaches.
                     if lower[:start].rstrip(" \t\r").endswith(":"):
                         continue
-                elif token == "." and kinds and kinds[-1] == _WORD and _abbreviation(words[-1]):
-                    continue  # "tlf. 1234", "Kontonr. 1234", "Kd.-Nr. 12": no sentence end
+                elif (
+                    token == "."
+                    and kinds
+                    and kinds[-1] == _WORD
+                    and (
+                        words[-1].endswith(_ABBREVIATION_ENDS)
+                        or (_abbreviation(words[-1]) and _value_or_keyword_follows(lower, end))
+                    )
+                ):
+                    continue  # "tlf. 1234", "Kontonr. 1234", "Kd. Nr. 12": no sentence end
                 code = _BREAK
             else:
                 code = _OPAQUE
@@ -587,9 +610,12 @@ class ContextIndex:
         count = len(words)
         hits: list[CueHit] = []
         distance = 0
+        first = index
         while index < count and distance < limit:
             if kinds[index] != _WORD:
                 break
+            if index > first and "," in self.text[self._ends[index - 1] : self._starts[index]]:
+                break  # "12345678 er mit tlf, kortet ...": the clause ended
             found = self._cue_starting_at(index)
             if found is None:
                 index += 1

@@ -337,6 +337,11 @@ class NumberReader:
                 self._address(first_start, first_start + len(first))
             after = text[end : end + 1]
             if (after.isalpha() and prefix_start == start) or after == "@":
+                line = _last_line(text, groups)
+                if line is not None and len(line[1]) == 6:
+                    line_start = line[0]
+                    if text[line_start + 6 : line_start + 7] in _HETU_SIGNS:
+                        self._hetu(line_start, end)  # "...\n010100a002h" on its own line
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
             if total < 5 or (len(groups) == 3 and total <= 8 and _is_date_run(text, groups)):
                 continue
@@ -553,6 +558,7 @@ class NumberReader:
         # After a letter prefix the run is a code ("AA1 01 2345 6784"): no part of it alone.
         last_start = 0 if prefix else count - 1
         value_end = -1  # the group the last value found ended with
+        short_head = not any(broken) or offsets[broken.index(True) + 1] < 6
         while i <= last_start:
             if i > 0 and not (broken[i - 1] or value_end == i - 1):
                 # A value starts where the writer broke the line or where another ended,
@@ -594,7 +600,9 @@ class NumberReader:
                     shape,
                     prefix if i == 0 else "",
                     sub_ctx,
-                    whole=j == count - 1,
+                    # Words after a run broken over lines are about its last line only,
+                    # unless the lines before are too short to be a value ("46 07\n65 53").
+                    whole=j == count - 1 and (not any(broken[i:j]) or short_head),
                     lang=self.lang,
                     regions=self.regions,
                 )
@@ -840,6 +848,14 @@ def _next_lines(text: str, groups: list[tuple[int, str]]) -> list[tuple[int, str
     for k in range(1, len(groups)):
         if "\n" in text[groups[k - 1][0] + len(groups[k - 1][1]) : groups[k][0]]:
             return groups[k:]
+    return None
+
+
+def _last_line(text: str, groups: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The first group of the last line of a run broken over lines, if it is."""
+    for k in range(len(groups) - 1, 0, -1):
+        if "\n" in text[groups[k - 1][0] + len(groups[k - 1][1]) : groups[k][0]]:
+            return groups[k]
     return None
 
 
