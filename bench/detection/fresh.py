@@ -88,7 +88,7 @@ def _renew(value: str, kind: str, rng: random.Random) -> str:
         day = (date_start + 4, date_start + 5) if kind == "SE_PERSONNUMMER" else (0, 1)
         free = [p for k, p in enumerate(positions) if k == day[1] or k >= date_start + 6]
     else:
-        free = positions[keep:] if keep >= 0 else positions[keep:]
+        free = positions[keep:]
     if not free:
         return value
     for _ in range(_TRIES):
@@ -101,11 +101,48 @@ def _renew(value: str, kind: str, rng: random.Random) -> str:
     return value
 
 
-_NAMES = (
-    "Mette Anna Jonas Lars Sanne Ahmad Line Jesper Ingvild Priya Mark Emma Lukas Jukka Aino "
-    "Erik Sofia Nils Kari Ole Heidi Timo Leena Jan Maria Peter Susanne Mikko Hanna Olav "
-    "Astrid Björn Karin Sven Tuula Paul Sarah James Laura Ida"
-).split()
+_NAMES = [
+    "Mette",
+    "Anna",
+    "Jonas",
+    "Lars",
+    "Sanne",
+    "Ahmad",
+    "Line",
+    "Jesper",
+    "Ingvild",
+    "Priya",
+    "Mark",
+    "Emma",
+    "Lukas",
+    "Jukka",
+    "Aino",
+    "Erik",
+    "Sofia",
+    "Nils",
+    "Kari",
+    "Ole",
+    "Heidi",
+    "Timo",
+    "Leena",
+    "Jan",
+    "Maria",
+    "Peter",
+    "Susanne",
+    "Mikko",
+    "Hanna",
+    "Olav",
+    "Astrid",
+    "Björn",
+    "Karin",
+    "Sven",
+    "Tuula",
+    "Paul",
+    "Sarah",
+    "James",
+    "Laura",
+    "Ida",
+]
 _SIGNATURE = ("\n/{}", " /{}", " ^{}", "\n– {}", " mvh {}", " Gruß {}", " t. {}")
 
 

@@ -136,12 +136,12 @@ _POSTCODE_CITY = (
 )
 _HOUSE = (
     # house number, a range ("24-26") and a letter or a staircase and flat ("12B", "97 C 49")
-    rf"\d{{1,4}}(?:[-\u2013]\d{{1,4}})?(?:[ ][A-Z][ ]?\d{{1,3}}(?!\d|[ ]\d{{2}}\b)|[ ]?[A-Za-z](?!\w))?"
+    r"\d{1,4}(?:[-\u2013]\d{1,4})?(?:[ ][A-Z][ ]?\d{1,3}(?!\d|[ ]\d{2}\b)|[ ]?[A-Za-z](?!\w))?"
     # floor and door, flat or apartment number: "2. tv.", "2 th", "st. th.", "lgh 1201",
     # "H0101" (NO), "as. 4" (FI asunto), "2. etg."
-    rf"(?:,?[ ](?:\d{{1,2}}\.?[ ]?(?:sal|tv|th|mf)\b\.?|st\.?(?:[ ]?(?:tv|th|mf)\b\.?)?|"
-    rf"lgh\.?[ ]?\d{{3,4}}|[HUKL]\d{{4}}|as\.?[ ]?\d{{1,3}}(?!\d)|"
-    rf"\d{{1,2}}\.[ ]?(?:etg|etasje|krs)\.?))?"
+    r"(?:,?[ ](?:\d{1,2}\.?[ ]?(?:sal|tv|th|mf)\b\.?|st\.?(?:[ ]?(?:tv|th|mf)\b\.?)?|"
+    r"lgh\.?[ ]?\d{3,4}|[HUKL]\d{4}|as\.?[ ]?\d{1,3}(?!\d)|"
+    r"\d{1,2}\.[ ]?(?:etg|etasje|krs)\.?))?"
 )
 _TAIL = re.compile(_HOUSE + _POSTCODE_CITY.replace("{CITY}", _CITY) + "?")
 #: A street written in lower case: only with a postcode and city (also lower case) after.
@@ -159,7 +159,8 @@ _EN_ADDRESS = re.compile(
     r"(?:,?[ ](?:Apt|Apartment|Unit|Suite|Ste|Flat)\.?[ ]?#?\d{1,4}[A-Z]?)?"
     # ", Bristol BS7 8PY", " Glasgow G12 8QQ", "\nSheffield\nS10 2TN" (UK) or
     # ", Austin, TX 78701", "\nDenver, CO 80203" (US)
-    rf"(?:(?:,[ ]|,?\r?\n|[ ]){_EN_CITY}(?:(?:,?[ ]|,?\r?\n)[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}}\b"
+    rf"(?:(?:,[ ]|,?\r?\n|[ ]){_EN_CITY}"
+    rf"(?:(?:,?[ ]|,?\r?\n)[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}}\b"
     rf"|,[ ][A-Z]{{2}}[ ]\d{{5}}(?:-\d{{4}})?\b))?"
 )
 _EN_FLAT = re.compile(r"(?:Flat|Apartment|Apt\.?|Unit)[ ]\d{1,4}[A-Z]?,[ ]$")
@@ -279,7 +280,8 @@ def _street_start(text: str, number_start: int) -> int | None:
 
 #: German streets named with a preposition: "Am Markt 1", "An der Kirche 3", "Zum Hafen 2".
 _STREET_PREPOSITIONS = re.compile(
-    r"(?:Am|Im|Zum|Zur|Beim|An[ ]der|An[ ]den|Auf[ ]dem|Auf[ ]der|In[ ]der|Unter[ ]den|Hinter[ ]der)[ ]$"
+    r"(?:Am|Im|Zum|Zur|Beim|An[ ]der|An[ ]den|Auf[ ]dem|Auf[ ]der|In[ ]der|Unter[ ]den"
+    r"|Hinter[ ]der)[ ]$"
 )
 
 
@@ -294,7 +296,23 @@ def _prepositional_street(text: str, word_start: int, word: str) -> int | None:
 
 #: Greetings and the like, capitalised at the start of a comment, never part of a street.
 _NOT_NAMES = frozenset(
-    "hei hej hallo hallå hi hello dear moi moin terve liebe lieber hey tjena heisann".split()
+    [
+        "hei",
+        "hej",
+        "hallo",
+        "hallå",
+        "hi",
+        "hello",
+        "dear",
+        "moi",
+        "moin",
+        "terve",
+        "liebe",
+        "lieber",
+        "hey",
+        "tjena",
+        "heisann",
+    ]
 )
 
 

@@ -50,8 +50,9 @@ WEAK_CUES = frozenset({Cue.NUMBER, Cue.PERSONAL, Cue.YOURS, Cue.PHONE})
 #: The context words, per cue and language.  Entries are separated by commas; an entry of
 #: several words is a phrase; ``*`` at the end matches any ending (inflections, compounds
 #: starting with the word), ``*`` in front any beginning (compounds ending in the word,
-#: the head of a Nordic or German compound: "*konto" is "lønkonto", "Girokonto").  All lists apply to every comment
-#: (customers switch language mid-sentence); the grouping is for native-speaker review.
+#: the head of a Nordic or German compound: "*konto" is "lønkonto", "Girokonto").  All
+#: lists apply to every comment (customers switch language mid-sentence); the grouping is
+#: for native-speaker review.
 _WORDS: dict[Cue, dict[str, str]] = {
     Cue.CUSTOMER: {
         "da": """kundenummer*, kundenr*, kunde nr, kunde nummer, abonnementsnummer*,
@@ -187,8 +188,8 @@ _WORDS: dict[Cue, dict[str, str]] = {
         "de": """erstattung*, rückerstattung*, überweis*, lastschrift*, lastschriftmandat*,
             einzug*, abbuch*, auszahl*, gutschrift*""",
         "fi": "rahat, hyvitys*, hyvittää, palauttaa, palautus*, maksakaa, tilisiirto*",
-        "sv": """återbetalning*, pengarna, insättning*, sätt, betalas, autogiro*, utbetal*, tillbaka,
-            skicka dem till, skicka dem, skicka pengarna""",
+        "sv": """återbetalning*, pengarna, insättning*, sätt, betalas, autogiro*, utbetal*,
+            tillbaka, skicka dem till, skicka dem, skicka pengarna""",
         "nb": """refusjon*, tilbakebetaling*, sett, betales, avtalegiro*, tilbake,
             sende dem til, sende dem, send dem, sende pengene""",
         "en": """refund*, direct debit, payout, repay*, reimburs*, paid into, pay into,
@@ -436,6 +437,7 @@ def cues_after(text: str, limit: int = 4) -> list[CueHit]:
 # ---------------------------------------------------------------------------------------
 # The context index: one tokenisation per text, queried per value.
 
+
 #: Tokens of a text: an e-mail or web address (one opaque token: "live" in "anna@live.se"
 #: is no address word), a word, a digit group, or a possible break (line break, ``!``,
 #: ``?``, a full stop before white space).
@@ -447,7 +449,7 @@ def _emoji_class() -> str:
     parts: list[str] = []
     for low, high in ranges:
         start = low
-        for point in sorted(k for k in keep if low <= k <= high) + [high + 1]:
+        for point in [*sorted(k for k in keep if low <= k <= high), high + 1]:
             if start <= point - 1:
                 parts.append(f"{chr(start)}-{chr(point - 1)}")
             start = point + 1
@@ -467,9 +469,7 @@ _INDEX_TOKEN = re.compile(
 _ABBREVIATION_ENDS = ("nr", "nro", "no")
 
 
-_NEXT_WORD = re.compile(
-    r"[\s\-\u2013:>=\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*([^\W_]+|[+(])"
-)
+_NEXT_WORD = re.compile(r"[\s\-\u2013:>=\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*([^\W_]+|[+(])")
 
 
 def _value_or_keyword_follows(lower: str, position: int) -> bool:
@@ -485,6 +485,8 @@ def _value_or_keyword_follows(lower: str, position: int) -> bool:
 def _abbreviation(word: str) -> bool:
     """Whether a full stop after ``word`` marks an abbreviation rather than a sentence end."""
     return word.endswith(_ABBREVIATION_ENDS) or (len(word) <= 4 and cue_of_word(word) is not None)
+
+
 #: What follows a digit group that makes it (part of) an amount, a percentage, a count of
 #: something: "12 995:25", "349,75", "1.299,-", "23,5 %", "15 kr", "47 min".
 _AMOUNT_TAIL = re.compile(
@@ -710,11 +712,41 @@ class ContextIndex:
 
 #: Words between a number and the keyword after it: "1234 er mit nye kundenummer".
 _TRAILING = frozenset(
-    "er is ist on är var was mit min mitt mine my mein meine meiner minun uusi nye nya new "
-    "neue neuer nytt ny dit din ditt your dein deine".split()
+    [
+        "er",
+        "is",
+        "ist",
+        "on",
+        "är",
+        "var",
+        "was",
+        "mit",
+        "min",
+        "mitt",
+        "mine",
+        "my",
+        "mein",
+        "meine",
+        "meiner",
+        "minun",
+        "uusi",
+        "nye",
+        "nya",
+        "new",
+        "neue",
+        "neuer",
+        "nytt",
+        "ny",
+        "dit",
+        "din",
+        "ditt",
+        "your",
+        "dein",
+        "deine",
+    ]
 )
 
-_VERBS = frozenset("er is ist on är var was".split())
+_VERBS = frozenset(["er", "is", "ist", "on", "är", "var", "was"])
 
 #: Words between a keyword and its number: "kundenummer er 1234", "Steuer-ID ist ...".
 _LINKING = frozenset(["er", "is", "ist", "on", "är", "lautet", "was", "var", "oli", "nr", "no"])

@@ -67,8 +67,8 @@ class Detector:
     the comment's country only: the page's country (``region``) and the country of the
     comment's language (given or guessed; English: GB and US).  ``regions`` are the
     countries whose national formats are read when neither is known (all of DK, DE, FI,
-    SE, NO, GB and US by default); a number with ``+`` or ``00`` is read for any country.  A detector keeps no state between calls: it is
-    safe to share between threads.
+    SE, NO, GB and US by default); a number with ``+`` or ``00`` is read for any country.
+    A detector keeps no state between calls: it is safe to share between threads.
     """
 
     __slots__ = ("_region_orders", "regions", "rules")

@@ -162,7 +162,9 @@ def bank_account(draw: st.DrawFn, country: str) -> str:
     """A domestic account number as the country's banks print it."""
     if country == "DK":  # reg.nr. (4) + kontonummer (up to 10)
         reg = draw(st.integers(1000, 9899))
-        account = draw(_digits(10)) if draw(st.booleans()) else draw(_digits(draw(st.integers(7, 9))))
+        account = (
+            draw(_digits(10)) if draw(st.booleans()) else draw(_digits(draw(st.integers(7, 9))))
+        )
         account = str(draw(st.integers(1, 9))) + account[1:]
         split = draw(_pick("-| |-| - |/"))
         if draw(st.integers(0, 3)) == 0 and len(account) == 10:
@@ -188,7 +190,7 @@ def bank_account(draw: st.DrawFn, country: str) -> str:
         return value
     if country == "GB":  # sort code + account number
         sort = "-".join(draw(_digits(2)) for _ in range(3))
-        return f"{sort} {str(draw(st.integers(1, 9)))}{draw(_digits(7))}"
+        return f"{sort} {draw(st.integers(1, 9))!s}{draw(_digits(7))}"
     # DE: Kontonummer (up to 10 digits), given with its keyword
     return str(draw(st.integers(1, 9))) + draw(_digits(draw(st.integers(6, 9))))
 
@@ -233,31 +235,55 @@ def _national_forms(country: str, national: str) -> list[str]:
     """How people in ``country`` write ``national`` (trunk prefix included)."""
     n = national
     if country in ("DK", "NO"):
-        forms = [n, _group(n, (2, 2, 2, 2), " "), _group(n, (4, 4), " "),
-                 _group(n, (2, 2, 2, 2), "."), _group(n, (2, 2, 2, 2), "-")]
+        forms = [
+            n,
+            _group(n, (2, 2, 2, 2), " "),
+            _group(n, (4, 4), " "),
+            _group(n, (2, 2, 2, 2), "."),
+            _group(n, (2, 2, 2, 2), "-"),
+        ]
         if country == "NO":
             forms += [_group(n, (3, 2, 3), " "), _group(n, (3, 2, 3), ".")]
         return forms
     if country == "SE":
         area = 2 if n.startswith("08") else 3
         rest = n[area:]
-        return [n, f"{n[:area]}-{_group(rest, (3, 2, 2), ' ')}", f"{n[:area]} {_group(rest, (3, 2, 2), ' ')}",
-                f"{n[:area]}-{rest}"]
+        return [
+            n,
+            f"{n[:area]}-{_group(rest, (3, 2, 2), ' ')}",
+            f"{n[:area]} {_group(rest, (3, 2, 2), ' ')}",
+            f"{n[:area]}-{rest}",
+        ]
     if country == "FI":
         area = 2 if n.startswith("09") else 3
         rest = n[area:]
-        return [n, f"{n[:area]} {rest}", f"{n[:area]}-{rest}", f"{n[:area]} {_group(rest, (3, 4), ' ')}"]
+        return [
+            n,
+            f"{n[:area]} {rest}",
+            f"{n[:area]}-{rest}",
+            f"{n[:area]} {_group(rest, (3, 4), ' ')}",
+        ]
     if country == "DE":
         area = 4 if n.startswith("01") else 3 if n[:3] in ("030", "040", "089") else 4
         rest = n[area:]
-        return [f"{n[:area]} {rest}", f"{n[:area]}-{rest}", f"{n[:area]}/{rest}", f"({n[:area]}) {rest}", n]
+        return [
+            f"{n[:area]} {rest}",
+            f"{n[:area]}-{rest}",
+            f"{n[:area]}/{rest}",
+            f"({n[:area]}) {rest}",
+            n,
+        ]
     if country == "GB":
         area = 5 if n.startswith("07") or n.startswith("0161") else 3
         if n.startswith("0161"):
             area = 4
         return [n, f"{n[:area]} {n[area:]}", f"{n[:area]} {_group(n[area:], (3, 3), ' ')}"]
-    return [f"({n[:3]}) {n[3:6]}-{n[6:]}", f"{n[:3]}-{n[3:6]}-{n[6:]}", f"{n[:3]}.{n[3:6]}.{n[6:]}",
-            f"{n[:3]} {n[3:6]} {n[6:]}"]
+    return [
+        f"({n[:3]}) {n[3:6]}-{n[6:]}",
+        f"{n[:3]}-{n[3:6]}-{n[6:]}",
+        f"{n[:3]}.{n[3:6]}.{n[6:]}",
+        f"{n[:3]} {n[3:6]} {n[6:]}",
+    ]
 
 
 @st.composite
@@ -270,15 +296,25 @@ def phone(draw: st.DrawFn, country: str, international: bool) -> str:
     number = phonenumbers.parse(national, region)
     assume(phonenumbers.is_valid_number(number))
     kind = phonenumbers.number_type(number)
-    assume(kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+    assume(
+        kind
+        in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+    )
     if not international:
         return draw(st.sampled_from(_national_forms(country, national)))
     code = _CALLING[country]
     significant = national[1:] if national.startswith("0") and country != "US" else national
     written = draw(
         st.sampled_from(
-            [significant, _group(significant, (3, 3, 2, 2, 2), " "), _group(significant, (2, 2, 2, 2, 3), " ")]
+            [
+                significant,
+                _group(significant, (3, 3, 2, 2, 2), " "),
+                _group(significant, (2, 2, 2, 2, 3), " "),
+            ]
         )
     )
     lead = draw(st.sampled_from(["+", "+", "00", "(+"]))
@@ -295,7 +331,9 @@ def email(draw: st.DrawFn) -> str:
         local += draw(_pick(".|_|.")) + draw(st.text(letters, min_size=2, max_size=8))
     if draw(st.booleans()):
         local += str(draw(st.integers(1, 99)))
-    domain = draw(_pick("gmail.com|hotmail.dk|web.de|elisa.fi|telia.se|online.no|live.se|yahoo.co.uk"))
+    domain = draw(
+        _pick("gmail.com|hotmail.dk|web.de|elisa.fi|telia.se|online.no|live.se|yahoo.co.uk")
+    )
     form = draw(st.integers(0, 6))
     if form == 0:
         return f"{local} (at) {domain}"
@@ -338,7 +376,9 @@ def postal_address(draw: st.DrawFn, country: str) -> str:
             street = draw(_pick("Road|Street|Lane|Avenue|Close|Drive"))
             town = draw(_pick("Leeds LS1 4AP|Glasgow G12 8QQ|Bristol BS7 8PY|Sheffield S10 2TN"))
             flat = draw(_pick("|Flat 3, |Flat 12, "))
-            tail = draw(_pick("|, {t}|\n{t}| {t}")).format(t=town.replace(" ", draw(_pick(" |\n")), 1))
+            tail = draw(_pick("|, {t}|\n{t}| {t}")).format(
+                t=town.replace(" ", draw(_pick(" |\n")), 1)
+            )
             return f"{flat}{number} {name} {street}{tail}"
         street = draw(_pick("St|Ave|Street|Avenue|Rd"))
         apt = draw(_pick("| Apt 14| Apt 3B"))
@@ -371,7 +411,9 @@ KEYWORDS: dict[T, dict[str, str]] = {
     T.FI_HETU: {"fi": "hetu|henkilötunnus|henkilötunnukseni|HETU:|sotu|henkilötunnus on"},
     T.SE_PERSONNUMMER: {"sv": "personnummer|personnumret|pnr|person-nr|personnumret är"},
     T.NO_FODSELSNUMMER: {"nb": "fødselsnummer|fødselsnummeret|fnr|f.nr.|fødselsnr.|personnummer"},
-    T.DE_TAX_ID: {"de": "Steuer-ID|Steuer-IdNr.|Steueridentifikationsnummer|IdNr|Steuer ID|steuerliche Identifikationsnummer"},
+    T.DE_TAX_ID: {
+        "de": "Steuer-ID|Steuer-IdNr.|Steueridentifikationsnummer|IdNr|Steuer ID|steuerliche Identifikationsnummer"
+    },
     T.IBAN: {lang: "IBAN|IBAN:|IBAN-nummer|iban" for lang in LANGS},
     T.PAYMENT_CARD: {
         "da": "kortnummer|kortnr.|kort|kreditkort|betalingskortet|dankort",
@@ -501,7 +543,27 @@ def _surrounding(draw: st.DrawFn, lang: str, pool: dict[str, str]) -> str:
 
 def _can_follow(keyword: str) -> bool:
     return not keyword.endswith(_NOUN_ONLY) and not keyword.startswith(
-        ("ring", "call", "soitta", "mit ", "my ", "min ", "meine", "mitt", "skriv", "send", "bor", "wohne", "I live", "asun", "email me", "schreibt", "mejla", "erreichbar", "new ")
+        (
+            "ring",
+            "call",
+            "soitta",
+            "mit ",
+            "my ",
+            "min ",
+            "meine",
+            "mitt",
+            "skriv",
+            "send",
+            "bor",
+            "wohne",
+            "I live",
+            "asun",
+            "email me",
+            "schreibt",
+            "mejla",
+            "erreichbar",
+            "new ",
+        )
     )
 
 
@@ -566,12 +628,16 @@ def comment(draw: st.DrawFn, kind: T, lang: str) -> Comment:
         head, tail = "", f" {link} {keyword.rstrip(':.').lower()}"
     else:
         joint = draw(_pick(" | |: |:|: \n| - | er | is ")) if not keyword.endswith(":") else " "
-        if joint in (" er ", " is ") and (keyword.endswith(("er", "on", "is", "är")) or lang not in ("da", "nb", "en")):
+        if joint in (" er ", " is ") and (
+            keyword.endswith(("er", "on", "is", "är")) or lang not in ("da", "nb", "en")
+        ):
             joint = " "
         if joint.startswith(":") and keyword.endswith(_NOUN_ONLY):
             joint = " "
         head, tail = f"{keyword}{joint}", ""
-    emoji_before = draw(st.sampled_from(["", "", "", "📞", "👉 "])) if kind is T.PHONE_NUMBER else ""
+    emoji_before = (
+        draw(st.sampled_from(["", "", "", "📞", "👉 "])) if kind is T.PHONE_NUMBER else ""
+    )
     emoji_after = draw(st.sampled_from(_EMOJI))
     clause_head = head + emoji_before
     clause_tail = tail + emoji_after
@@ -610,8 +676,5 @@ def negative_comment(draw: st.DrawFn, lang: str) -> str:
 
 
 TYPES_BY_LANG: list[tuple[T, str]] = [
-    (kind, lang)
-    for kind in T
-    for lang in LANGS
-    if not (kind is T.BANK_ACCOUNT and lang == "fi")
+    (kind, lang) for kind in T for lang in LANGS if not (kind is T.BANK_ACCOUNT and lang == "fi")
 ]
