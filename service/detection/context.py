@@ -459,11 +459,10 @@ def _emoji_class() -> str:
 #: Tokens of a text: an e-mail or web address (one opaque token: "live" in "anna@live.se"
 #: is no address word), a word, a digit group, or a possible break (line break, ``!``,
 #: ``?``, a full stop before white space, an emoji between spaces).
-_INDEX_TOKEN = re.compile(
-    r"(?P<url>(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)"
-    rf"|(?P<brk>\n|[!?]+|\.(?=\s|$)|(?<=\s){_emoji_class()}(?=\s|$))"
-)
+_INDEX_TOKEN = re.compile(rf"[^\W\d_]+|\d+|\n|[!?]+|\.(?=\s|$)|(?<=\s){_emoji_class()}(?=\s|$)")
+#: E-mail and web addresses: one opaque token each (looked for only when the text has
+#: an "@", "://" or "www.").
+_OPAQUE_SPAN = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: Abbreviations end in these (a full stop after them is no sentence end): "Kontonr.",
 #: "fødselsnr.", "puh.nro", "acct no."; so do short keywords ("tlf.", "Kto.", "puh.").
 _ABBREVIATION_ENDS = ("nr", "nro", "no")
@@ -521,26 +520,50 @@ class ContextIndex:
         ends: list[int] = []
         words: list[str] = []
         kinds: list[int] = []
-        for match in _INDEX_TOKEN.finditer(lower):
-            kind = match.lastgroup
-            start, end = match.span()
-            token = match.group()
-            if kind == "word":
+        opaque: list[tuple[int, int]] = []
+        if "@" in lower or "://" in lower or "www." in lower:
+            opaque = [m.span() for m in _OPAQUE_SPAN.finditer(lower)]
+        next_opaque = opaque[0] if opaque else None
+        opaque_at = 0
+        position = 0
+        find = lower.find
+        # findall and find (both in C) instead of a match object per token: the gaps
+        # between tokens hold no letters or digits, so each token is found where it matched.
+        for token in _INDEX_TOKEN.findall(lower):
+            start = find(token, position)
+            end = position = start + len(token)
+            while next_opaque is not None and start >= next_opaque[1]:
+                opaque_at += 1
+                next_opaque = opaque[opaque_at] if opaque_at < len(opaque) else None
+            if next_opaque is not None and start >= next_opaque[0]:
+                # Inside an e-mail or web address: the address is one token.
+                if not kinds or kinds[-1] != _OPAQUE or ends[-1] != next_opaque[1]:
+                    starts.append(next_opaque[0])
+                    ends.append(next_opaque[1])
+                    words.append("@")
+                    kinds.append(_OPAQUE)
+                continue
+            first = token[0]
+            if first.isalpha():
+                if (
+                    kinds
+                    and kinds[-1] == _WORD
+                    and ends[-1] == start - 1
+                    and lower[start - 1] in _JOINERS
+                ):
+                    # "asiakas-nro", "kd.nr": the joined word, in place of its halves.
+                    joined = words[-1] + token
+                    if cue_of_word(joined) is not None:
+                        words[-1] = joined
+                        ends[-1] = end
+                        continue
                 code = _WORD
-                if start >= 2 and lower[start - 1] in _JOINERS and kinds and kinds[-1] == _WORD:
-                    if ends[-1] == start - 1:
-                        # "asiakas-nro", "kd.nr": also the joined word, at the same place.
-                        joined = words[-1] + token
-                        if cue_of_word(joined) is not None:
-                            words[-1] = joined
-                            ends[-1] = end
-                            continue
-            elif kind == "num":
+            elif first.isdigit():
                 code = _AMOUNT if _is_amount(lower, start, end) else _NUM
-            elif kind == "brk":
+            else:
                 if token == "\n":
                     # A label on its own line ("Kontonummer:\n1234...") still reaches.
-                    if lower[:start].rstrip(" \t\r").endswith(":"):
+                    if lower[max(0, start - 8) : start].rstrip(" \t\r").endswith(":"):
                         continue
                 elif (
                     token == "."
@@ -553,8 +576,6 @@ class ContextIndex:
                 ):
                     continue  # "tlf. 1234", "Kontonr. 1234", "Kd. Nr. 12": no sentence end
                 code = _BREAK
-            else:
-                code = _OPAQUE
             starts.append(start)
             ends.append(end)
             words.append(token)
@@ -576,7 +597,6 @@ class ContextIndex:
         """Cues in the words before ``position``, nearest first, up to the first strong one."""
         index = bisect.bisect_right(self._ends, position) - 1
         kinds = self._kinds
-        words = self._words
         hits: list[CueHit] = []
         distance = 0
         while index >= 0 and distance < limit:
@@ -758,11 +778,27 @@ for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
         _PHRASE_STARTS.setdefault(_key[0], []).append((_key, _cue))
 
 
+#: First characters of what can follow an amount's digits (cheap test before the pattern).
+_AMOUNT_TAIL_START = frozenset(".,:%€$£ \u00a0kKeEsSnNdDgGuUmM")
+_AMOUNT_UNIT_START = frozenset("%€$£kKeEsSnNdDgGuUmMtT")
+_AMOUNT_HEAD_END = frozenset(" .€$£rRkK\u00a0")
+
+
 def _is_amount(lower: str, start: int, end: int) -> bool:
     """Whether the digit group at ``start:end`` is part of an amount or a measure."""
-    if _AMOUNT_TAIL.match(lower, end) is not None:
-        return True
-    previous = lower[start - 1 : start]
-    if previous in (",", ":") and lower[start - 2 : start - 1].isdigit() and end - start <= 2:
+    following = lower[end : end + 1]
+    if (
+        following in _AMOUNT_TAIL_START
+        and following
+        and (following not in " \u00a0" or lower[end + 1 : end + 2] in _AMOUNT_UNIT_START)
+    ):
+        if _AMOUNT_TAIL.match(lower, end) is not None:
+            return True
+    if start < 2:
+        return False
+    previous = lower[start - 1]
+    if previous in (",", ":") and lower[start - 2].isdigit() and end - start <= 2:
         return True  # the decimals of "349,75", "995:25"
+    if previous not in _AMOUNT_HEAD_END:
+        return False
     return _AMOUNT_HEAD.search(lower, max(0, start - 5), start) is not None

@@ -339,7 +339,7 @@ def _personal_phone(national: str, code: str, region: str, kind: PhoneNumberType
     return Phone(f"+{code}{national}", kind == PhoneNumberType.MOBILE)
 
 
-def _international(digits: str) -> Phone | None | bool:
+def _international(digits: str) -> Phone | bool | None:
     """A number written with its country code, read from the plans; False when its
     country code is not one the plans here cover."""
     for length in (1, 2, 3):
@@ -404,7 +404,7 @@ def phone_number(
     return candidate
 
 
-def _national(digits: str, region: str) -> Phone | None | bool:
+def _national(digits: str, region: str) -> Phone | bool | None:
     """A national number of ``region``: the Phone, None (valid, not a person's) or False
     (not a valid number there)."""
     plan = _plan(region)

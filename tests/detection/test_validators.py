@@ -18,7 +18,7 @@ _PERSONAL = {
 }
 
 
-def _reference(digits: str, international: bool, region: str | None) -> v.Phone | None | bool:
+def _reference(digits: str, international: bool, region: str | None) -> v.Phone | bool | None:
     """phonenumbers' answer: the Phone, None (valid, not a person's), False (invalid)."""
     try:
         number = phonenumbers.parse(("+" + digits) if international else digits, region)
