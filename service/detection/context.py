@@ -649,14 +649,20 @@ class ContextIndex:
                 ahead = following
                 other = 0  # one other word may sit between: "laskun nmuero 9912883"
                 while ahead < count and kinds[ahead] == _WORD:
+                    if "," in self.text[self._ends[ahead - 1] : self._starts[ahead]]:
+                        break  # "danish cpr, seit 3 Wochen": the keyword's clause ended
                     ahead_cue = cue_of_word(words[ahead])
                     if not (words[ahead] in _LINKING or ahead_cue is Cue.NUMBER):
                         other += 1
                         if other > 1 or ahead_cue is not None:
                             break  # another keyword: the number after it is its own
                     ahead += 1
-                if ahead < count and (
-                    kinds[ahead] == _NUM or (kinds[ahead] == _AMOUNT and cue is Cue.TRANSACTION)
+                if (
+                    ahead < count
+                    and "," not in self.text[self._ends[ahead - 1] : self._starts[ahead]]
+                    and (
+                        kinds[ahead] == _NUM or (kinds[ahead] == _AMOUNT and cue is Cue.TRANSACTION)
+                    )
                 ):
                     break  # "kundenummer 1234", "order number 1234", "lasku oli 59,90 e"
                 if self._labels_later_number(following):
@@ -791,9 +797,9 @@ def _is_amount(lower: str, start: int, end: int) -> bool:
         following in _AMOUNT_TAIL_START
         and following
         and (following not in " \u00a0" or lower[end + 1 : end + 2] in _AMOUNT_UNIT_START)
+        and _AMOUNT_TAIL.match(lower, end) is not None
     ):
-        if _AMOUNT_TAIL.match(lower, end) is not None:
-            return True
+        return True
     if start < 2:
         return False
     previous = lower[start - 1]
