@@ -27,7 +27,7 @@ DEFAULT_REGIONS: tuple[str, ...] = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
 #: Numbers a person answers.  Toll-free, premium, shared-cost and universal access numbers
 #: (0800, 0600, 0771, 815, 0345 ...) belong to companies: a customer quoting one is quoting
 #: the company's hotline.
-_PERSONAL_PHONE_TYPES = frozenset(
+_PERSONAL_PHONE_TYPES: frozenset[int] = frozenset(
     {
         PhoneNumberType.MOBILE,
         PhoneNumberType.FIXED_LINE,
@@ -242,7 +242,7 @@ class _Plan(NamedTuple):
     region: str
     country_code: str
     general: _Desc
-    kinds: tuple[tuple[_Desc, PhoneNumberType], ...]
+    kinds: tuple[tuple[_Desc, int], ...]
     fixed_line: _Desc
     mobile: _Desc
     same_mobile_and_fixed: bool
@@ -303,7 +303,7 @@ def _matches(national: str, desc: _Desc) -> bool:
     return pattern.match(national) is not None
 
 
-def _kind(national: str, plan: _Plan) -> PhoneNumberType:
+def _kind(national: str, plan: _Plan) -> int:
     """phonenumbers' number type of a national significant number in ``plan``."""
     if not _matches(national, plan.general):
         return PhoneNumberType.UNKNOWN
@@ -331,7 +331,7 @@ _FAST_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _personal_phone(national: str, code: str, region: str, kind: PhoneNumberType) -> Phone | None:
+def _personal_phone(national: str, code: str, region: str, kind: int) -> Phone | None:
     if kind not in _PERSONAL_PHONE_TYPES:
         return None
     if region == "DK" and national.startswith(_DK_SERVICE_PREFIXES):
@@ -360,10 +360,10 @@ def _international(digits: str) -> Phone | bool | None:
             if plan.leading_digits is not None:
                 if plan.leading_digits.match(national) is None:
                     continue
-            elif _kind(national, plan) is PhoneNumberType.UNKNOWN:
+            elif _kind(national, plan) == PhoneNumberType.UNKNOWN:
                 continue
             kind = _kind(national, plan)
-            if kind is PhoneNumberType.UNKNOWN:
+            if kind == PhoneNumberType.UNKNOWN:
                 return None
             return _personal_phone(national, code, region, kind)
         return None
@@ -427,13 +427,13 @@ def _national(digits: str, region: str) -> Phone | bool | None:
             if other.leading_digits.match(national) is not None:
                 owner = other
                 break
-        elif _kind(national, other) is not PhoneNumberType.UNKNOWN:
+        elif _kind(national, other) != PhoneNumberType.UNKNOWN:
             owner = other
             break
     if owner is None:
         return False
     kind = _kind(national, owner)
-    if kind is PhoneNumberType.UNKNOWN:
+    if kind == PhoneNumberType.UNKNOWN:
         return False
     return _personal_phone(national, plan.country_code, owner.region, kind)
 

@@ -587,10 +587,9 @@ def comment(draw: st.DrawFn, kind: T, lang: str) -> Comment:
         value = draw(postal_address(country))
         keyword = draw(_pick(keywords)) if keywords and draw(st.booleans()) else None
     elif kind is T.BANK_ACCOUNT:
-        if lang == "fi":
-            assume(False)  # Finland writes accounts as IBAN only
+        assume(keywords is not None)  # Finland writes accounts as IBAN only
         value = draw(bank_account(country))
-        keyword = draw(_pick(keywords))
+        keyword = draw(_pick(keywords or ""))
     else:
         strategy = {
             T.DK_CPR: dk_cpr(),
