@@ -211,7 +211,9 @@ class RunContext:
             cue = before[-1].cue  # the walk stops at the first strong cue
             if cue not in WEAK_CUES:
                 return cue
-            if before[0].distance == 0:
+            if before[0].distance == 0 or self.after_text.lstrip(" ").startswith(","):
+                # "tlf. 1234 ..."; "tlf. er 1234, kortet ...": the words after a comma are
+                # a new clause; the cue before stays the value's.
                 return None
         if use_after:
             for hit in self.after:
@@ -351,8 +353,9 @@ class NumberReader:
                 previous in _AMOUNT_HINTS
                 and total <= 7
                 and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
+                and RunContext(self.index, start, end).strong(use_after=True) is None
             ):
-                continue
+                continue  # "kr. 299" (but "... 1.299,50 kr. 100000 er mit kundenummer")
             if _AMOUNT_AFTER.match(text, end):
                 if len(groups) < 2 or text[groups[-1][0] - 1] not in " \n":
                     continue

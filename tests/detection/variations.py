@@ -542,6 +542,8 @@ def _surrounding(draw: st.DrawFn, lang: str, pool: dict[str, str]) -> str:
 
 
 def _can_follow(keyword: str) -> bool:
+    """Whether the keyword reads naturally after the value ("1234 er mit kundenummer")."""
+    keyword = keyword.lower()
     return not keyword.endswith(_NOUN_ONLY) and not keyword.startswith(
         (
             "ring",
@@ -556,7 +558,7 @@ def _can_follow(keyword: str) -> bool:
             "send",
             "bor",
             "wohne",
-            "I live",
+            "i live",
             "asun",
             "email me",
             "schreibt",
