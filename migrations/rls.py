@@ -2,8 +2,10 @@
 
 Policies compare a row's tenant_id with the transaction-local ``app.tenant_id`` (set by
 service.db at the start of every transaction), or let explicit system work through when
-``app.system`` is on. The app role has no BYPASSRLS and owns nothing, and FORCE makes the policies
-bind the owner too.
+``app.system`` is on *and* the transaction runs as the system role (``wallguard_is_system()``,
+since migration 0004: a tenant session cannot switch itself to system by setting app.system).
+The app and system roles have no BYPASSRLS and own nothing, and FORCE makes the policies bind the
+owner too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from service.settings import Settings
 
 def app_role() -> str:
     return Settings.from_env().db_app_role
+
+
+def system_role() -> str:
+    return Settings.from_env().db_system_role
 
 
 def create_app_role_and_functions() -> None:

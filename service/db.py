@@ -4,8 +4,19 @@ Tenancy is enforced here a second time, below the code: every tenant table has r
 keyed on the transaction-local setting ``app.tenant_id``, and the application connects as (or
 ``SET ROLE``s to) a role that RLS applies to. A unit of work opened for tenant A sets that value at
 the start of every transaction, so a query that forgets its ``tenant_id`` filter still sees only A.
-System work (the webhook router, the reconcile cron, the CLI) opens a *system* unit of work, which
-sets ``app.system`` instead; it is explicit and greppable.
+System work (the webhook router, the reconcile crons, the CLI) opens a *system* unit of work: its
+transactions ``SET LOCAL ROLE`` to the system role (``WALLGUARD_DB_SYSTEM_ROLE``, no BYPASSRLS) and
+set ``app.system``. The policies let rows through on ``app.system`` only when the current role is
+that system role, so a tenant session that sets ``app.system`` itself still sees only its tenant.
+
+Who opens and commits (the rule every module follows; docs/architecture.md says why):
+- Services (``XService(uow)``) and repositories take a ``UnitOfWork`` and never commit.
+- The edge opens it and commits once: a request's ``uow`` dependency (service/api/deps.py) or a
+  pipeline step (service/pipeline/), which is the body of a job.
+- A platform (Graph) call that changes something never runs inside the unit of work that asks for
+  it: the rows that say what to do are committed first, then the platform is called, then the
+  result is recorded. A transaction open across a platform call holds only the row locks of the
+  item it works on (the action performer's actions; an inbox event whose text is fetched).
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 from sqlalchemy import DateTime, MetaData, event, func, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +41,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from service.auth.types import TenantId
+from service.errors import Conflict
 from service.ids import new_id
 from service.queue import PendingJobs, Queue
 from service.settings import Settings
@@ -74,6 +86,7 @@ class TenantOwned(Timestamped):
 
 _TENANT_KEY = "wallguard_tenant_id"
 _SYSTEM_KEY = "wallguard_system"
+_SYSTEM_ROLE_KEY = "wallguard_system_role"
 
 
 @event.listens_for(Session, "after_begin")
@@ -86,6 +99,9 @@ def _set_tenant_context(session: Session, transaction: SessionTransaction, conne
             text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
         )
     elif session.info.get(_SYSTEM_KEY):
+        # Transaction-local, like app.system: the pooled connection is back to the app role as
+        # soon as this transaction ends. The role name is a validated identifier (Settings).
+        connection.execute(text(f'SET LOCAL ROLE "{session.info[_SYSTEM_ROLE_KEY]}"'))
         connection.execute(text("SELECT set_config('app.system', 'on', true)"))
 
 
@@ -105,11 +121,22 @@ _S = TypeVar("_S", bound=Staged)
 class UnitOfWork:
     """One session, one commit, and the jobs to send once that commit succeeded."""
 
-    def __init__(self, session: AsyncSession, tenant_id: TenantId | None) -> None:
+    def __init__(
+        self, session: AsyncSession, tenant_id: TenantId | None, public_url: str = ""
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        # The API's public base URL: events written in this unit link to their resources.
+        self.public_url = public_url
         self.jobs = PendingJobs()
         self._staged: dict[str, Staged] = {}
+
+    @property
+    def tenant(self) -> TenantId:
+        """The tenant this unit of work was opened for (a system unit of work has none)."""
+        if self.tenant_id is None:
+            raise RuntimeError("a system unit of work acts for no single tenant")
+        return self.tenant_id
 
     def staged(self, key: str, factory: Callable[[], _S]) -> _S:
         """This unit of work's buffer ``key``, created on first use and flushed right before the
@@ -209,8 +236,14 @@ class Database:
 
     @asynccontextmanager
     async def _unit(self, *, tenant_id: TenantId | None, system: bool) -> AsyncIterator[UnitOfWork]:
-        session = self.sessionmaker(info={_TENANT_KEY: tenant_id, _SYSTEM_KEY: system})
-        uow = UnitOfWork(session, tenant_id)
+        session = self.sessionmaker(
+            info={
+                _TENANT_KEY: tenant_id,
+                _SYSTEM_KEY: system,
+                _SYSTEM_ROLE_KEY: self.settings.db_system_role,
+            }
+        )
+        uow = UnitOfWork(session, tenant_id, self.settings.public_url)
         try:
             yield uow
             await uow.flush_staged()
@@ -229,10 +262,6 @@ class Database:
 async def flush_or_conflict(session: AsyncSession, message: str) -> None:
     """Flush now so a unique-key violation becomes a 409 with a clear message, not a 500 at
     commit time. A savepoint keeps the rest of the unit of work usable."""
-    from sqlalchemy.exc import IntegrityError
-
-    from service.errors import Conflict
-
     try:
         async with session.begin_nested():
             await session.flush()

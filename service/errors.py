@@ -2,7 +2,9 @@
 
 Every expected failure is a ``WallguardError`` subclass carrying its HTTP status; the API renders
 them as RFC 9457 ``application/problem+json`` (service/api/problems.py). Workers and the CLI use the
-same classes, so a domain service never needs to know who called it.
+same classes, so a domain service never needs to know who called it. A domain with failures of its
+own subclasses these in ``service/<domain>/errors.py`` (raise the most specific one; the API
+renders any of them the same way).
 
     WallguardError
     ├── ConfigurationError         (process cannot start: bad environment)
@@ -14,7 +16,11 @@ same classes, so a domain service never needs to know who called it.
     ├── NotFound              404  (also for another tenant's ids: existence is not leaked)
     ├── Conflict              409
     ├── PayloadTooLarge       413
-    └── ServiceUnavailable    503
+    ├── ServiceUnavailable    503
+    ├── connections.errors.NoPageToken      409  (nothing stored to call the platform with)
+    └── platforms.errors.PlatformError      502  (the platform refused or failed a call)
+        ├── TokenInvalid, RateLimited, PermissionMissing, PlatformUnavailable
+        └── PlatformBadRequest, PlatformNotFound
 """
 
 from __future__ import annotations

@@ -1,24 +1,52 @@
-"""The job queue, kept behind this one module.
+"""The job queue and its catalogue: the one module that imports arq.
 
-Redis only carries messages; Postgres is the record. Domain code never talks to arq: it adds
-``Job``s to the unit of work's ``PendingJobs`` and they are sent after the commit (and dropped on
+Redis only carries messages; Postgres is the record. Code that wants work done makes a ``Job``
+with the constructor named after it below (``queue.execute_action(tenant_id, action_id)``) and adds
+it to the unit of work (``uow.jobs.add(job)``); the jobs are sent after the commit (and dropped on
 rollback). If Redis is down at that moment the rows are still ``pending`` in Postgres and the
-reconcile cron sends them again, so nothing is lost. arq is in maintenance-only mode upstream, so
-this is also the one place to change should the queue be swapped.
+reconcile cron sends them again, so nothing is lost.
+
+arq is in maintenance-only mode upstream (python-arq/arq#510), so everything arq-shaped sits here:
+sending (``Queue``), the names and ids of every job (``JobName`` and the constructors), and what
+the worker layer needs to register job functions (``job_function``, ``cron_job``,
+``worker_class``) and to ask for a retry (``retry_later``). Swapping the queue means rewriting
+this module only; ``lint-imports`` keeps arq out of every other module.
+
+    job                  args                        job id (arq drops duplicates by it)
+    process_inbox_event  tenant_id, event_id         inbox:<event>
+    execute_action       tenant_id, action_id        action:<action>
+    poll_connection      tenant_id, connection_id    poll:<connection>
+    run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
+    deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
+    check_database       -                           -
+    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries
+    purge_retention      tenant_id                   retention:<tenant>
+    erase_subject        tenant_id, request_id       erasure:<request>[:<attempt>]
+    delete_tenant        tenant_id                   delete-tenant:<tenant>
+    check_database       -                           -
+    crons: poll_recent, reconcile, reconcile_scans, schedule_retention, reconcile_erasures,
+           reconcile_tenant_deletions
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import result_key_prefix
+from arq.cron import CronJob, cron
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, Retry, func
+from arq.worker import run_worker as arq_run_worker
 
 log = structlog.get_logger(__name__)
 
@@ -26,22 +54,108 @@ log = structlog.get_logger(__name__)
 JobArg = str | int | float | bool | None
 
 
+class JobName(enum.StrEnum):
+    """Every job and cron the worker runs. The values are arq function names: stored in Redis,
+    so renaming one strands the jobs already queued under the old name."""
+
+    PROCESS_INBOX_EVENT = "process_inbox_event"
+    EXECUTE_ACTION = "execute_action"
+    POLL_CONNECTION = "poll_connection"
+    RUN_SCAN = "run_scan"
+    DELIVER_WEBHOOKS = "deliver_webhooks"
+    PURGE_RETENTION = "purge_retention"
+    ERASE_SUBJECT = "erase_subject"
+    DELETE_TENANT = "delete_tenant"
+    CHECK_DATABASE = "check_database"
+    # crons
+    POLL_RECENT = "poll_recent"
+    RECONCILE = "reconcile"
+    RECONCILE_SCANS = "reconcile_scans"
+    RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
+    SCHEDULE_RETENTION = "schedule_retention"
+    RECONCILE_ERASURES = "reconcile_erasures"
+    RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
+
+
 class Job(msgspec.Struct, frozen=True):
-    function: str
+    function: JobName
     args: tuple[JobArg, ...] = ()
     # A stable id makes arq drop a duplicate while the first is queued or its result is kept.
     job_id: str | None = None
     defer_by: float | None = None
 
 
+# --- the catalogue: one constructor per job ----------------------------------------------------
+
+
+def inbox_job_id(event_id: uuid.UUID | str) -> str:
+    # One job per event: arq drops a second enqueue while the first is queued or kept.
+    return f"inbox:{event_id}"
+
+
+def action_job_id(action_id: uuid.UUID | str) -> str:
+    return f"action:{action_id}"
+
+
+def run_scan_job_id(scan_id: uuid.UUID | str, attempt: str = "0") -> str:
+    # One id per (scan, reason to run): arq drops a duplicate of the same one, and a second
+    # run of the same scan is harmless anyway (the job holds a per-scan lock).
+    return f"{JobName.RUN_SCAN.value}:{scan_id}:{attempt}"
+
+
+def process_inbox_event(tenant_id: uuid.UUID, event_id: uuid.UUID) -> Job:
+    return Job(JobName.PROCESS_INBOX_EVENT, (str(tenant_id), str(event_id)), inbox_job_id(event_id))
+
+
+def execute_action(
+    tenant_id: uuid.UUID, action_id: uuid.UUID, *, defer_by: float | None = None
+) -> Job:
+    return Job(
+        JobName.EXECUTE_ACTION,
+        (str(tenant_id), str(action_id)),
+        action_job_id(action_id),
+        defer_by,
+    )
+
+
+def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
+    return Job(
+        JobName.POLL_CONNECTION, (str(tenant_id), str(connection_id)), f"poll:{connection_id}"
+    )
+
+
+def run_scan(tenant_id: uuid.UUID, scan_id: uuid.UUID, attempt: str = "0") -> Job:
+    return Job(JobName.RUN_SCAN, (str(tenant_id), str(scan_id)), run_scan_job_id(scan_id, attempt))
+
+
+def deliver_webhooks(
+    tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, defer_by: float | None = None
+) -> Job:
+    """Wake one webhook endpoint's drain (service/webhooks/service.py ``deliver_due``)."""
+    return Job(JobName.DELIVER_WEBHOOKS, (str(tenant_id), str(endpoint_id)), None, defer_by)
+
+
+def purge_retention(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.PURGE_RETENTION, (str(tenant_id),), f"retention:{tenant_id}")
+
+
+def erase_subject(tenant_id: uuid.UUID, request_id: uuid.UUID, attempt: str = "") -> Job:
+    job_id = f"erasure:{request_id}" + (f":{attempt}" if attempt else "")
+    return Job(JobName.ERASE_SUBJECT, (str(tenant_id), str(request_id)), job_id)
+
+
+def delete_tenant(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.DELETE_TENANT, (str(tenant_id),), f"delete-tenant:{tenant_id}")
+
+
 class PendingJobs:
+    """The jobs a unit of work sends once it has committed."""
+
     def __init__(self) -> None:
         self._jobs: list[Job] = []
 
-    def add(
-        self, function: str, *args: JobArg, job_id: str | None = None, defer_by: float | None = None
-    ) -> None:
-        self._jobs.append(Job(function, tuple(args), job_id, defer_by))
+    def add(self, job: Job) -> None:
+        self._jobs.append(job)
 
     def clear(self) -> None:
         self._jobs.clear()
@@ -54,6 +168,9 @@ class PendingJobs:
 
     def __len__(self) -> int:
         return len(self._jobs)
+
+
+# --- sending -----------------------------------------------------------------------------------
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -77,7 +194,7 @@ class Queue:
     async def close(self) -> None:
         await self.redis.aclose()
 
-    async def send(self, jobs: PendingJobs | list[Job]) -> int:
+    async def send(self, jobs: PendingJobs | Sequence[Job]) -> int:
         """Send jobs; returns how many were accepted. Failures are logged, never raised: the
         caller's transaction has committed and the reconcile cron will resend from Postgres."""
         sent = 0
@@ -85,7 +202,7 @@ class Queue:
             try:
                 defer = dt.timedelta(seconds=job.defer_by) if job.defer_by else None
                 await self.redis.enqueue_job(
-                    job.function,
+                    job.function.value,
                     *job.args,
                     _job_id=job.job_id,
                     _queue_name=self.queue_name,
@@ -95,7 +212,7 @@ class Queue:
             except Exception as exc:  # Redis down or restarting: Postgres keeps the work.
                 log.warning(
                     "job_enqueue_failed",
-                    function=job.function,
+                    function=job.function.value,
                     job_id=job.job_id,
                     error=type(exc).__name__,
                 )
@@ -119,3 +236,79 @@ class Queue:
             return bool(await self.redis.ping())
         except Exception:
             return False
+
+
+# --- what the worker layer registers -------------------------------------------------------------
+
+# An ``async def job(ctx: dict[str, Any], *ids: str) -> ...``.
+JobFunction = WorkerCoroutine
+WorkerFunction = Function
+WorkerCron = CronJob
+
+
+def retry_later(defer: float | None) -> Exception:
+    """The exception a job raises to run again after ``defer`` seconds (arq's ``Retry``: the
+    only exception arq re-runs a job for)."""
+    return Retry(defer=defer)
+
+
+def job_function(
+    name: JobName,
+    coroutine: JobFunction,
+    *,
+    max_tries: int | None = None,
+    timeout: int | None = None,
+    keep_result: int | None = None,
+) -> WorkerFunction:
+    return func(
+        coroutine, name=name.value, max_tries=max_tries, timeout=timeout, keep_result=keep_result
+    )
+
+
+def cron_job(
+    name: JobName,
+    coroutine: JobFunction,
+    *,
+    second: int | set[int],
+    timeout: int,
+    minute: int | set[int] | None = None,
+) -> WorkerCron:
+    return cron(coroutine, name=name.value, minute=minute, second=second, timeout=timeout)
+
+
+def worker_class(
+    *,
+    functions: Sequence[WorkerFunction],
+    cron_jobs: Sequence[WorkerCron],
+    redis_url: str,
+    queue_name: str,
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]],
+    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]],
+    poll_delay: float,
+    max_jobs: int,
+) -> type:
+    """An arq ``WorkerSettings`` class (what ``arq``'s ``run_worker`` and ``Worker`` take)."""
+    return type(
+        "WorkerSettings",
+        (),
+        {
+            "functions": list(functions),
+            "cron_jobs": list(cron_jobs),
+            "redis_settings": redis_settings(redis_url),
+            "queue_name": queue_name,
+            "on_startup": staticmethod(on_startup),
+            "on_shutdown": staticmethod(on_shutdown),
+            # arq polls Redis; its 0.5 s default would put a floor under time-to-hide.
+            "poll_delay": poll_delay,
+            "max_jobs": max_jobs,
+            "job_timeout": 300,
+            "max_tries": 5,
+            "keep_result": 3600,
+            "health_check_interval": 30,
+        },
+    )
+
+
+def run_worker(settings_class: type) -> None:
+    """Run a worker with these settings until it is stopped (``wallguard worker``)."""
+    arq_run_worker(settings_class)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from service.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/wallguard"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # A fixed development key: only used when no key is configured and the environment is "dev" or
 # "test", so a production process without WALLGUARD_ENCRYPTION_KEYS refuses to start instead.
 _DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"wallguard-dev-key-not-for-prod!!").decode()
@@ -54,8 +53,10 @@ class Settings:
     # Schema changes need the table owner; the app itself runs as `db_app_role`, which RLS binds.
     migration_database_url: str = DEFAULT_DATABASE_URL
     db_app_role: str = "wallguard_app"
+    # System work (cross-tenant) SET LOCAL ROLEs to this one; RLS honours app.system only for it.
+    db_system_role: str = "wallguard_system"
     db_pool_size: int = 10
-    redis_url: str = DEFAULT_REDIS_URL
+    redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "wallguard:queue"
     encryption_keys: tuple[str, ...] = ()
     # Keys HMAC-hashes of personal data (per tenant, derived) and OAuth state; distinct from the
@@ -79,14 +80,25 @@ class Settings:
     poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
     reconcile_stale_seconds: int = 120
+    # Outbound webhooks: loopback and private addresses are refused unless this is on (it is
+    # by default in dev and test, for local receivers such as `wallguard webhooks listen`).
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = 15.0
+    # Attempts in flight to one endpoint per worker process: a slow endpoint holds at most
+    # this many job slots, the others keep flowing.
+    webhooks_endpoint_concurrency: int = 8
+    # The worker serves its Prometheus metrics on this port (0: not served).
+    worker_metrics_port: int = 0
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
         env: dict[str, str] = dict(os.environ)
         if overrides:
             env.update(overrides)
-        environment = env.get("WALLGUARD_ENV", "dev").strip().lower()
-        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        # Every default is the field's own, declared once above.
+        d = _DEFAULTS
+        environment = env.get("WALLGUARD_ENV", d.environment).strip().lower()
+        database_url = env.get("DATABASE_URL") or d.database_url
         if not database_url.startswith("postgresql+asyncpg://"):
             if database_url.startswith(("postgresql://", "postgres://")):
                 database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
@@ -101,41 +113,73 @@ class Settings:
                 raise ConfigurationError("WALLGUARD_ENCRYPTION_KEYS is required outside dev/test")
             if not secret_key:
                 raise ConfigurationError("WALLGUARD_SECRET_KEY is required outside dev/test")
-        role = env.get("WALLGUARD_DB_APP_ROLE", "wallguard_app")
-        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-            # It is interpolated into SET ROLE and GRANT statements.
-            raise ConfigurationError("WALLGUARD_DB_APP_ROLE must be a lower-case SQL identifier")
-        poll_interval = _int(env, "WALLGUARD_POLL_INTERVAL_SECONDS", 30)
+        roles = {}
+        for name, default in (
+            ("WALLGUARD_DB_APP_ROLE", d.db_app_role),
+            ("WALLGUARD_DB_SYSTEM_ROLE", d.db_system_role),
+        ):
+            role = env.get(name, default)
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+                # It is interpolated into SET ROLE and GRANT statements.
+                raise ConfigurationError(f"{name} must be a lower-case SQL identifier")
+            roles[name] = role
+        poll_interval = _int(env, "WALLGUARD_POLL_INTERVAL_SECONDS", d.poll_interval_seconds)
         if poll_interval < 5:
-            # The poll cron ticks every 5 s (service/workers/realtime.py).
+            # The poll cron ticks every 5 s (service/workers/jobs.py).
             raise ConfigurationError("WALLGUARD_POLL_INTERVAL_SECONDS must be at least 5")
         return cls(
             environment=environment,
             database_url=database_url,
             migration_database_url=env.get("WALLGUARD_MIGRATION_DATABASE_URL") or database_url,
-            db_app_role=role,
-            db_pool_size=_int(env, "WALLGUARD_DB_POOL_SIZE", 10),
-            redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
-            queue_name=env.get("WALLGUARD_QUEUE_NAME", "wallguard:queue"),
+            db_app_role=roles["WALLGUARD_DB_APP_ROLE"],
+            db_system_role=roles["WALLGUARD_DB_SYSTEM_ROLE"],
+            db_pool_size=_int(env, "WALLGUARD_DB_POOL_SIZE", d.db_pool_size),
+            redis_url=env.get("REDIS_URL") or d.redis_url,
+            queue_name=env.get("WALLGUARD_QUEUE_NAME", d.queue_name),
             encryption_keys=keys or (_DEV_ENCRYPTION_KEY,),
             secret_key=secret_key or "wallguard-dev-secret",
-            public_url=(env.get("WALLGUARD_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
-            meta_app_id=env.get("META_APP_ID", ""),
-            meta_app_secret=env.get("META_APP_SECRET", ""),
-            meta_webhook_verify_token=env.get("META_WEBHOOK_VERIFY_TOKEN", ""),
-            meta_graph_url=(env.get("META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),
-            meta_dialog_url=(env.get("META_DIALOG_URL") or "https://www.facebook.com").rstrip("/"),
-            meta_graph_version=env.get("META_GRAPH_VERSION", "v21.0"),
-            log_level=env.get("WALLGUARD_LOG_LEVEL", "INFO").upper(),
-            log_json=_bool(env.get("WALLGUARD_LOG_JSON", "true")),
-            max_body_bytes=_int(env, "WALLGUARD_MAX_BODY_BYTES", 1_048_576),
-            api_key_touch_seconds=_int(env, "WALLGUARD_API_KEY_TOUCH_SECONDS", 60),
-            worker_poll_delay=_float(env, "WALLGUARD_WORKER_POLL_DELAY", 0.05),
-            worker_max_jobs=_int(env, "WALLGUARD_WORKER_MAX_JOBS", 20),
-            poll_window_seconds=_int(env, "WALLGUARD_POLL_WINDOW_SECONDS", 7200),
+            public_url=(env.get("WALLGUARD_PUBLIC_URL") or d.public_url).rstrip("/"),
+            meta_app_id=env.get("META_APP_ID", d.meta_app_id),
+            meta_app_secret=env.get("META_APP_SECRET", d.meta_app_secret),
+            meta_webhook_verify_token=env.get(
+                "META_WEBHOOK_VERIFY_TOKEN", d.meta_webhook_verify_token
+            ),
+            meta_graph_url=(env.get("META_GRAPH_URL") or d.meta_graph_url).rstrip("/"),
+            meta_dialog_url=(env.get("META_DIALOG_URL") or d.meta_dialog_url).rstrip("/"),
+            meta_graph_version=env.get("META_GRAPH_VERSION", d.meta_graph_version),
+            log_level=env.get("WALLGUARD_LOG_LEVEL", d.log_level).upper(),
+            log_json=_bool(env.get("WALLGUARD_LOG_JSON", str(d.log_json))),
+            max_body_bytes=_int(env, "WALLGUARD_MAX_BODY_BYTES", d.max_body_bytes),
+            api_key_touch_seconds=_int(
+                env, "WALLGUARD_API_KEY_TOUCH_SECONDS", d.api_key_touch_seconds
+            ),
+            worker_poll_delay=_float(env, "WALLGUARD_WORKER_POLL_DELAY", d.worker_poll_delay),
+            worker_max_jobs=_int(env, "WALLGUARD_WORKER_MAX_JOBS", d.worker_max_jobs),
+            poll_window_seconds=_int(env, "WALLGUARD_POLL_WINDOW_SECONDS", d.poll_window_seconds),
             poll_interval_seconds=poll_interval,
-            reconcile_stale_seconds=_int(env, "WALLGUARD_RECONCILE_STALE_SECONDS", 120),
+            reconcile_stale_seconds=_int(
+                env, "WALLGUARD_RECONCILE_STALE_SECONDS", d.reconcile_stale_seconds
+            ),
+            webhooks_allow_private=_bool(
+                env.get(
+                    "WALLGUARD_WEBHOOKS_ALLOW_PRIVATE",
+                    "true" if environment in {"dev", "test"} else "false",
+                )
+            ),
+            webhooks_timeout_seconds=_float(
+                env, "WALLGUARD_WEBHOOKS_TIMEOUT_SECONDS", d.webhooks_timeout_seconds
+            ),
+            webhooks_endpoint_concurrency=max(
+                1,
+                _int(
+                    env, "WALLGUARD_WEBHOOKS_ENDPOINT_CONCURRENCY", d.webhooks_endpoint_concurrency
+                ),
+            ),
+            worker_metrics_port=_int(env, "WALLGUARD_WORKER_METRICS_PORT", d.worker_metrics_port),
         )
+
+
+_DEFAULTS = Settings()
 
 
 @functools.cache

@@ -15,16 +15,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.api.app import create_app
+from service.apikeys.service import onboard_tenant
 from service.auth.types import TenantId
 from service.db import Database
 from service.migrate import upgrade
 from service.queue import Queue
 from service.settings import Settings
 from service.tenancy.models import TenantKind
-from service.tenancy.service import onboard_tenant
 
 ADMIN_DSN = os.environ.get(
     "WALLGUARD_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -98,7 +99,7 @@ async def db(settings: Settings, queue: Queue) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
 

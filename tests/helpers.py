@@ -168,8 +168,8 @@ def draining_worker(
         functions=list(functions),
         queue_name=settings.queue_name,
         redis_settings=redis_settings(settings.redis_url),
-        on_startup=on_startup,
-        on_shutdown=on_shutdown,
+        on_startup=on_startup,  # type: ignore[arg-type]  # arq's Protocol wants dict[Any, Any]
+        on_shutdown=on_shutdown,  # type: ignore[arg-type]
         burst=True,
         poll_delay=0.01,
         handle_signals=False,

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.detection.fresh import fresh_corpus, fresh_rows
-from service.detection import Detector, jsonl
+from service.cli import jsonl
+from service.detection import Detector
 from service.detection import validators as wallguard_validators
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,7 +160,7 @@ def peak_kb():
 
 
 base = peak_kb()
-from service.detection import jsonl
+from service.cli import jsonl
 jsonl.run(io.BytesIO(open(sys.argv[1], "rb").read()), io.BytesIO(), [])
 print(peak_kb() - base)
 """

@@ -32,12 +32,13 @@ from bench.pipeline.common import (
 from service.auth.types import Principal, Scope
 from service.db import Database
 from service.logging import configure_logging
-from service.queue import Queue, redis_settings
+from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
+from service.queue import JobName, Queue, redis_settings
 from service.scanning.models import Scan
 from service.scanning.schemas import ScanCreate
 from service.scanning.service import ScanService
-from service.workers.pipeline_context import pipeline_shutdown, pipeline_startup
-from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, run_scan
+from service.workers.jobs import run_scan
+from service.workers.main import pipeline_shutdown, pipeline_startup
 
 
 async def bench(posts: int, comments: int, personal: float, keep: bool) -> dict[str, Any]:
@@ -85,7 +86,7 @@ async def bench(posts: int, comments: int, personal: float, keep: bool) -> dict[
                 functions=[
                     func(
                         run_scan,
-                        name="run_scan",
+                        name=JobName.RUN_SCAN.value,
                         timeout=SCAN_JOB_TIMEOUT,
                         max_tries=SCAN_MAX_TRIES,
                     )

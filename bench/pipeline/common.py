@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
+from service.apikeys.service import onboard_tenant
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.service import store_token
@@ -23,7 +24,6 @@ from service.db import Database
 from service.migrate import upgrade
 from service.settings import Settings
 from service.tenancy.models import Client, TenantKind
-from service.tenancy.service import onboard_tenant
 
 ADMIN_DSN = os.environ.get(
     "WALLGUARD_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -7,10 +7,11 @@ from typing import Any
 
 from arq.worker import func, run_worker
 
+from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
+from service.queue import JobName
 from service.settings import get_settings
-from service.workers.main import worker_settings
-from service.workers.pipeline_context import CONTEXT_KEY, pipeline_shutdown, pipeline_startup
-from service.workers.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, run_scan
+from service.workers.jobs import CONTEXT_KEY, run_scan
+from service.workers.main import pipeline_shutdown, pipeline_startup, worker_settings
 
 
 def main() -> None:
@@ -26,9 +27,14 @@ def main() -> None:
         await base.on_shutdown(ctx)
 
     functions = list(base.functions)
-    if not any(f.name == "run_scan" for f in functions):
+    if not any(f.name == JobName.RUN_SCAN.value for f in functions):
         functions.append(
-            func(run_scan, name="run_scan", timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES)
+            func(
+                run_scan,
+                name=JobName.RUN_SCAN.value,
+                timeout=SCAN_JOB_TIMEOUT,
+                max_tries=SCAN_MAX_TRIES,
+            )
         )
     # arq reads a settings class's own __dict__ only: pass a dict.
     options = {k: v for k, v in vars(base).items() if not k.startswith("_")}

@@ -13,22 +13,29 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service.api.api_keys import ApiKeyController
+from service.api.apikeys import ApiKeyController
 from service.api.audit import AuditController
 from service.api.auth import ApiKeyAuthMiddleware
-from service.api.clients import ClientController
 from service.api.connections import ConnectionController, OAuthCallbackController
-from service.api.deps import DEPENDENCIES
-from service.api.detect import DetectController
+from service.api.deps import DEPENDENCIES, ApiServices
+from service.api.detection import DetectController
+from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
+from service.api.inbox import MetaWebhookController
 from service.api.middleware import request_id_middleware
+from service.api.openapi_webhooks import WallguardOpenAPIConfig
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
-from service.api.scans import ScanController
+from service.api.retention import ClientRetentionController, TenantRetentionController
+from service.api.scanning import ScanController
 from service.api.stats import StatsController
-from service.api.tenant import TenantController
-from service.api.webhooks import MetaWebhookController
+from service.api.tenancy import ClientController, TenantController
+from service.api.webhooks import (
+    WebhookDeliveryController,
+    WebhookEndpointController,
+    WebhookEventTypeController,
+)
 from service.connections.graph import graph_client
 from service.crypto import Cipher
 from service.db import Database
@@ -36,6 +43,7 @@ from service.detection import Detector
 from service.logging import configure_logging
 from service.queue import Queue
 from service.settings import Settings, get_settings
+from service.webhooks.delivery import WebhookSender
 
 API_VERSION = "1.0.0"
 _DESCRIPTION = """\
@@ -55,7 +63,7 @@ class MetricsController(PrometheusController):
 
 
 def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
+    return WallguardOpenAPIConfig(
         title="Wallguard API",
         version=API_VERSION,
         description=_DESCRIPTION,
@@ -78,9 +86,12 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Findings"),
             Tag(name="Scans"),
             Tag(name="Audit"),
+            Tag(name="Retention"),
+            Tag(name="Erasure"),
             Tag(name="Stats"),
             Tag(name="Clients"),
             Tag(name="API keys"),
+            Tag(name="Webhooks", description="Signed events Wallguard sends to your endpoints"),
             Tag(name="Detection"),
             Tag(name="Operations"),
         ],
@@ -100,17 +111,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # recovered from Postgres by the reconcile cron once Redis is back.
             queue = None
         db = Database(settings, queue)
-        app.state.settings = settings
-        app.state.db = db
-        app.state.queue = queue
-        app.state.cipher = Cipher(settings.encryption_keys)
-        app.state.graph = graph_client(settings)
-        app.state.detector = Detector()
+        services = ApiServices(
+            settings=settings,
+            db=db,
+            queue=queue,
+            cipher=Cipher(settings.encryption_keys),
+            graph=graph_client(settings),
+            detector=Detector(),
+            webhook_sender=WebhookSender.from_settings(settings),
+        )
+        services.install(app)
         await db.warm_up()
         try:
             yield
         finally:
-            await app.state.graph.aclose()
+            await services.webhook_sender.aclose()
+            await services.graph.aclose()
             await db.dispose()
             if queue is not None:
                 await queue.close()
@@ -135,6 +151,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            WebhookEndpointController,
+            WebhookDeliveryController,
+            WebhookEventTypeController,
+            TenantRetentionController,
+            ClientRetentionController,
+            ErasureRequestController,
+            SubjectDataController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

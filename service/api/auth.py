@@ -10,12 +10,12 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from service.api.deps import services_of
 from service.apikeys import secrets
 from service.apikeys.service import authenticate
-from service.auth.types import Principal, Scope, TenantId
-from service.db import Database
+from service.auth.tenants import claimed_tenant
+from service.auth.types import Principal, Scope
 from service.errors import Forbidden, Unauthorized
-from service.settings import Settings
 
 
 class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -29,10 +29,10 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         parsed = secrets.parse(token.strip())
         if parsed is None:
             raise Unauthorized("The API key is malformed.")
-        db: Database = connection.app.state.db
-        settings: Settings = connection.app.state.settings
+        services = services_of(connection.app.state)
+        db, settings = services.db, services.settings
         # Its own short transaction: the key's last_used_at is kept even if the request fails.
-        async with db.unit_of_work(TenantId(parsed.tenant_id)) as uow:
+        async with db.unit_of_work(claimed_tenant(parsed.tenant_id)) as uow:
             principal = await authenticate(
                 uow, parsed, dt.timedelta(seconds=settings.api_key_touch_seconds)
             )

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, AppSettings, Caller, Cursor, PageSize, Services, Uow
 from service.api.problems import problem_responses
 from service.connections.schemas import (
     Connection,
@@ -20,12 +20,8 @@ from service.connections.schemas import (
     OAuthStart,
     OAuthStarted,
 )
-from service.connections.service import (
-    ConnectionService,
-    complete_oauth,
-    disconnect,
-    verify_connection,
-)
+from service.connections.service import ConnectionService
+from service.connections.steps import complete_oauth, disconnect, verify_connection
 from service.errors import BadRequest
 from service.pagination import DEFAULT_LIMIT
 
@@ -49,9 +45,9 @@ class ConnectionController(Controller):
         uow: Uow,
         principal: Caller,
         data: JSONBody[OAuthStart],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> OAuthStarted:
-        return await ConnectionService(uow, request.app.state.settings).start_oauth(principal, data)
+        return await ConnectionService(uow, settings).start_oauth(principal, data)
 
     @get(
         operation_id="listConnections",
@@ -63,12 +59,12 @@ class ConnectionController(Controller):
         self,
         uow: Uow,
         principal: Caller,
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
         client_id: FromQuery[uuid.UUID | None] = None,
         cursor: Cursor = None,
         limit: PageSize = DEFAULT_LIMIT,
     ) -> ConnectionList:
-        return await ConnectionService(uow, request.app.state.settings).list(
+        return await ConnectionService(uow, settings).list(
             principal, client_id=client_id, cursor=cursor, limit=limit
         )
 
@@ -83,12 +79,10 @@ class ConnectionController(Controller):
         self,
         uow: Uow,
         principal: Caller,
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
         connection_id: FromPath[uuid.UUID],
     ) -> Connection:
-        return await ConnectionService(uow, request.app.state.settings).get(
-            principal, connection_id
-        )
+        return await ConnectionService(uow, settings).get(principal, connection_id)
 
     @patch(
         "/{connection_id:uuid}",
@@ -101,13 +95,11 @@ class ConnectionController(Controller):
         self,
         uow: Uow,
         principal: Caller,
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
         connection_id: FromPath[uuid.UUID],
         data: JSONBody[ConnectionUpdate],
     ) -> Connection:
-        return await ConnectionService(uow, request.app.state.settings).update(
-            principal, connection_id, data
-        )
+        return await ConnectionService(uow, settings).update(principal, connection_id, data)
 
     @delete(
         "/{connection_id:uuid}",
@@ -118,9 +110,9 @@ class ConnectionController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def delete_connection(
-        self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
+        self, principal: Caller, services: Services, connection_id: FromPath[uuid.UUID]
     ) -> Connection:
-        s = request.app.state
+        s = services
         return await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
 
     @post(
@@ -133,9 +125,9 @@ class ConnectionController(Controller):
         responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def verify_connection(
-        self, principal: Caller, request: Request[Any, Any, Any], connection_id: FromPath[uuid.UUID]
+        self, principal: Caller, services: Services, connection_id: FromPath[uuid.UUID]
     ) -> Connection:
-        s = request.app.state
+        s = services
         return await verify_connection(
             s.db, s.settings, s.graph, s.cipher, principal, connection_id
         )
@@ -159,16 +151,16 @@ class OAuthCallbackController(Controller):
     )
     async def complete_oauth(
         self,
-        request: Request[Any, Any, Any],
+        services: Services,
         code: FromQuery[str | None] = None,
         oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
         error: FromQuery[str | None] = None,
     ) -> Response[OAuthCompleted] | Redirect:
         if error or not code or not oauth_state:
             raise BadRequest(f"The authorisation was not completed ({error or 'no code'}).")
-        app_state = request.app.state
+        s = services
         verified, completed = await complete_oauth(
-            app_state.db, app_state.settings, app_state.graph, app_state.cipher, code, oauth_state
+            s.db, s.settings, s.graph, s.cipher, code, oauth_state
         )
         if verified.redirect_to:
             sep = "&" if "?" in verified.redirect_to else "?"

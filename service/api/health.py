@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 
-from service.db import Database
-from service.queue import Queue
+from service.api.deps import Db, JobQueue
 
 
 class Health(msgspec.Struct):
@@ -40,9 +37,7 @@ class HealthController(Controller):
             )
         },
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness]:
-        db: Database = request.app.state.db
-        queue: Queue | None = request.app.state.queue
+    async def ready(self, db: Db, queue: JobQueue) -> Response[Readiness]:
         try:
             async with db.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

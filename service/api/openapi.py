@@ -6,12 +6,11 @@ import json
 
 import msgspec
 
+from service.api.app import create_app
 from service.settings import Settings
 
 
 def render_openapi() -> str:
-    from service.api.app import create_app
-
     app = create_app(Settings())
     # Through msgspec first: the schema holds msgspec values (defaults, examples).
     schema = json.loads(msgspec.json.encode(app.openapi_schema.to_schema()))

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, delete, get, put
 from litestar.params import FromPath, JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Uow
+from service.api.deps import BEARER, AppSettings, Caller, Uow
 from service.api.problems import problem_responses
 from service.policies.schemas import (
     ConnectionPolicy,
@@ -35,11 +34,9 @@ class ClientPolicyController(Controller):
         uow: Uow,
         principal: Caller,
         client_id: FromPath[uuid.UUID],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> Policy:
-        return await PolicyService(uow, request.app.state.settings).get_client_policy(
-            principal, client_id
-        )
+        return await PolicyService(uow, settings).get_client_policy(principal, client_id)
 
     @put(
         operation_id="putClientPolicy",
@@ -55,11 +52,9 @@ class ClientPolicyController(Controller):
         principal: Caller,
         client_id: FromPath[uuid.UUID],
         data: JSONBody[PolicyUpdate],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> Policy:
-        return await PolicyService(uow, request.app.state.settings).put_client_policy(
-            principal, client_id, data
-        )
+        return await PolicyService(uow, settings).put_client_policy(principal, client_id, data)
 
 
 class ConnectionPolicyController(Controller):
@@ -78,11 +73,9 @@ class ConnectionPolicyController(Controller):
         uow: Uow,
         principal: Caller,
         connection_id: FromPath[uuid.UUID],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> ConnectionPolicy:
-        return await PolicyService(uow, request.app.state.settings).get_override(
-            principal, connection_id
-        )
+        return await PolicyService(uow, settings).get_override(principal, connection_id)
 
     @put(
         operation_id="putConnectionPolicy",
@@ -96,11 +89,9 @@ class ConnectionPolicyController(Controller):
         principal: Caller,
         connection_id: FromPath[uuid.UUID],
         data: JSONBody[ConnectionPolicyUpdate],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> ConnectionPolicy:
-        return await PolicyService(uow, request.app.state.settings).put_override(
-            principal, connection_id, data
-        )
+        return await PolicyService(uow, settings).put_override(principal, connection_id, data)
 
     @delete(
         operation_id="deleteConnectionPolicy",
@@ -113,11 +104,9 @@ class ConnectionPolicyController(Controller):
         uow: Uow,
         principal: Caller,
         connection_id: FromPath[uuid.UUID],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> None:
-        await PolicyService(uow, request.app.state.settings).delete_override(
-            principal, connection_id
-        )
+        await PolicyService(uow, settings).delete_override(principal, connection_id)
 
     @get(
         "/effective",
@@ -131,8 +120,6 @@ class ConnectionPolicyController(Controller):
         uow: Uow,
         principal: Caller,
         connection_id: FromPath[uuid.UUID],
-        request: Request[Any, Any, Any],
+        settings: AppSettings,
     ) -> EffectivePolicy:
-        return await PolicyService(uow, request.app.state.settings).effective(
-            principal, connection_id
-        )
+        return await PolicyService(uow, settings).effective(principal, connection_id)

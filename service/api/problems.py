@@ -1,8 +1,12 @@
-"""RFC 9457 problem details: the one way every error leaves the API."""
+"""RFC 9457 problem details: the one way every error leaves the API.
+
+Our own errors (``WallguardError``) carry their status, title and type; Litestar's are read from
+its exception types: ``ValidationException.extra`` names each invalid value (key and source),
+``HTTPException`` carries its status, and a body that is not JSON is a ``ClientException`` caused
+by msgspec's decode error. No framework message text is parsed."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -59,12 +63,10 @@ def wallguard_error_handler(
     return _response(request, problem, exc.headers)
 
 
-_MSGSPEC_PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
-
-
 def _field_errors(extra: Any) -> list[FieldError]:
-    """Litestar's validation extras -> field paths. Body fields are JSON paths ($.a.b[0]);
-    query and path parameters are named as such."""
+    """Litestar's validation extras (``{"message", "key", "source"}`` per invalid value) ->
+    field paths. Body fields are JSON paths ($.a.b[0]); query and path parameters are named as
+    such."""
     out: list[FieldError] = []
     for item in extra if isinstance(extra, list) else []:
         if not isinstance(item, dict):
@@ -72,11 +74,7 @@ def _field_errors(extra: Any) -> list[FieldError]:
         message = str(item.get("message", "invalid"))
         key = item.get("key")
         source = getattr(item.get("source"), "value", item.get("source"))
-        match = _MSGSPEC_PATH.search(message)
-        if match:
-            field = match.group("path")
-            message = message[: match.start()]
-        elif source in {"query", "path", "header", "cookie"} and key:
+        if source in {"query", "path", "header", "cookie"} and key:
             field = f"{source}.{key}"
         else:
             field = "$" if not key or key == "data" else f"$.{key}"
@@ -84,11 +82,17 @@ def _field_errors(extra: Any) -> list[FieldError]:
     return out
 
 
+def _without_body(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("content-length", "0") == "0" and not request.headers.get(
+        "transfer-encoding"
+    )
+
+
 def validation_handler(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Problem]:
     errors = _field_errors(exc.extra)
-    if any(e.message == "'data'" for e in errors):  # litestar's wording for a missing body
+    if _without_body(request) and any(e.field == "$" for e in errors):
         return _response(
             request,
             Problem(

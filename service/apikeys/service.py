@@ -3,14 +3,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import msgspec
+
 from service.apikeys import schemas, secrets
 from service.apikeys.models import ApiKey
 from service.apikeys.repository import ApiKeyRepository
+from service.auth.tenants import system_tenant
 from service.auth.types import Principal, Scope, TenantId
 from service.db import UnitOfWork, utcnow
 from service.errors import Forbidden, NotFound, ValidationFailed
 from service.structs import to_schema
+from service.tenancy.models import Client, TenantKind
 from service.tenancy.repository import ClientRepository
+from service.tenancy.service import TenantService
 
 
 class ApiKeyService:
@@ -97,7 +102,7 @@ async def authenticate(
     uow: UnitOfWork, parsed: secrets.ParsedKey, touch_after: dt.timedelta
 ) -> Principal | None:
     """The verified caller, or None. The unit of work must be opened for parsed.tenant_id."""
-    tenant_id = TenantId(parsed.tenant_id)
+    tenant_id = uow.tenant
     key = await ApiKeyRepository(uow.session).by_prefix(tenant_id, parsed.prefix)
     now = utcnow()
     if key is None or not secrets.matches(parsed.secret, key.secret_hash):
@@ -113,3 +118,21 @@ async def authenticate(
         scopes=frozenset(Scope(s) for s in key.scopes),
         client_id=key.client_id,
     )
+
+
+class Onboarded(msgspec.Struct, kw_only=True):
+    tenant_id: uuid.UUID
+    api_key: str
+
+
+async def onboard_tenant(uow: UnitOfWork, name: str, kind: TenantKind) -> Onboarded:
+    """A new tenant, its own first client when it is a company, and an admin key. Runs in a
+    system unit of work: before this there is no tenant context to run in."""
+    tenant = await TenantService(uow).create(name, kind)
+    tenant_id = system_tenant(tenant.id)
+    if kind is TenantKind.COMPANY:
+        ClientRepository(uow.session).add(Client(tenant_id=tenant_id, name=name))
+    key = await ApiKeyService(uow).issue(
+        tenant_id, "admin (created with the tenant)", [Scope.ADMIN]
+    )
+    return Onboarded(tenant_id=tenant.id, api_key=key.secret)

@@ -3,10 +3,9 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
@@ -60,36 +59,27 @@ class ConnectionRepository:
         )
         return builtins.list((await self.session.scalars(stmt)).all())
 
-    async def stale_pending(
-        self,
-        model: Any,
-        pending: Any,
-        older_than: dt.datetime,
-        limit: int,
-        *,
-        tenant_id: TenantId | None = None,
+    async def due_for_poll(
+        self, due_before: dt.datetime
     ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:
-        """(tenant id, row id) of ``model`` rows (inbox events, moderation actions) still
-        ``pending`` and untouched since ``older_than``, on active connections only (a page in
-        needs_reauth keeps its backlog until it is re-authorised). Crosses tenants unless
-        ``tenant_id`` is given: needs a system unit of work."""
-        stmt = (
-            select(model.tenant_id, model.id)
-            .join(
-                Connection,
-                (Connection.tenant_id == model.tenant_id) & (Connection.id == model.connection_id),
-            )
-            .where(
-                model.status == pending,
-                model.updated_at < older_than,
-                Connection.status == ConnectionStatus.ACTIVE,
-            )
-            .order_by(model.updated_at)
-            .limit(limit)
+        """(tenant id, connection id) of active connections with a token, not polled since
+        ``due_before``. Crosses tenants: needs a system unit of work."""
+        stmt = select(Connection.tenant_id, Connection.id).where(
+            Connection.status == ConnectionStatus.ACTIVE,
+            Connection.token_ciphertext.is_not(None),
+            (Connection.last_polled_at.is_(None)) | (Connection.last_polled_at < due_before),
         )
-        if tenant_id is not None:
-            stmt = stmt.where(model.tenant_id == tenant_id)
-        return [(t, i) for t, i in (await self.session.execute(stmt)).all()]
+        return [(t, c) for t, c in (await self.session.execute(stmt)).all()]
+
+    async def touch_events(
+        self, tenant_id: TenantId, connection_ids: Collection[uuid.UUID], at: dt.datetime
+    ) -> None:
+        """Webhook events arrived for these connections at ``at``."""
+        await self.session.execute(
+            update(Connection)
+            .where(Connection.tenant_id == tenant_id, Connection.id.in_(set(connection_ids)))
+            .values(last_event_at=at)
+        )
 
     def add(self, connection: Connection) -> None:
         self.session.add(connection)

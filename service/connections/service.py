@@ -6,25 +6,26 @@ import datetime as dt
 import secrets
 import time
 import uuid
-from typing import Any
 
 import structlog
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
 from service.audit.service import record
-from service.auth.types import Principal, TenantId
+from service.auth.types import Principal
 from service.connections import schemas
-from service.connections.models import Connection, ConnectionStatus, Platform
-from service.connections.oauth_state import STATE_TTL_SECONDS, OAuthState, sign_state, verify_state
+from service.connections.errors import NoPageToken
+from service.connections.models import Connection, ConnectionStatus
+from service.connections.oauth_state import STATE_TTL_SECONDS, OAuthState, sign_state
 from service.connections.repository import ConnectionRepository
 from service.crypto import Cipher
-from service.db import Database, UnitOfWork, utcnow
+from service.db import UnitOfWork, utcnow
 from service.errors import BadRequest, NotFound, ServiceUnavailable
-from service.platforms import errors as platform_errors
-from service.platforms.graph import DEFAULT_SCOPES, GraphClient
+from service.platforms.graph import DEFAULT_SCOPES
 from service.settings import Settings
 from service.structs import apply_changes, changes, to_schema
 from service.tenancy.service import ClientService
+from service.webhooks.events import ConnectionEventData, EventType
+from service.webhooks.service import api_url, emit
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ def webhook_url(settings: Settings) -> str:
 def page_token(cipher: Cipher, connection: Connection) -> str:
     """The decrypted page token, for the one call that needs it. Never log or return it."""
     if connection.token_ciphertext is None:
-        raise NotFound("This connection has no token; re-authorise it.")
+        raise NoPageToken("This connection has no token; re-authorise it.")
     return cipher.decrypt_text(
         connection.token_ciphertext, tenant_id=connection.tenant_id, purpose=TOKEN_PURPOSE
     )
@@ -65,12 +66,36 @@ async def mark_needs_reauth(
     connection.status_reason = reason[:500]
     record(
         uow,
-        TenantId(connection.tenant_id),
+        uow.tenant,
         actor=actor,
         action="connection.needs_reauth",
         subject_type="connection",
         subject_id=connection.id,
         data={"reason": reason[:500]},
+    )
+    connection_event(uow, EventType.CONNECTION_NEEDS_REAUTH, connection)
+
+
+def connection_event(uow: UnitOfWork, event_type: EventType, connection: Connection) -> None:
+    """connection.connected, connection.needs_reauth or connection.revoked, to the tenant's
+    webhook endpoints (service/webhooks), in the unit of work that made the change."""
+    emit(
+        uow,
+        uow.tenant,
+        event_type,
+        ConnectionEventData(
+            tenant_id=uow.tenant,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            platform=connection.platform,
+            external_id=connection.external_id,
+            name=connection.name,
+            status=connection.status,
+            reason=connection.status_reason,
+            occurred_at=utcnow(),
+            url=api_url(uow.public_url, f"/v1/connections/{connection.id}"),
+        ),
+        client_id=connection.client_id,
     )
 
 
@@ -166,219 +191,3 @@ class ConnectionService:
         apply_changes(connection, values)
         await self.uow.session.flush()
         return to_schema(connection, schemas.Connection)
-
-
-async def complete_oauth(
-    db: Database,
-    settings: Settings,
-    graph: GraphClient,
-    cipher: Cipher,
-    code: str,
-    state_token: str,
-) -> tuple[OAuthState, schemas.OAuthCompleted]:
-    """The callback: code -> long-lived user token -> pages -> one connection per page, each with
-    its page token encrypted, and the app subscribed to each page's feed webhook."""
-    state = verify_state(settings.secret_key, state_token)
-    tenant_id = TenantId(state.tenant_id)
-    try:
-        short = await graph.exchange_code(code, callback_url(settings))
-        long = await graph.exchange_long_lived_user_token(short.access_token)
-        pages = await graph.list_pages(long.access_token)
-    except platform_errors.PlatformError as exc:
-        raise BadRequest(f"Meta refused the authorisation: {exc.message}") from None
-    if state.page_ids is not None:
-        wanted = set(state.page_ids)
-        pages = [p for p in pages if p.id in wanted]
-    if not pages:
-        raise BadRequest("The authorising user manages none of the requested pages.")
-
-    subscribed: dict[str, bool] = {}
-    for page in pages:
-        try:
-            subscribed[page.id] = await graph.subscribe_page(page.id, page.access_token)
-        except platform_errors.PlatformError as exc:
-            log.warning("page_subscribe_failed", page_id=page.id, error=type(exc).__name__)
-            subscribed[page.id] = False
-
-    now = utcnow()
-    result: list[Connection] = []
-    async with db.unit_of_work(tenant_id) as uow:
-        client = await ClientService(uow).clients.get(tenant_id, state.client_id)
-        if client is None:
-            raise BadRequest("The client this authorisation was started for no longer exists.")
-        repo = ConnectionRepository(uow.session)
-        for page in pages:
-            targets: list[tuple[Platform, str, str, str | None]] = [
-                (Platform.FACEBOOK, page.id, page.name, None)
-            ]
-            if page.instagram_business_account_id:
-                targets.append(
-                    (
-                        Platform.INSTAGRAM,
-                        page.instagram_business_account_id,
-                        f"{page.name} (Instagram)",
-                        page.id,
-                    )
-                )
-            for platform, external_id, name, linked in targets:
-                connection = await repo.by_external_id(tenant_id, platform, external_id)
-                created = connection is None
-                if connection is None:
-                    connection = Connection(
-                        tenant_id=tenant_id,
-                        client_id=client.id,
-                        platform=platform,
-                        external_id=external_id,
-                        country=client.country,
-                        default_language=client.default_language,
-                        tasks=[],
-                    )
-                    repo.add(connection)
-                connection.name = name
-                connection.linked_page_id = linked
-                connection.tasks = list(page.tasks)
-                connection.status = ConnectionStatus.ACTIVE
-                connection.status_reason = (
-                    None
-                    if page.can_moderate
-                    else ("the authorising user lacks the MODERATE task on this page")
-                )
-                if subscribed.get(page.id):
-                    connection.subscribed_at = now
-                store_token(cipher, connection, page.access_token)
-                await uow.session.flush()
-                record(
-                    uow,
-                    tenant_id,
-                    actor=state.actor,
-                    action="connection.connected" if created else "connection.reauthorised",
-                    subject_type="connection",
-                    subject_id=connection.id,
-                    data={"platform": platform.value, "external_id": external_id},
-                )
-                result.append(connection)
-        items = [to_schema(c, schemas.Connection) for c in result]
-    return state, schemas.OAuthCompleted(connections=items)
-
-
-async def disconnect(
-    db: Database,
-    settings: Settings,
-    graph: GraphClient,
-    cipher: Cipher,
-    principal: Principal,
-    connection_id: uuid.UUID,
-) -> schemas.Connection:
-    """Unsubscribe the app from the page (best effort: the token may already be dead) and forget
-    the token. The row stays, status revoked, so its findings and audit trail keep their page;
-    connecting the page again through OAuth revives it."""
-    async with db.unit_of_work(principal.tenant_id) as uow:
-        connection = await ConnectionService(uow, settings).load(principal, connection_id)
-        token = page_token(cipher, connection) if connection.token_ciphertext else None
-        platform, external_id = connection.platform, connection.external_id
-    if token and platform is Platform.FACEBOOK:
-        try:
-            await graph.unsubscribe_page(external_id, token)
-        except platform_errors.PlatformError as exc:
-            log.info("page_unsubscribe_failed", error=type(exc).__name__)
-    async with db.unit_of_work(principal.tenant_id) as uow:
-        connection = await ConnectionService(uow, settings).load(principal, connection_id)
-        connection.token_ciphertext = None
-        connection.status = ConnectionStatus.REVOKED
-        connection.status_reason = "disconnected by a user"
-        connection.subscribed_at = None
-        record(
-            uow,
-            principal.tenant_id,
-            actor=principal.actor,
-            action="connection.revoked",
-            subject_type="connection",
-            subject_id=connection.id,
-            data={"platform": platform.value, "external_id": external_id},
-        )
-        await uow.session.flush()
-        return to_schema(connection, schemas.Connection)
-
-
-async def verify_connection(
-    db: Database,
-    settings: Settings,
-    graph: GraphClient,
-    cipher: Cipher,
-    principal: Principal,
-    connection_id: uuid.UUID,
-) -> schemas.Connection:
-    """Ask the platform whether the token still works and the app is still subscribed; a refused
-    token (190) turns the connection needs_reauth, a restored one active again."""
-    async with db.unit_of_work(principal.tenant_id) as uow:
-        connection = await ConnectionService(uow, settings).load(principal, connection_id)
-        if connection.status is ConnectionStatus.REVOKED or connection.token_ciphertext is None:
-            raise BadRequest("The connection is revoked: connect the page again through OAuth.")
-        token = page_token(cipher, connection)
-        page_id = connection.linked_page_id or connection.external_id
-    problem: str | None = None
-    subscribed: bool | None = None
-    try:
-        apps = await graph.get_subscribed_apps(page_id, token)
-        subscribed = any(app.id == settings.meta_app_id for app in apps)
-    except platform_errors.TokenInvalid as exc:
-        problem = f"the platform refused the token: {exc.message}"
-    except platform_errors.PlatformError as exc:
-        raise ServiceUnavailable(f"The platform did not answer the check: {exc.message}") from None
-    async with db.unit_of_work(principal.tenant_id) as uow:
-        connection = await ConnectionService(uow, settings).load(principal, connection_id)
-        if problem is not None:
-            await mark_needs_reauth(uow, connection, problem, principal.actor)
-        elif subscribed is not None:
-            connection.subscribed_at = connection.subscribed_at or utcnow() if subscribed else None
-        await uow.session.flush()
-        return to_schema(connection, schemas.Connection)
-
-
-async def rotate_encryption(
-    db: Database, cipher: Cipher, batch: int = 500, tenant_id: TenantId | None = None
-) -> int:
-    """Re-encrypt every stored secret (of one tenant, or all) with the first configured key;
-    returns how many changed. Run after prepending a new key to WALLGUARD_ENCRYPTION_KEYS, before
-    removing the old one."""
-    from sqlalchemy import select, tuple_
-
-    from service.findings.models import EXCERPT_PURPOSE, Finding
-    from service.inbox.models import InboxEvent
-    from service.inbox.service import PAYLOAD_PURPOSE
-
-    changed = 0
-    targets = [
-        (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
-        (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
-        (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
-    ]
-    model: Any
-    for model, column, attribute, purpose in targets:
-        last: tuple[uuid.UUID, uuid.UUID] | None = None
-        while True:
-            async with db.system_unit_of_work() as uow:
-                stmt = select(model).where(column.is_not(None))
-                if tenant_id is not None:
-                    stmt = stmt.where(model.tenant_id == tenant_id)
-                if last is not None:
-                    stmt = stmt.where(tuple_(model.tenant_id, model.id) > tuple_(*last))
-                rows = (
-                    await uow.session.scalars(
-                        stmt.order_by(model.tenant_id, model.id).limit(batch).with_for_update()
-                    )
-                ).all()
-                for row in rows:
-                    blob: bytes = getattr(row, attribute)
-                    if cipher.needs_rotation(blob):
-                        plain = cipher.decrypt(blob, tenant_id=row.tenant_id, purpose=purpose)
-                        setattr(
-                            row,
-                            attribute,
-                            cipher.encrypt(plain, tenant_id=row.tenant_id, purpose=purpose),
-                        )
-                        changed += 1
-            if len(rows) < batch:
-                break
-            last = (rows[-1].tenant_id, rows[-1].id)
-    return changed

@@ -396,12 +396,12 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
     """The demo tenant and a working admin key: the stored ones when the key still authenticates
     (keys are shown once, so they are kept in the state dir), else a new key, or a new tenant
     when the stored one is gone (a fresh database)."""
-    from service.apikeys.service import ApiKeyService
-    from service.auth.types import Scope, TenantId
+    from service.apikeys.service import ApiKeyService, onboard_tenant
+    from service.auth.tenants import system_tenant
+    from service.auth.types import Scope
     from service.db import Database
     from service.tenancy.models import TenantKind
     from service.tenancy.repository import TenantRepository
-    from service.tenancy.service import onboard_tenant
 
     path = state_dir / DEMO_FILE
     stored = _load_demo(path)
@@ -412,13 +412,13 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
         async with db.system_unit_of_work() as uow:
             tenant = None
             if stored is not None:
-                tenant = await TenantRepository(uow.session).get(TenantId(stored.tenant_id))
+                tenant = await TenantRepository(uow.session).get(system_tenant(stored.tenant_id))
             if tenant is None:
                 onboarded = await onboard_tenant(uow, DEMO_TENANT_NAME, TenantKind.COMPANY)
                 demo = DemoTenant(onboarded.tenant_id, onboarded.api_key)
             else:
                 key = await ApiKeyService(uow).issue(
-                    TenantId(tenant.id), "demo admin (wallguard dev)", [Scope.ADMIN]
+                    system_tenant(tenant.id), "demo admin (wallguard dev)", [Scope.ADMIN]
                 )
                 demo = DemoTenant(tenant.id, key.secret)
     finally:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
-from service.connections.repository import ConnectionRepository
+from service.connections.models import Connection, ConnectionStatus
 from service.ids import new_id
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 
@@ -168,7 +168,22 @@ class ActionRepository:
         self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(tenant id, action id) of pending actions untouched since ``older_than`` on active
-        connections, across tenants: needs a system unit of work."""
-        return await ConnectionRepository(self.session).stale_pending(
-            ModerationAction, ActionStatus.PENDING, older_than, limit, tenant_id=tenant_id
+        connections, across tenants unless ``tenant_id`` is given: needs a system unit of work."""
+        stmt = (
+            select(ModerationAction.tenant_id, ModerationAction.id)
+            .join(
+                Connection,
+                (Connection.tenant_id == ModerationAction.tenant_id)
+                & (Connection.id == ModerationAction.connection_id),
+            )
+            .where(
+                ModerationAction.status == ActionStatus.PENDING,
+                ModerationAction.updated_at < older_than,
+                Connection.status == ConnectionStatus.ACTIVE,
+            )
+            .order_by(ModerationAction.updated_at)
+            .limit(limit)
         )
+        if tenant_id is not None:
+            stmt = stmt.where(ModerationAction.tenant_id == tenant_id)
+        return [(t, i) for t, i in (await self.session.execute(stmt)).all()]

@@ -1,10 +1,10 @@
 """Talking to the social platforms: the Graph API client, its errors, webhook signatures."""
 
 from service.platforms.errors import (
-    BadRequest,
-    NotFound,
     PermissionMissing,
+    PlatformBadRequest,
     PlatformError,
+    PlatformNotFound,
     PlatformUnavailable,
     RateLimited,
     TokenInvalid,
@@ -26,16 +26,16 @@ from service.platforms.signatures import sign_body, verify_signature
 
 __all__ = [
     "AppUsage",
-    "BadRequest",
     "BusinessUsage",
     "Comment",
     "GraphClient",
     "IgComment",
     "IgMedia",
-    "NotFound",
     "PageAccount",
     "PermissionMissing",
+    "PlatformBadRequest",
     "PlatformError",
+    "PlatformNotFound",
     "PlatformUnavailable",
     "Post",
     "RateLimited",

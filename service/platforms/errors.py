@@ -8,8 +8,8 @@ The Graph API reports failures as ``{"error": {"message", "type", "code", "error
     ├── RateLimited               4, 17, 32, 613, 80001-80014: wait ``retry_after`` seconds
     ├── PermissionMissing         10, 200-299: a permission or page task is missing
     ├── PlatformUnavailable       5xx, timeouts, transient codes (already retried by the client)
-    ├── BadRequest                100 and other caller mistakes
-    └── NotFound                  100/33, 803: the object is gone or not visible to this token
+    ├── PlatformBadRequest        100 and other caller mistakes
+    └── PlatformNotFound          100/33, 803: the object is gone or not visible to this token
 
 Messages never carry access tokens: the client builds them from Graph's own message and a
 redacted request path.
@@ -17,9 +17,21 @@ redacted request path.
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class PlatformError(Exception):
-    """Base class. ``code``/``subcode``/``fbtrace_id`` are Graph's, when it sent them."""
+from service.errors import WallguardError
+
+
+class PlatformError(WallguardError):
+    """Base class. ``code``/``subcode``/``fbtrace_id`` are Graph's, when it sent them.
+
+    Under ``WallguardError`` so that one that escapes a caller renders as a 502 problem; its
+    ``detail`` names the failure by Graph's numbers only (``message`` may quote request content
+    and is for logs of the client only)."""
+
+    status_code: ClassVar[int] = 502
+    title: ClassVar[str] = "Platform error"
+    type_slug: ClassVar[str] = "platform"
 
     def __init__(
         self,
@@ -31,7 +43,8 @@ class PlatformError(Exception):
         error_type: str | None = None,
         fbtrace_id: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(f"The platform failed the call (http {status}, code {code}).")
+        self.args = (message,)
         self.message = message
         self.status = status
         self.code = code
@@ -104,9 +117,9 @@ class PlatformUnavailable(PlatformError):
     """5xx, timeouts, connection failures: transient, and still failing after the retries."""
 
 
-class BadRequest(PlatformError):
+class PlatformBadRequest(PlatformError):
     """The request itself is wrong (Graph code 100 and friends): retrying will not help."""
 
 
-class NotFound(PlatformError):
+class PlatformNotFound(PlatformError):
     """The object does not exist any more, or this token may not see it."""

@@ -31,10 +31,10 @@ import msgspec
 import structlog
 
 from service.platforms.errors import (
-    BadRequest,
-    NotFound,
     PermissionMissing,
+    PlatformBadRequest,
     PlatformError,
+    PlatformNotFound,
     PlatformUnavailable,
     RateLimited,
     TokenInvalid,
@@ -405,12 +405,12 @@ def error_from(
         found = _PERMISSION_RE.search(wire.message if wire else "")
         return PermissionMissing(message, permission=found.group(1) if found else None, **common)
     if code == 803 or (code == 100 and subcode == _UNKNOWN_OBJECT_SUBCODE):
-        return NotFound(message, **common)
+        return PlatformNotFound(message, **common)
     if code is None and status == 404:
-        return NotFound(message, **common)
+        return PlatformNotFound(message, **common)
     if status >= 500 or code in _TRANSIENT_CODES or (wire is not None and wire.is_transient):
         return PlatformUnavailable(message, **common)
-    return BadRequest(message, **common)
+    return PlatformBadRequest(message, **common)
 
 
 def _fingerprint(token: str) -> str:

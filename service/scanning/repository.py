@@ -88,12 +88,10 @@ class ScanRepository:
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def settle_hidden(self, scan: Scan) -> None:
+    async def settle_hidden(self, tenant_id: TenantId, scan: Scan) -> None:
         """Count into ``scan.hidden`` the scan's findings hidden now (hides that were not
         counted as they happened: a worker died first, or a rate limit deferred them)."""
-        scan.hidden = max(
-            scan.hidden, await self.count_scan_hidden(TenantId(scan.tenant_id), scan.id)
-        )
+        scan.hidden = max(scan.hidden, await self.count_scan_hidden(tenant_id, scan.id))
 
     async def pending_action_ids(
         self, tenant_id: TenantId, scan_id: uuid.UUID, limit: int = 10_000

@@ -1,5 +1,6 @@
-"""Starting, watching and cancelling backfill scans. The walk itself is in
-service/workers/scans.py; services never commit (the unit of work does, once)."""
+"""Starting, watching and cancelling backfill scans. The walk is service/scanning/walk.py and the
+job that runs it through the pipeline service/pipeline/scans.py; services never commit (the unit
+of work does, once)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection
 
+from service import queue as jobs
 from service.audit.service import record
 from service.auth.types import Principal, TenantId
 from service.connections.models import Connection
@@ -16,14 +18,8 @@ from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.scanning import schemas
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
-
-RUN_SCAN = "run_scan"
-
-
-def run_scan_job_id(scan_id: uuid.UUID, attempt: str = "0") -> str:
-    # One id per (scan, reason to run): arq drops a duplicate of the same one, and a second
-    # run of the same scan is harmless anyway (the job holds a per-scan lock).
-    return f"{RUN_SCAN}:{scan_id}:{attempt}"
+from service.webhooks.events import EventType, ScanEventData
+from service.webhooks.service import api_url, emit
 
 
 def scan_rate(scan: Scan, now: dt.datetime | None = None) -> float | None:
@@ -132,9 +128,7 @@ class ScanService:
             data={"connection_id": str(connection.id)},
         )
         # Sent only after the commit: the job never looks for a row that is not there yet.
-        self.uow.jobs.add(
-            RUN_SCAN, str(principal.tenant_id), str(scan.id), job_id=run_scan_job_id(scan.id)
-        )
+        self.uow.jobs.add(jobs.run_scan(principal.tenant_id, scan.id))
         return to_scan_schema(scan)
 
     async def get(self, principal: Principal, scan_id: uuid.UUID) -> schemas.Scan:
@@ -189,4 +183,38 @@ async def count_late_hides(
     for scan_id in sorted(scan_ids):
         scan = await scans.get_for_update(tenant_id, scan_id)
         if scan is not None and scan.status not in ACTIVE_STATUSES:
-            await scans.settle_hidden(scan)
+            await scans.settle_hidden(tenant_id, scan)
+
+
+def scan_event(uow: UnitOfWork, tenant_id: TenantId, scan: Scan, connection: Connection) -> None:
+    """scan.completed or scan.failed (a cancelled scan has no event: someone asked for it)."""
+    event_type = {
+        ScanStatus.COMPLETED: EventType.SCAN_COMPLETED,
+        ScanStatus.FAILED: EventType.SCAN_FAILED,
+    }.get(scan.status)
+    if event_type is None:
+        return
+    emit(
+        uow,
+        tenant_id,
+        event_type,
+        ScanEventData(
+            tenant_id=tenant_id,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            scan_id=scan.id,
+            status=scan.status,
+            since=scan.since,
+            until=scan.until,
+            posts_scanned=scan.posts_scanned,
+            comments_scanned=scan.comments_scanned,
+            findings=scan.findings,
+            hidden=scan.hidden,
+            errors=scan.errors,
+            error=scan.last_error if scan.status is ScanStatus.FAILED else None,
+            started_at=scan.started_at,
+            finished_at=scan.finished_at,
+            url=api_url(uow.public_url, f"/v1/scans/{scan.id}"),
+        ),
+        client_id=connection.client_id,
+    )

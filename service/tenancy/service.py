@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import msgspec
-
 from service.auth.types import Principal, TenantId
 from service.db import UnitOfWork, flush_or_conflict
 from service.errors import Forbidden, NotFound
@@ -99,24 +97,3 @@ class ClientService:
         client = await self.load(principal, client_id)
         await self.clients.delete(client)
         await self.uow.session.flush()
-
-
-class Onboarded(msgspec.Struct, kw_only=True):
-    tenant_id: uuid.UUID
-    api_key: str
-
-
-async def onboard_tenant(uow: UnitOfWork, name: str, kind: TenantKind) -> Onboarded:
-    """A new tenant, its own first client when it is a company, and an admin key. Runs in a
-    system unit of work: before this there is no tenant context to run in."""
-    from service.apikeys.service import ApiKeyService
-    from service.auth.types import Scope
-
-    tenant = await TenantService(uow).create(name, kind)
-    tenant_id = TenantId(tenant.id)
-    if kind is TenantKind.COMPANY:
-        ClientRepository(uow.session).add(Client(tenant_id=tenant_id, name=name))
-    key = await ApiKeyService(uow).issue(
-        tenant_id, "admin (created with the tenant)", [Scope.ADMIN]
-    )
-    return Onboarded(tenant_id=tenant.id, api_key=key.secret)

@@ -1,2 +1,5 @@
-"""arq job entry points. Jobs take ids only, load their state from Postgres, re-check it, and are
-safe to run twice."""
+"""The worker edge: job entry points (jobs.py) and the worker process (main.py).
+
+Jobs take ids only, call one pipeline step and turn its outcome into a result or a retry; the
+steps themselves are in service/pipeline/, the arq specifics in service/queue.py.
+"""

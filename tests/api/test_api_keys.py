@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.db import Database
 from tests.conftest import MakeTenant
 
 
@@ -11,15 +14,17 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def new_key(client: AsyncTestClient, admin: dict[str, str], **body: object) -> dict:  # type: ignore[type-arg]
+async def new_key(
+    client: AsyncTestClient[Litestar], admin: dict[str, str], **body: object
+) -> dict[str, Any]:
     r = await client.post("/v1/api-keys", json={"name": "k", **body}, headers=admin)
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
 async def test_secret_is_shown_once_and_only_its_hash_is_kept(
-    client: AsyncTestClient, make_tenant: MakeTenant, db
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant, db: Database
+) -> None:
     t = await make_tenant()
     created = await new_key(client, t.headers, scopes=["read"])
     assert created["secret"].startswith("wg_") and created["prefix"] in created["secret"]
@@ -36,7 +41,9 @@ async def test_secret_is_shown_once_and_only_its_hash_is_kept(
     assert rows and all(secret_part not in repr(dict(row)).encode() for row in rows)
 
 
-async def test_scopes_are_enforced(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_scopes_are_enforced(
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     read = bearer((await new_key(client, t.headers, scopes=["read"]))["secret"])
     detect = bearer((await new_key(client, t.headers, scopes=["detect"]))["secret"])
@@ -52,8 +59,8 @@ async def test_scopes_are_enforced(client: AsyncTestClient, make_tenant: MakeTen
 
 
 async def test_client_restricted_key_sees_only_its_client(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     a = (await client.post("/v1/clients", json={"name": "A"}, headers=t.headers)).json()
     b = (await client.post("/v1/clients", json={"name": "B"}, headers=t.headers)).json()
@@ -78,8 +85,8 @@ async def test_client_restricted_key_sees_only_its_client(
 
 
 async def test_revoked_expired_and_malformed_keys_are_refused(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     created = await new_key(client, t.headers, scopes=["read"])
     key = bearer(created["secret"])
@@ -113,7 +120,9 @@ async def test_revoked_expired_and_malformed_keys_are_refused(
         assert r.status_code == 401, header
 
 
-async def test_key_expiry_is_enforced(client: AsyncTestClient, make_tenant: MakeTenant, db) -> None:  # type: ignore[no-untyped-def, type-arg]
+async def test_key_expiry_is_enforced(
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant, db: Database
+) -> None:
     t = await make_tenant()
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     created = await new_key(client, t.headers, scopes=["read"], expires_at=future)
@@ -129,8 +138,8 @@ async def test_key_expiry_is_enforced(client: AsyncTestClient, make_tenant: Make
 
 
 async def test_create_key_for_unknown_client_is_rejected(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     other = await make_tenant()
     foreign = (await client.post("/v1/clients", json={"name": "F"}, headers=other.headers)).json()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import MakeTenant
@@ -9,7 +10,7 @@ from tests.conftest import MakeTenant
 PROBLEM = "application/problem+json"
 
 
-async def test_client_crud(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_client_crud(client: AsyncTestClient[Litestar], make_tenant: MakeTenant) -> None:
     t = await make_tenant()
     r = await client.post(
         "/v1/clients",
@@ -41,7 +42,9 @@ async def test_client_crud(client: AsyncTestClient, make_tenant: MakeTenant) -> 
     assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
 
 
-async def test_duplicate_name_is_conflict(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_duplicate_name_is_conflict(
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     assert (
         await client.post("/v1/clients", json={"name": "A"}, headers=t.headers)
@@ -56,8 +59,8 @@ async def test_duplicate_name_is_conflict(client: AsyncTestClient, make_tenant: 
 
 
 async def test_cursor_pagination_walks_every_client_once(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     names = [f"client-{i}" for i in range(7)]
     for name in names:
@@ -81,8 +84,8 @@ async def test_cursor_pagination_walks_every_client_once(
 
 
 async def test_bad_input_is_a_clear_problem(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     h = t.headers | {"content-type": "application/json"}
     cases = [

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import MakeTenant
 
 
 async def test_detect_finds_masks_and_scopes(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     key = (
         await client.post(
@@ -44,7 +45,7 @@ async def test_detect_finds_masks_and_scopes(
     ).status_code == 403
 
 
-async def test_detect_bad_input(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_detect_bad_input(client: AsyncTestClient[Litestar], make_tenant: MakeTenant) -> None:
     t = await make_tenant()
     r = await client.post("/v1/detect", json={"text": "a" * 100_001}, headers=t.headers)
     assert r.status_code == 413

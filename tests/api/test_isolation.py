@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -17,8 +18,8 @@ from tests.conftest import MakeTenant
 
 
 async def test_every_endpoint_hides_other_tenants(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     a = await make_tenant("A")
     b = await make_tenant("B")
     a_client = (

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
 
@@ -12,8 +13,8 @@ SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
 async def test_served_document_is_valid_and_equals_the_committed_file(
-    client: AsyncTestClient,
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar],
+) -> None:
     served = (await client.get("/schema/openapi.json")).json()
     validate(served)
     committed = json.loads(SPEC.read_text(encoding="utf-8"))
@@ -36,7 +37,7 @@ def test_every_operation_has_a_stable_id_and_documents_its_problems() -> None:
                 assert "application/problem+json" in problem
 
 
-async def test_interactive_docs_are_served(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_interactive_docs_are_served(client: AsyncTestClient[Litestar]) -> None:
     r = await client.get("/schema")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]

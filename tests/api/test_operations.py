@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.api.app import create_app
@@ -7,7 +8,9 @@ from tests.conftest import MakeTenant, make_settings
 from tests.helpers import free_port
 
 
-async def test_health_ready_metrics(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_health_ready_metrics(
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     ready = await client.get("/ready")
     assert ready.status_code == 200
@@ -20,7 +23,7 @@ async def test_health_ready_metrics(client: AsyncTestClient, make_tenant: MakeTe
     assert t.api_key not in metrics.text
 
 
-async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_request_id_is_echoed_or_made(client: AsyncTestClient[Litestar]) -> None:
     r = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert r.headers["x-request-id"] == "abc-123"
     r = await client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
@@ -31,8 +34,8 @@ async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  #
 
 
 async def test_request_id_header_is_sent_once(
-    client: AsyncTestClient, make_tenant: MakeTenant
-) -> None:  # type: ignore[type-arg]
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant()
     for path in ("/v1/tenant", "/v1/clients/00000000-0000-0000-0000-000000000000"):
         r = await client.get(path, headers=t.headers)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.tenancy.models import TenantKind
 from tests.conftest import MakeTenant
 
 
-async def test_get_and_update_tenant(client: AsyncTestClient, make_tenant: MakeTenant) -> None:  # type: ignore[type-arg]
+async def test_get_and_update_tenant(
+    client: AsyncTestClient[Litestar], make_tenant: MakeTenant
+) -> None:
     t = await make_tenant("Fjord Rail", TenantKind.COMPANY)
     r = await client.get("/v1/tenant", headers=t.headers)
     assert r.status_code == 200

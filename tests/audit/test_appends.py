@@ -13,6 +13,7 @@ from service.audit.models import AuditEvent
 from service.audit.service import record, verify
 from service.auth.types import TenantId
 from service.db import Database, UnitOfWork
+from service.queue import Job, JobName
 from tests.conftest import MakeTenant
 
 
@@ -61,7 +62,7 @@ async def test_a_rolled_back_unit_of_work_or_savepoint_leaves_no_event(
     async def failing_savepoint(uow: UnitOfWork) -> None:
         async with uow.savepoint():
             note(uow, tenant.tenant_id, "inside")
-            uow.jobs.add("some_job", "x")
+            uow.jobs.add(Job(JobName.CHECK_DATABASE))
             raise ValueError("one comment failed")
 
     with pytest.raises(RuntimeError):

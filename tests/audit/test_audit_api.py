@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from service.audit.cli import verify_audit
 from service.audit.service import record
 from service.auth.types import TenantId
+from service.cli.audit_chain import verify_audit
 from service.db import Database
 from service.tenancy.models import Client as ClientRow
 from tests.conftest import MakeTenant, TenantHandle
-from tests.scans.support import issue_key
+from tests.scanning.support import issue_key
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def add_events(db: Database, tenant: TenantHandle, n: int) -> list[uuid.UUID]:
@@ -41,8 +43,10 @@ async def add_events(db: Database, tenant: TenantHandle, n: int) -> list[uuid.UU
     return ids
 
 
-async def all_pages(api: Client, headers: dict[str, str], **params: object) -> list[dict]:  # type: ignore[type-arg]
-    items: list[dict] = []  # type: ignore[type-arg]
+async def all_pages(
+    api: Client, headers: dict[str, str], **params: str | int
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     cursor: str | None = None
     for _ in range(100):
         query = {**params, **({"cursor": cursor} if cursor else {})}

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from service.sandbox import RunningSandbox, SandboxConfig
-from service.sandbox.testing import webhook_receiver
 from tests.conftest import create_database, drop_database
 from tests.helpers import free_port, start_wallguard, wait_http, wallguard
+from tests.sandbox.receiver import webhook_receiver
 
 
 @pytest.fixture

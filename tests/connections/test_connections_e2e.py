@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 
 from service.connections.models import Connection
 from service.crypto import Cipher, DecryptionError
-from service.inbox.models import InboxEvent
-from service.inbox.service import PAYLOAD_PURPOSE
+from service.db import Database
+from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import sign_body
 from service.sandbox import RunningSandbox, SandboxConfig
@@ -50,8 +50,8 @@ def _connect(
 
 
 async def test_oauth_webhook_inbox_and_reauth(
-    api: ApiServer, sandbox: RunningSandbox, make_tenant: MakeTenant, db
-) -> None:  # type: ignore[no-untyped-def]
+    api: ApiServer, sandbox: RunningSandbox, make_tenant: MakeTenant, db: Database
+) -> None:
     t = await make_tenant()
     with httpx.Client(base_url=api.url, headers=t.headers) as http:
         client = http.post("/v1/clients", json={"name": "Telco", "country": "DK"}).json()
@@ -121,6 +121,8 @@ async def test_oauth_webhook_inbox_and_reauth(
         await asyncio.sleep(0.02)
     assert event is not None, "the webhook never reached the inbox"
     assert event.verb == "add" and event.item == "comment"
+    # Still pending (no worker here): its payload is kept until it is processed.
+    assert event.payload_ciphertext is not None
     assert secret_phone.encode() not in event.payload_ciphertext
     payload = msgspec.json.decode(
         cipher.decrypt(event.payload_ciphertext, tenant_id=t.tenant_id, purpose=PAYLOAD_PURPOSE)

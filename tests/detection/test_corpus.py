@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from service.detection import jsonl
+from service.cli import jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", REPO.parent / "shared" / "eval"))

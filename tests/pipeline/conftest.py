@@ -24,17 +24,18 @@ from service.connections.service import store_token
 from service.crypto import Cipher
 from service.db import Database
 from service.inbox.models import InboxEvent
-from service.inbox.service import accept_delivery
+from service.pipeline.context import PipelineConfig, PipelineContext
+from service.pipeline.inbox import accept_delivery
 from service.platforms.graph import GraphClient
 from service.platforms.signatures import SIGNATURE_HEADER
 from service.queue import Queue
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.sandbox.state import AppSubscription
-from service.sandbox.testing import WebhookReceiver, webhook_receiver
 from service.settings import Settings
 from service.tenancy.models import Client
-from service.workers.pipeline_context import CONTEXT_KEY, PipelineConfig, PipelineContext
+from service.workers.jobs import CONTEXT_KEY
 from tests.conftest import make_settings
+from tests.sandbox.receiver import WebhookReceiver, webhook_receiver
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"
@@ -230,7 +231,12 @@ async def deliver(
         _delivered[id(receiver)] = seen + 1
         if wanted(post.body):
             await accept_delivery(
-                db, cipher, APP_SECRET, post.body, post.headers[SIGNATURE_HEADER.lower()]
+                db,
+                cipher,
+                APP_SECRET,
+                post.body,
+                post.headers[SIGNATURE_HEADER.lower()],
+                secret_key=settings.secret_key,
             )
             return post.body
 

@@ -15,11 +15,11 @@ from service.audit.models import AuditEvent
 from service.db import Database
 from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
-from service.workers.realtime import execute_action, process_inbox_event
+from service.workers.jobs import execute_action, process_inbox_event
 from tests.conftest import MakeTenant, TenantHandle
 from tests.pipeline.conftest import Page, comment_state, connect_page, deliver, event_ids
+from tests.sandbox.receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.e2e]
 

@@ -5,6 +5,7 @@ mixed into one call."""
 from __future__ import annotations
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -14,19 +15,15 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.service import store_token
 from service.db import Database, utcnow
 from service.findings.models import Finding, FindingSource, FindingStatus
-from service.findings.pipeline import (
-    CommentView,
-    fetch_comment,
-    handle_comments,
-    perform_pending_actions,
-)
-from service.moderation import service as moderation_service
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
-from service.moderation.service import perform_actions
+from service.pipeline import actions as pipeline_actions
+from service.pipeline.actions import perform_actions, perform_pending_actions
+from service.pipeline.comments import CommentView, handle_comments
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import fetch_comment
 from service.policies.models import PolicyMode
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import Page, comment_state, connect_page
 from tests.pipeline.test_realtime import set_mode
@@ -82,14 +79,14 @@ async def test_a_page_of_comments_is_handled_in_one_go_each_case_as_on_its_own(
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     known = add(sandbox, page, PHONE)
     [first] = await handle_page(pctx, page, [known])
-    edited = CommentView(**{**_fields(known), "message": EMAIL})
+    edited = msgspec.structs.replace(known, message=EMAIL)
     already = add(sandbox, page, "Mit CPR er 070761-4285 skriv til mig")
     sandbox.store.set_hidden(already.comment_id, True)
-    already = CommentView(**{**_fields(already), "is_hidden": True})
+    already = msgspec.structs.replace(already, is_hidden=True)
     fresh = add(sandbox, page, EMAIL)
     own = add(sandbox, page, "Mette, vi skriver til mette.k@gmail.com i dag", by_page=True)
     innocent = add(sandbox, page, INNOCENT)
-    empty = CommentView(**{**_fields(innocent), "comment_id": "empty_1", "message": "  "})
+    empty = msgspec.structs.replace(innocent, comment_id="empty_1", message="  ")
 
     comments = [innocent, edited, fresh, already, own, empty, fresh]
     outcomes = await handle_page(pctx, page, comments)
@@ -255,10 +252,6 @@ async def test_a_refused_token_in_a_batch_leaves_every_action_pending_for_reauth
         assert (await comment_state(control, c.comment_id))["is_hidden"] is False
 
 
-def _fields(comment: CommentView) -> dict[str, object]:
-    return {name: getattr(comment, name) for name in comment.__struct_fields__}
-
-
 async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_its_own(
     sandbox: RunningSandbox,
     control: httpx.AsyncClient,
@@ -268,7 +261,7 @@ async def test_a_long_list_of_actions_is_performed_in_slices_each_committed_on_i
     pctx: PipelineContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(moderation_service, "ACTIONS_PER_TRANSACTION", 3)
+    monkeypatch.setattr(pipeline_actions, "ACTIONS_PER_TRANSACTION", 3)
     tenant = await make_tenant()
     page = await connect_page(db, settings, sandbox, tenant.tenant_id)
     await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)

@@ -11,21 +11,16 @@ from service.connections.models import Connection
 from service.db import Database, utcnow
 from service.detection import Detector, EntityType
 from service.findings.models import Finding, FindingSource, FindingStatus
-from service.findings.pipeline import (
-    CommentView,
-    HandleOutcome,
-    handle_comment,
-    masked_excerpt,
-    perform_pending_actions,
-)
 from service.moderation.models import ActionKind, ModerationAction
 from service.moderation.service import choose_language, render_reply
+from service.pipeline.actions import perform_pending_actions
+from service.pipeline.comments import CommentView, HandleOutcome, handle_comment, masked_excerpt
+from service.pipeline.context import DetectorCache, PipelineContext
 from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
 from service.policies.models import Policy, PolicyMode
 from service.policies.service import resolve
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.pipeline_context import DetectorCache, PipelineContext
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import Page, connect_page
 

@@ -22,7 +22,7 @@ from service.inbox.models import InboxEvent, InboxStatus
 from service.platforms.signatures import SIGNATURE_HEADER, sign_body
 from service.sandbox import RunningSandbox, SandboxConfig
 from service.settings import Settings
-from service.workers import main, realtime
+from service.workers import jobs, main
 from tests.conftest import MakeTenant
 from tests.helpers import ApiServer, drain, draining_worker
 
@@ -59,9 +59,7 @@ async def run_worker(settings: Settings) -> Worker:
         ctx["settings"] = settings
         await main.startup(ctx)
 
-    worker: Worker = await drain(
-        draining_worker(settings, realtime.FUNCTIONS, startup, main.shutdown)
-    )
+    worker: Worker = await drain(draining_worker(settings, jobs.FUNCTIONS, startup, main.shutdown))
     return worker
 
 

@@ -15,10 +15,11 @@ from service.connections.models import Connection
 from service.db import Database, utcnow
 from service.errors import ConfigurationError
 from service.findings.models import Finding, FindingSource, FindingStatus
+from service.pipeline.context import PipelineContext
+from service.pipeline.polling import poll_once
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
-from service.workers.realtime import poll_connection, poll_once, poll_recent
+from service.workers.jobs import poll_connection, poll_recent
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import comment_state, connect_page, hide_calls
 

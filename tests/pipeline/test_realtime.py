@@ -18,15 +18,15 @@ from service.crypto import Cipher
 from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
-from service.inbox.service import accept_delivery
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import accept_delivery
+from service.pipeline.reconcile import reconcile_once
 from service.platforms.signatures import sign_body
 from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
-from service.workers.pipeline_context import PipelineContext
-from service.workers.realtime import execute_action, process_inbox_event, reconcile_once
+from service.workers.jobs import execute_action, process_inbox_event
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import (
     APP_SECRET,
@@ -38,6 +38,7 @@ from tests.pipeline.conftest import (
     hide_calls,
     rows_containing,
 )
+from tests.sandbox.receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.e2e]
 
@@ -182,7 +183,12 @@ async def test_the_same_event_twice_hides_once_and_records_one_finding(
     body = await deliver(db, settings, receiver, node.id)
     # Meta redelivers the same body: the inbox recognises it.
     again = await accept_delivery(
-        db, Cipher(settings.encryption_keys), APP_SECRET, body, sign_body(APP_SECRET, body)
+        db,
+        Cipher(settings.encryption_keys),
+        APP_SECRET,
+        body,
+        sign_body(APP_SECRET, body),
+        secret_key=settings.secret_key,
     )
     assert again.duplicates == 1 and again.stored == 0
     [event_id] = await event_ids(db, page)

@@ -18,30 +18,28 @@ from arq.worker import Worker
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from service.apikeys.service import onboard_tenant
 from service.auth.types import TenantId
 from service.connections.models import Connection
 from service.db import Database, utcnow
 from service.findings.models import Finding, FindingSource, FindingStatus
-from service.findings.pipeline import CommentView, handle_comment, perform_pending_actions
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionStatus, ModerationAction
+from service.pipeline import reconcile
+from service.pipeline.actions import perform_pending_actions
+from service.pipeline.comments import CommentView, handle_comment
+from service.pipeline.context import PipelineConfig, PipelineContext
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
 from service.settings import Settings
 from service.tenancy.models import TenantKind
-from service.tenancy.service import onboard_tenant
-from service.workers import realtime
-from service.workers.pipeline_context import (
-    PipelineConfig,
-    PipelineContext,
-    pipeline_shutdown,
-    pipeline_startup,
-)
+from service.workers import jobs
+from service.workers.main import pipeline_shutdown, pipeline_startup
 from tests.conftest import make_settings
 from tests.helpers import drain, draining_worker, free_port
 from tests.pipeline.conftest import comment_state, connect_page, deliver, hide_calls
+from tests.sandbox.receiver import WebhookReceiver
 
 pytestmark = [
     pytest.mark.e2e,
@@ -125,7 +123,7 @@ async def run_worker(settings: Settings, db: Database, queue: Queue, graph: Grap
         await pipeline_startup(ctx)
 
     worker: Worker = await drain(
-        draining_worker(settings, realtime.FUNCTIONS, startup, pipeline_shutdown)
+        draining_worker(settings, jobs.FUNCTIONS, startup, pipeline_shutdown)
     )
     return worker
 
@@ -159,9 +157,9 @@ async def test_a_redis_restart_between_commit_and_run_loses_nothing(
         pctx = PipelineContext.create(
             settings, db, queue, graph=graph, config=PipelineConfig(stale_after_seconds=0)
         )
-        assert await realtime.reconcile_once(pctx, tenant_id=tenant_id) == 1
+        assert await reconcile.reconcile_once(pctx, tenant_id=tenant_id) == 1
         # Sending again while the job waits in the queue is a no-op.
-        assert await realtime.reconcile_once(pctx, tenant_id=tenant_id) == 0
+        assert await reconcile.reconcile_once(pctx, tenant_id=tenant_id) == 0
 
         worker = await run_worker(settings, db, queue, graph)
         assert worker.jobs_complete == 1 and worker.jobs_failed == 0
@@ -175,7 +173,7 @@ async def test_a_redis_restart_between_commit_and_run_loses_nothing(
         assert event.status is InboxStatus.DONE
         assert finding.status is FindingStatus.HIDDEN
         # Nothing is left to reconcile.
-        assert await realtime.reconcile_once(pctx, tenant_id=tenant_id) == 0
+        assert await reconcile.reconcile_once(pctx, tenant_id=tenant_id) == 0
     finally:
         await db.dispose()
         await queue.close()
@@ -229,7 +227,7 @@ async def test_an_action_left_pending_by_a_dead_worker_is_performed_once(
         # The dead worker's hide reached the platform; its commit did not.
         sandbox.store.set_hidden(hidden.id, True)
 
-        assert await realtime.reconcile_once(pctx, tenant_id=tenant_id) == 2
+        assert await reconcile.reconcile_once(pctx, tenant_id=tenant_id) == 2
         worker = await run_worker(settings, db, queue, graph)
         assert worker.jobs_complete == 2 and worker.jobs_failed == 0
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from service.platforms.errors import (
-    BadRequest,
-    NotFound,
     PermissionMissing,
+    PlatformBadRequest,
     PlatformError,
+    PlatformNotFound,
     PlatformUnavailable,
     RateLimited,
     TokenInvalid,
@@ -150,17 +150,17 @@ REGAIN = json.dumps(
         (None, PlatformUnavailable, {"status": None, "code": None}),
         (
             answer(400, error_body(100, "Unsupported post request", 33)),
-            NotFound,
+            PlatformNotFound,
             {"status": 400, "code": 100, "subcode": 33},
         ),
         (
             answer(400, error_body(100, "(#100) The parameter is_hidden is required")),
-            BadRequest,
+            PlatformBadRequest,
             {"status": 400, "code": 100, "subcode": None},
         ),
         (
             answer(400, error_body(100, "(#100) own comments can't be hidden", 1446036)),
-            BadRequest,
+            PlatformBadRequest,
             {"subcode": 1446036},
         ),
         (
@@ -258,7 +258,7 @@ async def test_results_keep_the_order_of_the_ids_across_batches() -> None:
         for cid, r in zip(comment_ids, results, strict=True)
     }
     assert kinds["111_3"] is PlatformUnavailable
-    assert kinds["111_10"] is NotFound
+    assert kinds["111_10"] is PlatformNotFound
     assert kinds["111_52"] is TokenInvalid
     assert kinds["111_55"] is RateLimited
     assert kinds["111_59"] is False

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from service.platforms.errors import (
-    BadRequest,
-    NotFound,
     PermissionMissing,
+    PlatformBadRequest,
     PlatformError,
+    PlatformNotFound,
     PlatformUnavailable,
     RateLimited,
     TokenInvalid,
@@ -58,10 +58,10 @@ def comment(n: int) -> dict[str, Any]:
             {"permission": "pages_manage_engagement"},
         ),
         (graph_error(400, 10, "(#10) Permission denied"), PermissionMissing, {"permission": None}),
-        (graph_error(400, 100, "(#100) Invalid parameter"), BadRequest, {"code": 100}),
-        (graph_error(400, 100, "Unsupported get request", 33), NotFound, {"subcode": 33}),
-        (graph_error(404, 803, "(#803) Some of the aliases do not exist"), NotFound, {}),
-        (httpx.Response(404, text="nope"), NotFound, {"code": None}),
+        (graph_error(400, 100, "(#100) Invalid parameter"), PlatformBadRequest, {"code": 100}),
+        (graph_error(400, 100, "Unsupported get request", 33), PlatformNotFound, {"subcode": 33}),
+        (graph_error(404, 803, "(#803) Some of the aliases do not exist"), PlatformNotFound, {}),
+        (httpx.Response(404, text="nope"), PlatformNotFound, {"code": None}),
     ],
 )
 @pytest.mark.asyncio
@@ -306,7 +306,7 @@ async def test_code_exchange_errors_do_not_leak_the_secret_or_code() -> None:
         )  # a message quoting the URL
 
     client, _ = make_client(handler)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(PlatformBadRequest) as caught:
         await client.exchange_code("THE-CODE", "https://wg.example/cb")
     text = str(caught.value) + repr(caught.value)
     assert "THE-CODE" not in text and "shh" not in text

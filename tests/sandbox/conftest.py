@@ -10,8 +10,8 @@ import pytest_asyncio
 
 from service.platforms.graph import GraphClient
 from service.sandbox import RunningSandbox, SandboxConfig
-from service.sandbox.testing import WebhookReceiver
-from service.sandbox.testing import webhook_receiver as serve_receiver
+from tests.sandbox.receiver import WebhookReceiver
+from tests.sandbox.receiver import webhook_receiver as serve_receiver
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"

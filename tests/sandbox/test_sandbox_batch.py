@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.platforms.errors import NotFound, PlatformError, RateLimited
+from service.platforms.errors import PlatformError, PlatformNotFound, RateLimited
 from service.platforms.graph import GraphClient
 from service.sandbox import RunningSandbox
 
@@ -347,7 +347,7 @@ async def test_hide_comments_reports_each_operation_failure_on_the_sandbox(
     limited, missing, *rest = results
     assert isinstance(limited, RateLimited) and limited.code == 32
     assert limited.retry_after == 3 * 60
-    assert isinstance(missing, NotFound) and missing.subcode == 33
+    assert isinstance(missing, PlatformNotFound) and missing.subcode == 33
     assert rest == [True, True]
     assert all(token not in str(r) for r in results if isinstance(r, PlatformError))
     assert await hidden_ids(control, page_id) == set(comment_ids[1:])

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from service.platforms.errors import (
-    BadRequest,
-    NotFound,
     PermissionMissing,
+    PlatformBadRequest,
+    PlatformNotFound,
     PlatformUnavailable,
     RateLimited,
     TokenInvalid,
@@ -21,7 +21,7 @@ from service.platforms.graph import GraphClient
 from service.platforms.schemas import PageAccount
 from service.platforms.signatures import verify_signature
 from service.sandbox import RunningSandbox
-from service.sandbox.testing import WebhookReceiver
+from tests.sandbox.receiver import WebhookReceiver
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-secret"
@@ -72,7 +72,7 @@ async def test_authorization_code_is_single_use(
     url = graph.build_authorize_url(REDIRECT, "s", dialog_base_url=graph.base_url)
     code = parse_qs(urlparse((await control.get(url)).headers["location"]).query)["code"][0]
     await graph.exchange_code(code, REDIRECT)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(PlatformBadRequest) as caught:
         await graph.exchange_code(code, REDIRECT)
     assert caught.value.subcode == 36009
     assert code not in str(caught.value)
@@ -230,10 +230,10 @@ async def test_page_token_cannot_touch_another_page(
     comment = (
         await control.post(f"/_sandbox/objects/{post['id']}/comments", json={"message": "y"})
     ).json()
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(PlatformNotFound) as caught:
         await graph.hide_comment(comment["id"], first.access_token)
     assert caught.value.code == 100 and caught.value.subcode == 33
-    with pytest.raises(NotFound):
+    with pytest.raises(PlatformNotFound):
         await graph.get_comment("123_456", first.access_token)
     state = (await control.get(f"/_sandbox/comments/{comment['id']}")).json()
     assert state["is_hidden"] is False
@@ -336,7 +336,7 @@ async def test_app_webhook_subscription_needs_the_handshake(
     graph: GraphClient, webhook_receiver: WebhookReceiver
 ) -> None:
     webhook_receiver.verify_token = "something-else"
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(PlatformBadRequest) as caught:
         await graph.subscribe_app_webhook(webhook_receiver.url, VERIFY_TOKEN)
     assert caught.value.code == 2200
     webhook_receiver.verify_token = VERIFY_TOKEN
@@ -599,7 +599,7 @@ async def test_edits_removals_and_visitor_posts_become_events(
     assert visitor_change["post_id"] == visitor.json()["id"]
     feed = [p async for p in graph.iter_feed(page.id, page.access_token)]
     assert {p.from_name for p in feed} == {page.name, "Ole Vindahl"}
-    with pytest.raises(NotFound):
+    with pytest.raises(PlatformNotFound):
         await graph.get_comment(second["id"], page.access_token)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.auth.types import TenantId
@@ -14,9 +15,9 @@ from service.db import Database
 from service.findings.models import Finding, FindingSource, FindingStatus
 from service.tenancy.models import Client as ClientRow
 from tests.conftest import MakeTenant
-from tests.scans.support import issue_key
+from tests.scanning.support import issue_key
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def client_and_connection(db: Database, tenant_id: TenantId) -> tuple[uuid.UUID, uuid.UUID]:

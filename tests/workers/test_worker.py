@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from arq.jobs import Job
 from arq.worker import Worker
 
-from service.queue import Queue
+from service.queue import JobName, Queue
 from service.settings import Settings
 from service.workers.main import worker_settings
 
 
 async def test_worker_runs_a_job_against_postgres(settings: Settings, queue: Queue) -> None:
-    ws = worker_settings(settings)
-    job = await queue.redis.enqueue_job("check_database", _queue_name=settings.queue_name)
+    ws: Any = worker_settings(settings)
+    job = await queue.redis.enqueue_job(
+        JobName.CHECK_DATABASE.value, _queue_name=settings.queue_name
+    )
     assert job is not None
     worker = Worker(
         functions=ws.functions,

@@ -1,0 +1,37 @@
+"""`wallguard detect`: offline detection, JSON Lines in and out (the codec: service/cli/jsonl.py).
+
+Loads the detection engine only: no database, queue, web framework or logging setup.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+
+def detect(
+    input: Annotated[
+        str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")
+    ] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", help="File, or - for stdout.")] = "-",
+    region: Annotated[
+        list[str] | None, typer.Option(help="Country hint(s) for phone numbers, e.g. DK.")
+    ] = None,
+) -> None:
+    """Detect personal data offline: JSON Lines in, JSON Lines out."""
+    from service.cli import jsonl
+
+    src = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
+    dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        code = jsonl.run(src, dst, [r.upper() for r in region or []])
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+        else:
+            dst.flush()
+    raise typer.Exit(code)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.types import TenantId
+from service.connections.models import Connection, ConnectionStatus
+from service.inbox.models import InboxEvent, InboxStatus
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store(self, tenant_id: TenantId, event_id: uuid.UUID, **values: object) -> bool:
+        """Insert one event unless its dedupe key is already stored; returns whether it was."""
+        result = await self.session.execute(
+            insert(InboxEvent)
+            .values(tenant_id=tenant_id, id=event_id, **values)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
+            .returning(InboxEvent.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    async def get(self, tenant_id: TenantId, event_id: uuid.UUID) -> InboxEvent | None:
+        return await self.session.get(InboxEvent, (tenant_id, event_id))
+
+    async def lock(self, tenant_id: TenantId, event_id: uuid.UUID) -> InboxEvent | None:
+        """The event, row-locked; None when it is gone or another worker holds it."""
+        stmt = (
+            select(InboxEvent)
+            .where(InboxEvent.tenant_id == tenant_id, InboxEvent.id == event_id)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def recent_post_ids(
+        self, tenant_id: TenantId, connection_id: uuid.UUID, since: dt.datetime
+    ) -> set[str]:
+        """Posts of the connection that had webhook activity since ``since``."""
+        stmt = (
+            select(InboxEvent.post_id)
+            .where(
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.connection_id == connection_id,
+                InboxEvent.received_at >= since,
+                InboxEvent.post_id.is_not(None),
+            )
+            .distinct()
+        )
+        return {p for p in (await self.session.scalars(stmt)).all() if p}
+
+    async def stale_pending(
+        self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID]]:
+        """(tenant id, event id) of events still pending and untouched since ``older_than``, on
+        active connections only (a page in needs_reauth keeps its backlog until it is
+        re-authorised). Crosses tenants unless ``tenant_id`` is given: needs a system unit of
+        work."""
+        stmt = (
+            select(InboxEvent.tenant_id, InboxEvent.id)
+            .join(
+                Connection,
+                (Connection.tenant_id == InboxEvent.tenant_id)
+                & (Connection.id == InboxEvent.connection_id),
+            )
+            .where(
+                InboxEvent.status == InboxStatus.PENDING,
+                InboxEvent.updated_at < older_than,
+                Connection.status == ConnectionStatus.ACTIVE,
+            )
+            .order_by(InboxEvent.updated_at)
+            .limit(limit)
+        )
+        if tenant_id is not None:
+            stmt = stmt.where(InboxEvent.tenant_id == tenant_id)
+        return [(t, i) for t, i in (await self.session.execute(stmt)).all()]

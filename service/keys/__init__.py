@@ -1,0 +1,1 @@
+"""Encryption keys at rest: rotation across every table that stores ciphertext."""
