@@ -481,6 +481,21 @@ def _value_or_keyword_follows(lower: str, position: int) -> bool:
     return not word.isalpha() or word in _LINKING or cue_of_word(word) is Cue.NUMBER
 
 
+def _sentence_starts(text: str, lower: str, position: int) -> bool:
+    """Whether a capitalised word that is no keyword follows ``position`` ("kundennr.
+    Rechnungsnummer ...": a new sentence; "medlemsnr. hos jer er ...": the same one)."""
+    match = _NEXT_WORD.match(lower, position)
+    if match is None:
+        return False
+    word = match.group(1)
+    return (
+        word.isalpha()
+        and text[match.start(1)].isupper()
+        and word not in _LINKING
+        and cue_of_word(word) is None
+    )
+
+
 def _abbreviation(word: str) -> bool:
     """Whether a full stop after ``word`` marks an abbreviation rather than a sentence end."""
     return word.endswith(_ABBREVIATION_ENDS) or (len(word) <= 4 and cue_of_word(word) is not None)
@@ -570,7 +585,10 @@ class ContextIndex:
                     and kinds
                     and kinds[-1] == _WORD
                     and (
-                        words[-1].endswith(_ABBREVIATION_ENDS)
+                        (
+                            words[-1].endswith(_ABBREVIATION_ENDS)
+                            and not _sentence_starts(text, lower, end)
+                        )
                         or (_abbreviation(words[-1]) and _value_or_keyword_follows(lower, end))
                     )
                 ):
