@@ -211,7 +211,7 @@ class RunContext:
             cue = before[-1].cue  # the walk stops at the first strong cue
             if cue not in WEAK_CUES:
                 return cue
-            if before[0].distance == 0 or self.after_text.lstrip(" ").startswith(","):
+            if before[0].distance == 0 or _COMMA_NEXT.match(self.after_text) is not None:
                 # "tlf. 1234 ..."; "tlf. er 1234, kortet ...": the words after a comma are
                 # a new clause; the cue before stays the value's.
                 return None
@@ -244,6 +244,8 @@ class RunContext:
 
 
 _NO_CONTEXT = RunContext(None, 0, 0)
+#: A comma right after a value (emoji and spaces between allowed): a new clause follows.
+_COMMA_NEXT = re.compile(r"[\s\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*,")
 
 
 class Shape(NamedTuple):
