@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TypeVar
 
+import msgspec
 import structlog
 
 from service.audit.service import record
@@ -16,13 +17,20 @@ from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import page_token
 from service.crypto import Cipher
-from service.db import Database, utcnow
-from service.erasure.models import AUTHOR_ID_PURPOSE, ErasureStatus, TombstoneKind
+from service.db import Database, UnitOfWork, utcnow
+from service.erasure.models import (
+    AUTHOR_ID_PURPOSE,
+    ErasureRequest,
+    ErasureStatus,
+    TombstoneKind,
+)
 from service.erasure.repository import ErasureRequestRepository, SubjectRepository
 from service.erasure.tombstones import add_tombstones, ref, tombstone_key
 from service.platforms import errors as platform_errors
 from service.platforms.graph import GraphClient
 from service.settings import Settings
+from service.webhooks.events import ErasureCounts, ErasureEventData, EventType
+from service.webhooks.service import api_url, emit
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +42,30 @@ T = TypeVar("T")
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _emit_outcome(uow: UnitOfWork, tenant_id: TenantId, request: ErasureRequest) -> None:
+    """erasure.completed or erasure.failed, in the unit of work that finishes the request: ids
+    and counts only (service/webhooks/events.py). ``client_id`` None: a request spans the
+    tenant's clients, so only endpoints not limited to one client get it."""
+    completed = request.status is ErasureStatus.COMPLETED
+    emit(
+        uow,
+        tenant_id,
+        EventType.ERASURE_COMPLETED if completed else EventType.ERASURE_FAILED,
+        ErasureEventData(
+            tenant_id=tenant_id,
+            erasure_request_id=request.id,
+            finding_id=request.finding_id,
+            delete_on_platform=request.delete_on_platform,
+            counts=msgspec.convert(request.counts, ErasureCounts) if completed else None,
+            error=request.last_error,
+            requested_at=request.created_at,
+            finished_at=request.finished_at or utcnow(),
+            url=api_url(uow.public_url, f"/v1/erasure-requests/{request.id}"),
+        ),
+        client_id=None,
+    )
 
 
 async def run_erasure(
@@ -176,6 +208,7 @@ async def run_erasure(
             subject_id=request_id,
             data={"counts": counts},
         )
+        _emit_outcome(uow, tenant_id, request)
     log.info("erasure_completed", request_id=str(request_id), **counts)
     return ErasureStatus.COMPLETED
 
@@ -201,7 +234,7 @@ async def fail_erasure(
     """Give up on a request after repeated errors (the tombstones already laid stay)."""
     async with db.unit_of_work(tenant_id) as uow:
         request = await ErasureRequestRepository(uow.session).lock(tenant_id, request_id)
-        if request is None or request.status is ErasureStatus.COMPLETED:
+        if request is None or request.status in {ErasureStatus.COMPLETED, ErasureStatus.FAILED}:
             return
         request.status = ErasureStatus.FAILED
         request.last_error = error[:500]
@@ -215,3 +248,4 @@ async def fail_erasure(
             subject_id=request_id,
             data={"error": error[:200]},
         )
+        _emit_outcome(uow, tenant_id, request)

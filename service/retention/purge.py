@@ -9,8 +9,8 @@ keeps no state of its own: what is left is whatever still matches, so after a cr
 simply continues.
 
 Kinds are pluggable (``PurgeKind``): a domain that stores something with a period registers one
-(``register_kind``). The outbound webhook deliveries are handled by ``WebhookDeliveries`` when
-their tables exist, so this module does not depend on that domain.
+(``register_kind``). The outbound webhooks' history (events, deliveries, attempts) is
+``WebhookDeliveries``, against that domain's tables.
 
 A purge that removed anything records one ``retention.purged`` audit event with the counts per
 kind, in the tenant's chain.
@@ -259,24 +259,26 @@ class AuditEvents:
 
 
 class WebhookDeliveries:
-    """Outbound webhooks: finished deliveries (a pending one is still work) with their attempts
-    (their foreign key cascades), then the events no delivery refers to any more, older than the
-    period. Written against the webhooks domain's tables (``webhook_deliveries``,
-    ``webhook_attempts``, ``webhook_events``) and a no-op while they do not exist, so this module
-    does not depend on that domain; a kind the domain registers under the same name replaces
-    this one."""
+    """Outbound webhooks (service/webhooks/models.py): finished deliveries (``succeeded``, or
+    ``failed`` once the retries ran out) with their attempts (the foreign key cascades), then
+    the events no delivery refers to any more, older than the period. A ``pending`` delivery is
+    work (first try, retrying after failures, or a replay) and stays whatever its age; so does
+    its event. A client's override applies to its events (``webhook_events.client_id``); events
+    of no client (``webhook.test`` to a tenant-wide endpoint, ``erasure.*``) take the tenant's
+    period. This is the one place webhook history is removed."""
 
     name = "webhook_deliveries"
     period: str | None = "webhook_deliveries_days"
-    per_client = False
-    statements: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("webhook_deliveries", " AND t.status <> 'pending'"),
-        (
-            "webhook_events",
-            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d "
-            "WHERE d.tenant_id = t.tenant_id AND d.event_id = t.id)",
-        ),
-    )
+    per_client = True
+
+    @staticmethod
+    def _events_of(scope: ClientScope, alias: str) -> str:
+        """SQL restricting events (``alias``) to ``scope``; a null client is the tenant's."""
+        if scope.only is not None:
+            return f" AND {alias}.client_id = :only"
+        if scope.exclude:
+            return f" AND ({alias}.client_id IS NULL OR {alias}.client_id <> ALL(:exclude))"
+        return ""
 
     async def purge_batch(
         self,
@@ -286,23 +288,36 @@ class WebhookDeliveries:
         scope: ClientScope,
         limit: int,
     ) -> int:
-        removed = 0
-        for table, condition in self.statements:
-            exists = await session.scalar(
-                text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{table}"}
-            )
-            if not exists:
-                continue
-            result = await session.execute(
-                text(
-                    f"DELETE FROM {table} WHERE (tenant_id, id) IN ("  # noqa: S608
-                    f"SELECT t.tenant_id, t.id FROM {table} t WHERE t.tenant_id = :tenant "
-                    f"AND t.created_at < :cutoff{condition} LIMIT :limit FOR UPDATE SKIP LOCKED)"
-                ),
-                {"tenant": tenant_id, "cutoff": cutoff, "limit": limit},
-            )
-            removed += int(getattr(result, "rowcount", 0) or 0)
-        return removed
+        params = _params(tenant_id, cutoff, scope, limit)
+        events_in_scope = self._events_of(scope, "e")
+        deliveries = (
+            f" AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.tenant_id = d.tenant_id "  # noqa: S608
+            f"AND e.id = d.event_id{events_in_scope})"
+            if events_in_scope
+            else ""
+        )
+        # Only the class's own SQL fragments are interpolated; values are bound parameters.
+        finished = await session.execute(
+            text(
+                "DELETE FROM webhook_deliveries WHERE (tenant_id, id) IN ("  # noqa: S608
+                "SELECT d.tenant_id, d.id FROM webhook_deliveries d WHERE d.tenant_id = :tenant "
+                f"AND d.created_at < :cutoff AND d.status <> 'pending'{deliveries} "
+                "LIMIT :limit FOR UPDATE SKIP LOCKED) RETURNING id"
+            ),
+            params,
+        )
+        orphaned = await session.execute(
+            text(
+                "DELETE FROM webhook_events WHERE (tenant_id, id) IN ("  # noqa: S608
+                "SELECT e.tenant_id, e.id FROM webhook_events e WHERE e.tenant_id = :tenant "
+                f"AND e.created_at < :cutoff{events_in_scope} AND NOT EXISTS ("
+                "SELECT 1 FROM webhook_deliveries d "
+                "WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) "
+                "LIMIT :limit FOR UPDATE SKIP LOCKED) RETURNING id"
+            ),
+            params,
+        )
+        return len(finished.all()) + len(orphaned.all())
 
 
 KINDS: list[PurgeKind] = [

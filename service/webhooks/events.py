@@ -36,6 +36,7 @@ FINDING_STATUSES = (
 FINDING_SOURCES = ("realtime", "poll", "scan")
 SCAN_STATUSES = ("pending", "running", "waiting", "completed", "cancelled", "failed")
 CONNECTION_STATUSES = ("active", "paused", "needs_reauth", "revoked")
+STORM_STATUSES = ("active", "ended")
 Platform = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PLATFORMS)})]
 FindingStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(FINDING_STATUSES)})]
 FindingSource = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(FINDING_SOURCES)})]
@@ -43,6 +44,7 @@ ScanStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SCAN_ST
 ConnectionStatus = Annotated[
     str, msgspec.Meta(extra_json_schema={"enum": list(CONNECTION_STATUSES)})
 ]
+StormStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(STORM_STATUSES)})]
 
 
 class EventType(enum.StrEnum):
@@ -57,8 +59,13 @@ class EventType(enum.StrEnum):
     CONNECTION_CONNECTED = "connection.connected"
     CONNECTION_NEEDS_REAUTH = "connection.needs_reauth"
     CONNECTION_REVOKED = "connection.revoked"
+    ERASURE_COMPLETED = "erasure.completed"
+    ERASURE_FAILED = "erasure.failed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     WEBHOOK_TEST = "webhook.test"
+    RESPONSE_OVERDUE = "response.overdue"
+    STORM_STARTED = "storm.started"
+    STORM_ENDED = "storm.ended"
 
 
 class WebhookEntity(msgspec.Struct, kw_only=True):
@@ -146,6 +153,41 @@ class ConnectionEventData(msgspec.Struct, kw_only=True):
     url: str
 
 
+class ErasureCounts(msgspec.Struct, kw_only=True):
+    """What an erasure removed, per kind (the erasure request's ``counts``)."""
+
+    findings: int
+    inbox_events: int
+    moderation_actions: int
+    # Tombstones laid: the author and each of their comments (keyed hashes, kept).
+    tombstones: int
+    # Only when the request asked to delete the comments on the platform too.
+    platform_comments_deleted: int | None = None
+    platform_delete_failed: int | None = None
+
+
+class ErasureEventData(msgspec.Struct, kw_only=True):
+    """An erasure request's outcome: ids and counts only. Never the author's platform id, nor
+    its keyed hash (``author_ref``), nor any comment id: the event must not say whom or what
+    was erased. Sent to the tenant's endpoints that are not limited to one client (a request
+    spans the tenant's clients)."""
+
+    tenant_id: uuid.UUID
+    erasure_request_id: uuid.UUID
+    # The request named a finding (its author, or only its comment) instead of an author.
+    finding_id: uuid.UUID | None
+    delete_on_platform: bool
+    # Null on erasure.failed: how far the erasure got is not reported.
+    counts: ErasureCounts | None
+    # Why it failed (an error class), or on erasure.completed how many comments could not be
+    # deleted on the platform; never content.
+    error: str | None
+    requested_at: dt.datetime
+    finished_at: dt.datetime
+    # The request in the API: GET it with an API key.
+    url: str
+
+
 class EndpointDisabledEventData(msgspec.Struct, kw_only=True):
     tenant_id: uuid.UUID
     client_id: uuid.UUID | None
@@ -164,13 +206,67 @@ class WebhookTestData(msgspec.Struct, kw_only=True):
     sent_at: dt.datetime
 
 
+class ResponseOverdueEventData(msgspec.Struct, kw_only=True):
+    """A customer comment whose promised first response was not kept (README, "Response times
+    and storms")."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    connection_id: uuid.UUID
+    # Wallguard's id of the tracked comment (an item of GET /v1/unanswered).
+    tracked_comment_id: uuid.UUID
+    platform: Platform
+    post_id: str | None
+    comment_id: str
+    commented_at: dt.datetime
+    # The promised first response in service-hour minutes, and the last instant that kept it.
+    promise_minutes: int
+    deadline_at: dt.datetime
+    # Null while still unanswered; a time after the deadline when answered late.
+    first_reply_at: dt.datetime | None
+    noticed_at: dt.datetime
+    # The connection's unanswered comments in the API, oldest first.
+    url: str
+
+
+class StormPostData(msgspec.Struct, kw_only=True):
+    post_id: str
+    # Customer comments on it in the storm (over its last 15 minutes while it lasts).
+    comments: int
+
+
+class StormEventData(msgspec.Struct, kw_only=True):
+    """A comment storm on a page: started, or ended (README, "Storms")."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    connection_id: uuid.UUID
+    storm_id: uuid.UUID
+    platform: Platform
+    status: StormStatus
+    started_at: dt.datetime
+    detected_at: dt.datetime
+    ended_at: dt.datetime | None
+    # Customer comments per minute: the page's baseline for this time of the week, the rate
+    # over the last 5 minutes, and the highest rate seen.
+    baseline_per_minute: float
+    rate_per_minute: float
+    peak_per_minute: float
+    comments: int
+    posts: list[StormPostData]
+    url: str
+
+
 EventData = (
     FindingEventData
     | CommentEventData
     | ScanEventData
     | ConnectionEventData
+    | ErasureEventData
     | EndpointDisabledEventData
     | WebhookTestData
+    | ResponseOverdueEventData
+    | StormEventData
 )
 
 
@@ -243,6 +339,17 @@ _DESCRIPTIONS: dict[EventType, tuple[str, type[msgspec.Struct]]] = {
         "A connection was deleted: the page is unsubscribed and its token forgotten.",
         ConnectionEventData,
     ),
+    EventType.ERASURE_COMPLETED: (
+        "An erasure request (`POST /v1/erasure-requests`) is done: what Wallguard held about the "
+        "author is removed and tombstoned. `counts` says how much went; `error` says how many "
+        "comments could not be deleted on the platform, when that was asked.",
+        ErasureEventData,
+    ),
+    EventType.ERASURE_FAILED: (
+        "An erasure request failed for good (after retries); `error` says why. The tombstones "
+        "laid before the failure stay; make a new request to finish the erasure.",
+        ErasureEventData,
+    ),
     EventType.WEBHOOK_ENDPOINT_DISABLED: (
         "Wallguard disabled one of the tenant's webhook endpoints (it answered 410 Gone, or it "
         "failed for 5 days in a row). Sent to the tenant's other endpoints.",
@@ -251,6 +358,21 @@ _DESCRIPTIONS: dict[EventType, tuple[str, type[msgspec.Struct]]] = {
     EventType.WEBHOOK_TEST: (
         "Sent by `POST /v1/webhook-endpoints/{id}/test` to check an endpoint.",
         WebhookTestData,
+    ),
+    EventType.RESPONSE_OVERDUE: (
+        "A customer comment was not answered within the promised first response, counted in "
+        "service hours: sent once per comment, when the promise breaks.",
+        ResponseOverdueEventData,
+    ),
+    EventType.STORM_STARTED: (
+        "A page draws far more customer comments than its own baseline for this time of the "
+        "week; `posts` are the posts drawing them.",
+        StormEventData,
+    ),
+    EventType.STORM_ENDED: (
+        "A storm ended: the rate has stayed near the baseline for 10 minutes; `ended_at` is the "
+        "last time it was still elevated.",
+        StormEventData,
     ),
 }
 

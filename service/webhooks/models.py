@@ -93,6 +93,9 @@ class WebhookDelivery(TenantOwned, Base):
             ondelete="CASCADE",
         ),
         Index("ix_webhook_deliveries_tenant_id_endpoint_id_id", "tenant_id", "endpoint_id", "id"),
+        # An event's deliveries: the cascade when an event is deleted, and the retention purge's
+        # "no delivery refers to it" check.
+        Index("ix_webhook_deliveries_tenant_id_event_id", "tenant_id", "event_id"),
         # The reconcile cron and the oldest-pending gauge (system-wide).
         Index(
             "ix_webhook_deliveries_pending",

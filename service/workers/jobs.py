@@ -138,7 +138,7 @@ async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str
 
 async def reconcile_webhook_deliveries(ctx: dict[str, Any]) -> int:
     """Cron: wake the endpoints whose deliveries are overdue (their job was lost), update the
-    oldest-pending gauge, prune old history."""
+    oldest-pending gauge (old history is the retention purge's)."""
     wctx = webhooks_of(ctx)
     return await reconcile_deliveries(wctx.db, wctx.queue, wctx.sender.config)
 

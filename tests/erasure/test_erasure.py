@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -16,16 +17,24 @@ from sqlalchemy import func, select
 from service.crypto import Cipher
 from service.db import Database
 from service.erasure.models import Tombstone
+from service.erasure.steps import fail_erasure
 from service.findings.models import Finding
 from service.inbox.models import InboxEvent
 from service.pipeline.context import PipelineContext
 from service.pipeline.inbox import accept_delivery
 from service.pipeline.polling import poll_once
 from service.platforms.signatures import sign_body
+from service.queue import JobName, Queue
 from service.sandbox import RunningSandbox
 from service.settings import Settings
+from service.webhooks.delivery import DeliveryConfig
+from service.webhooks.events import EventType, json_schema
+from service.webhooks.receiver import WebhookListener
+from service.workers import jobs as worker_jobs
+from service.workers import webhooks_context
 from service.workers.jobs import erase_subject, process_inbox_event, run_scan
 from tests.conftest import MakeTenant
+from tests.helpers import drain, draining_worker
 from tests.pipeline.conftest import (
     APP_SECRET,
     comment_state,
@@ -279,3 +288,101 @@ async def test_erasure_requests_are_the_tenants_own(api: Api, make_tenant: MakeT
     assert (await api.get("/v1/erasure-requests", headers=read)).status_code == 403
     r = await api.get("/v1/subject-data", params={"platform": "facebook"}, headers=tenant.headers)
     assert r.status_code == 400 or r.status_code == 422
+
+
+async def test_erasure_outcomes_are_sent_to_the_tenants_endpoints_with_ids_and_counts_only(
+    sandbox: RunningSandbox,
+    db: Database,
+    settings: Settings,
+    queue: Queue,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+    ctx: dict[str, Any],
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    name = f"Bo Notified {uuid.uuid4().hex[:6]}"
+    one = sandbox.store.add_comment(page.post_id, PHONE, author_name=name, notify=False)
+    two = sandbox.store.add_comment(page.post_id, MAIL, author_name=name, notify=False)
+    await poll_once(pctx, page.tenant_id, page.connection_id)
+    author_id = one.from_id
+
+    # A tenant-wide endpoint gets erasure events; one limited to a client does not (a request
+    # spans the tenant's clients).
+    tenant_wide, client_only = (
+        WebhookListener(secrets=[]).start(),
+        WebhookListener(secrets=[]).start(),
+    )
+    try:
+        for receiver, extra in ((tenant_wide, {}), (client_only, {"client_id": page.client_id})):
+            r = await api.post(
+                "/v1/webhook-endpoints",
+                json={"url": receiver.url, **{k: str(v) for k, v in extra.items()}},
+                headers=tenant.headers,
+            )
+            assert r.status_code == 201, r.text
+            receiver.secrets = [r.json()["secret"]]
+
+        done = await _erase(
+            api, ctx, tenant.headers, tenant.tenant_id, platform="facebook", author_id=author_id
+        )
+        r = await api.post(
+            "/v1/erasure-requests",
+            json={"platform": "facebook", "author_id": "1234567"},
+            headers=tenant.headers,
+        )
+        assert r.status_code == 202, r.text
+        doomed = r.json()["id"]
+        # The job's last try gave up on it.
+        await fail_erasure(db, tenant.tenant_id, uuid.UUID(doomed), "OperationalError")
+        await fail_erasure(db, tenant.tenant_id, uuid.UUID(doomed), "OperationalError")
+        await _deliver_webhooks(settings, db, queue)
+
+        assert not [x for x in tenant_wide.received if x.event is None], "failed verification"
+        got = {x.event["type"]: x for x in tenant_wide.verified() if x.event}
+        assert sorted(got) == ["erasure.completed", "erasure.failed"]
+        assert len(tenant_wide.verified()) == 2  # a second fail_erasure sends nothing
+        for event_type, received in got.items():
+            jsonschema.Draft202012Validator(json_schema(EventType(event_type))).validate(
+                received.event
+            )
+        completed = got["erasure.completed"].event
+        assert completed is not None
+        assert completed["data"]["erasure_request_id"] == done["id"]
+        assert completed["data"]["tenant_id"] == str(tenant.tenant_id)
+        assert completed["data"]["counts"] == {
+            "findings": 2,
+            "inbox_events": 0,
+            "moderation_actions": 2,
+            "tombstones": 3,
+            "platform_comments_deleted": None,
+            "platform_delete_failed": None,
+        }
+        assert completed["data"]["error"] is None
+        assert completed["data"]["url"].endswith(f"/v1/erasure-requests/{done['id']}")
+        failed = got["erasure.failed"].event
+        assert failed is not None
+        assert failed["data"]["erasure_request_id"] == doomed
+        assert failed["data"]["counts"] is None
+        assert failed["data"]["error"] == "OperationalError"
+        # Whom or what was erased is not said: no author id, keyed hash or comment id.
+        for received in got.values():
+            for secret in (author_id, done["author_ref"], one.id, two.id, "1234567", name):
+                assert secret not in received.body.decode()
+        assert client_only.received == []
+    finally:
+        tenant_wide.stop()
+        client_only.stop()
+
+
+async def _deliver_webhooks(settings: Settings, db: Database, queue: Queue) -> None:
+    """A real worker with the webhook delivery job runs what the erasures queued."""
+    config = DeliveryConfig(schedule=(0, 0.05), jitter=0)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx.update(settings=settings, db=db, queue=queue, webhook_config=config)
+        await webhooks_context.webhooks_startup(ctx)
+
+    deliver = [f for f in worker_jobs.FUNCTIONS if f.name == JobName.DELIVER_WEBHOOKS.value]
+    await drain(draining_worker(settings, deliver, startup, webhooks_context.webhooks_shutdown))
