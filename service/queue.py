@@ -23,6 +23,7 @@ this module only; ``lint-imports`` keeps arq out of every other module.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 import uuid
@@ -33,18 +34,27 @@ import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import result_key_prefix
+from arq.constants import in_progress_key_prefix, result_key_prefix
 from arq.cron import CronJob, cron
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
 from arq.typing import WorkerCoroutine
-from arq.worker import Function, Retry, func
-from arq.worker import run_worker as arq_run_worker
+from arq.worker import Function, Retry, Worker, func, get_kwargs
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = structlog.get_logger(__name__)
 
 # Job arguments are ids and small scalars only: never personal data, never tokens.
 JobArg = str | int | float | bool | None
+
+# The longest any job may run (its arq timeout). arq marks a started job "in progress" for the
+# longest timeout of all jobs plus 10 s, and no worker starts it again meanwhile: a worker killed
+# mid-job would strand its jobs that long, so every job is short (scans run in slices of
+# SLICE_SECONDS, far below this) and reconcile releases a dead worker's claim much earlier
+# (``Queue.resend``).
+LONGEST_JOB_SECONDS = 60
+CLAIM_SECONDS = LONGEST_JOB_SECONDS + 10
 
 
 class JobName(enum.StrEnum):
@@ -103,9 +113,13 @@ def execute_action(
     )
 
 
-def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
+def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID, slot: int = 0) -> Job:
+    # One id per connection and poll slot (the interval's number): a duplicate within a slot is
+    # dropped, and a poll stranded by a killed worker does not block the next slot's.
     return Job(
-        JobName.POLL_CONNECTION, (str(tenant_id), str(connection_id)), f"poll:{connection_id}"
+        JobName.POLL_CONNECTION,
+        (str(tenant_id), str(connection_id)),
+        f"poll:{connection_id}:{slot}",
     )
 
 
@@ -183,18 +197,47 @@ class Queue:
                 )
         return sent
 
-    async def resend(self, job: Job) -> int:
+    async def resend(self, job: Job, *, claimed_longer_than: float | None = None) -> int:
         """Send ``job`` again unless arq already holds it queued, deferred or running (the
         reconcile cron's way to recover work lost with Redis or a killed worker). A finished
-        job's kept result would make arq drop the new one as a duplicate: it is removed first."""
+        job's kept result would make arq drop the new one as a duplicate: it is removed first.
+
+        ``claimed_longer_than``: the caller knows nobody works on the job's row (Postgres
+        holds no lock on it, which a live worker would): if arq says a worker started the job
+        more than this many seconds ago, that worker is gone, and its claim (arq's in-progress
+        key, which would otherwise stand for ``CLAIM_SECONDS``) is released, so the job, still
+        in the queue, is started again by the next worker that polls. Returns 1 when the job
+        was sent or released."""
         if job.job_id is None:
             return await self.send([job])
-        status = await ArqJob(job.job_id, self.redis, _queue_name=self.queue_name).status()
-        if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
+        try:
+            status = await ArqJob(job.job_id, self.redis, _queue_name=self.queue_name).status()
+            if status is JobStatus.in_progress and claimed_longer_than is not None:
+                return await self._release_claim(job, claimed_longer_than)
+            if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
+                return 0
+            if status is JobStatus.complete:
+                await self.redis.delete(result_key_prefix + job.job_id)
+        except Exception as exc:  # Redis down: the next reconcile pass tries again.
+            log.warning("job_resend_failed", job_id=job.job_id, error=type(exc).__name__)
             return 0
-        if status is JobStatus.complete:
-            await self.redis.delete(result_key_prefix + job.job_id)
         return await self.send([job])
+
+    async def _release_claim(self, job: Job, older_than: float) -> int:
+        assert job.job_id is not None
+        key = in_progress_key_prefix + job.job_id
+        remaining_ms = await self.redis.pttl(key)
+        if remaining_ms < 0:  # expired meanwhile, or no expiry: the queue starts it anyway
+            return 0
+        claimed_for = CLAIM_SECONDS - remaining_ms / 1000
+        if claimed_for <= older_than:
+            return 0
+        if await self.redis.zscore(self.queue_name, job.job_id) is None:
+            # Claimed but no longer queued (finished between the two reads): nothing to do.
+            return 0
+        await self.redis.delete(key)
+        log.warning("job_claim_released", job_id=job.job_id, claimed_for=round(claimed_for, 1))
+        return 1
 
     async def ping(self) -> bool:
         try:
@@ -225,6 +268,8 @@ def job_function(
     timeout: int | None = None,
     keep_result: int | None = None,
 ) -> WorkerFunction:
+    if timeout is not None and timeout > LONGEST_JOB_SECONDS:
+        raise ValueError(f"{name}: jobs run at most {LONGEST_JOB_SECONDS} s (CLAIM_SECONDS)")
     return func(
         coroutine, name=name.value, max_tries=max_tries, timeout=timeout, keep_result=keep_result
     )
@@ -261,7 +306,7 @@ def worker_class(
             # arq polls Redis; its 0.5 s default would put a floor under time-to-hide.
             "poll_delay": poll_delay,
             "max_jobs": max_jobs,
-            "job_timeout": 300,
+            "job_timeout": LONGEST_JOB_SECONDS,
             "max_tries": 5,
             "keep_result": 3600,
             "health_check_interval": 30,
@@ -269,6 +314,54 @@ def worker_class(
     )
 
 
-def run_worker(settings_class: type) -> None:
-    """Run a worker with these settings until it is stopped (``wallguard worker``)."""
-    arq_run_worker(settings_class)
+class ResilientWorker(Worker):
+    """arq's worker, which exits when Redis goes away, made to wait for it instead: a failed
+    poll is logged and retried with back-off (0.1 s doubling to 5 s) until Redis answers again,
+    whatever it lost meanwhile (the reconcile cron resends from Postgres what is still pending).
+    Jobs it claims are marked in progress for ``CLAIM_SECONDS`` (see ``LONGEST_JOB_SECONDS``)."""
+
+    _REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = CLAIM_SECONDS
+        self._redis_down_since: float | None = None
+        self._redis_backoff = 0.1
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except self._REDIS_ERRORS as exc:
+            now = self.loop.time()
+            if self._redis_down_since is None:
+                self._redis_down_since = now
+                log.warning("worker_redis_unavailable", error=type(exc).__name__)
+            await asyncio.sleep(self._redis_backoff)
+            self._redis_backoff = min(5.0, self._redis_backoff * 2)
+            return
+        if self._redis_down_since is not None:
+            log.warning(
+                "worker_redis_back", after_seconds=round(self.loop.time() - self._redis_down_since)
+            )
+            self._redis_down_since = None
+            self._redis_backoff = 0.1
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # arq takes a concurrency slot before it talks to Redis and does not give it back when
+        # that talk fails: count the slots, and return those a failure leaked.
+        taken = self.job_counter
+        running = len(self.tasks)
+        try:
+            await super().start_jobs(job_ids)
+        except self._REDIS_ERRORS:
+            started = len(self.tasks) - running
+            leaked = self.job_counter - taken - started
+            for _ in range(max(0, leaked)):
+                self._release_sem_dec_counter_on_complete()
+            raise
+
+
+def run_worker(settings: type | dict[str, Any]) -> None:
+    """Run a worker with these settings (a settings class or its options) until it is stopped
+    (``wallguard worker``)."""
+    ResilientWorker(**get_kwargs(settings)).run()

@@ -58,10 +58,10 @@ class InboxRepository:
     async def stale_pending(
         self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
     ) -> Sequence[tuple[uuid.UUID, uuid.UUID]]:
-        """(tenant id, event id) of events still pending and untouched since ``older_than``, on
-        active connections only (a page in needs_reauth keeps its backlog until it is
-        re-authorised). Crosses tenants unless ``tenant_id`` is given: needs a system unit of
-        work."""
+        """(tenant id, event id) of events still pending, untouched since ``older_than`` and
+        not locked by a worker, on active connections only (a page in needs_reauth keeps its
+        backlog until it is re-authorised). Crosses tenants unless ``tenant_id`` is given:
+        needs a system unit of work."""
         stmt = (
             select(InboxEvent.tenant_id, InboxEvent.id)
             .join(
@@ -76,6 +76,8 @@ class InboxRepository:
             )
             .order_by(InboxEvent.updated_at)
             .limit(limit)
+            # Rows a worker is working on are locked by it: not stale, whatever their age.
+            .with_for_update(of=InboxEvent, skip_locked=True)
         )
         if tenant_id is not None:
             stmt = stmt.where(InboxEvent.tenant_id == tenant_id)

@@ -313,6 +313,14 @@ def _follow_edit(
         )
     if finding.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
         return False
+    if draft.comment.is_hidden and finding.status in {
+        FindingStatus.PENDING_HIDE,
+        FindingStatus.HIDE_FAILED,
+    }:
+        # The platform shows it hidden (a poll read it so): the status follows at once; its
+        # pending hide, performed next, reads the platform and records it as already done.
+        finding.status = FindingStatus.HIDDEN
+        finding.hidden_at = utcnow()
     # A hide that failed for good is not tried again by every later event.
     return not (
         finding.status is FindingStatus.HIDE_FAILED and draft.status is FindingStatus.PENDING_HIDE

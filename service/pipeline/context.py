@@ -43,6 +43,12 @@ class PipelineConfig:
     # Inbox events, moderation actions and scan jobs still pending (or without a heartbeat)
     # after this long are sent again.
     stale_after_seconds: int = _DEFAULTS.reconcile_stale_seconds
+    # A job a worker started this long ago whose row no transaction holds (a live worker holds
+    # its rows' locks, Postgres drops a dead one's with its connection) lost its worker: its
+    # claim is released and the job runs again (service/queue.py ``Queue.resend``). Also how
+    # long a running scan may go without a heartbeat before a second job is sent (a second job
+    # of a live scan only finds its advisory lock held).
+    lease_seconds: float = 15.0
     reconcile_batch: int = 500
     # After this many failed attempts an inbox event or an action is marked failed for good.
     max_attempts: int = 8

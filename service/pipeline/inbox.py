@@ -29,13 +29,17 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
-from service.db import Database, utcnow
-from service.findings.models import FindingSource
+from service.audit.service import record
+from service.db import Database, UnitOfWork, utcnow
+from service.findings.models import FindingSource, FindingStatus
+from service.findings.repository import FindingRepository
 from service.ids import new_id
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
 from service.inbox.repository import InboxRepository
 from service.inbox.schemas import Accepted, Change, Entry
 from service.inbox.service import change_ids, dedupe_key, parse_delivery, platform_of, short
+from service.moderation.models import ActionKind, ActionStatus
+from service.moderation.repository import ActionRepository
 from service.moderation.service import ACTOR, backoff, describe
 from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comment
 from service.pipeline.context import PipelineContext
@@ -227,6 +231,11 @@ async def process_event(
             )
         )
         value = payload.get("value") if isinstance(payload, dict) else None
+        if event.field == "feed" and event.item == "comment" and event.verb == "hide":
+            # The comment is hidden on the platform (by our own call, whose result is not
+            # recorded yet, or by a moderator): the finding follows at once.
+            followed = await follow_platform_hide(uow, connection, event.object_id or "")
+            return _finish(event, InboxStatus.DONE if followed else InboxStatus.SKIPPED, None)
         comment = comment_from_payload(event, value if isinstance(value, dict) else {})
         if comment is None or not comment.comment_id:
             return _finish(
@@ -283,6 +292,54 @@ def _retry(
         reason=event.last_error,
         retry_after=min(max(delay, 1.0), pctx.config.max_defer_seconds),
     )
+
+
+async def follow_platform_hide(uow: UnitOfWork, connection: Connection, comment_id: str) -> bool:
+    """The platform says the comment is hidden: its hide action is done and its finding hidden,
+    unless a worker holds the action right now (it is performing it and records the result
+    itself). Returns whether anything changed."""
+    if not comment_id:
+        return False
+    tenant_id = uow.tenant
+    actions = ActionRepository(uow.session)
+    hide = (await actions.for_comment(tenant_id, connection.id, comment_id)).get(ActionKind.HIDE)
+    if hide is None or hide.status is ActionStatus.DONE:
+        return False
+    locked = (await actions.lock_many(tenant_id, [hide.id])).get(hide.id)
+    if locked is None or locked.status is ActionStatus.DONE:
+        return False
+    finding = (
+        (await FindingRepository(uow.session).lock_many(tenant_id, [locked.finding_id])).get(
+            locked.finding_id
+        )
+        if locked.finding_id is not None
+        else None
+    )
+    now = utcnow()
+    locked.status = ActionStatus.DONE
+    locked.done_at = now
+    locked.last_error = None
+    if finding is not None and finding.status in {
+        FindingStatus.PENDING_HIDE,
+        FindingStatus.HIDE_FAILED,
+    }:
+        finding.status = FindingStatus.HIDDEN
+        finding.hidden_at = now
+    record(
+        uow,
+        tenant_id,
+        actor=ACTOR,
+        action="comment.hidden",
+        subject_type="finding" if finding is not None else "comment",
+        subject_id=finding.id if finding is not None else comment_id,
+        data={
+            "action_id": str(locked.id),
+            "comment_id": comment_id,
+            "connection_id": str(connection.id),
+            "already": True,
+        },
+    )
+    return True
 
 
 async def record_event_failure(

@@ -23,7 +23,7 @@ from service.pipeline.actions import perform_action, perform_quietly, record_act
 from service.pipeline.context import PipelineContext
 from service.pipeline.inbox import process_event, record_event_failure
 from service.pipeline.polling import POLL_TICK_SECONDS, due_connections, poll_once
-from service.pipeline.reconcile import reconcile_once
+from service.pipeline.reconcile import RECONCILE_EVERY_SECONDS, reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
 from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
 from service.queue import JobName
@@ -56,6 +56,10 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
         raise queue.retry_later(backoff(_try(ctx))) from None
     if outcome.status == "retry":
         raise queue.retry_later(outcome.retry_after)
+    if outcome.status == "busy":
+        # Another transaction holds the row (a duplicate job, or reconcile looking at it):
+        # look again shortly rather than leave a pending event to the next reconcile pass.
+        raise queue.retry_later(1.0)
     handled = outcome.handled
     if handled is not None and handled.action_ids:
         await perform_quietly(pctx, tid, handled.action_ids, handled.fresh_action_ids)
@@ -74,6 +78,8 @@ async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) ->
         raise queue.retry_later(backoff(_try(ctx))) from None
     if outcome.result == "retry":
         raise queue.retry_later(outcome.retry_after)
+    if outcome.result == "busy":
+        raise queue.retry_later(1.0)  # see process_inbox_event
     return outcome.result
 
 
@@ -128,7 +134,7 @@ FUNCTIONS: list[queue.WorkerFunction] = [
         JobName.EXECUTE_ACTION, execute_action, max_tries=20, timeout=60, keep_result=0
     ),
     queue.job_function(
-        JobName.POLL_CONNECTION, poll_connection, max_tries=1, timeout=120, keep_result=0
+        JobName.POLL_CONNECTION, poll_connection, max_tries=1, timeout=60, keep_result=0
     ),
     queue.job_function(
         JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
@@ -138,6 +144,16 @@ CRON_JOBS: list[queue.WorkerCron] = [
     queue.cron_job(
         JobName.POLL_RECENT, poll_recent, second=set(range(0, 60, POLL_TICK_SECONDS)), timeout=30
     ),
-    queue.cron_job(JobName.RECONCILE, reconcile, second=15, timeout=60),
-    queue.cron_job(JobName.RECONCILE_SCANS, reconcile_scans, second=45, timeout=60),
+    queue.cron_job(
+        JobName.RECONCILE,
+        reconcile,
+        second=set(range(0, 60, RECONCILE_EVERY_SECONDS)),
+        timeout=queue.LONGEST_JOB_SECONDS,
+    ),
+    queue.cron_job(
+        JobName.RECONCILE_SCANS,
+        reconcile_scans,
+        second=set(range(2, 60, RECONCILE_EVERY_SECONDS)),
+        timeout=queue.LONGEST_JOB_SECONDS,
+    ),
 ]
