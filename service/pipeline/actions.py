@@ -28,6 +28,7 @@ from service.connections.service import mark_needs_reauth, page_token
 from service.db import UnitOfWork, utcnow
 from service.findings.models import Finding, FindingStatus
 from service.findings.repository import FindingRepository
+from service.locales import country_language
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ActionOutcome, Result
@@ -294,11 +295,15 @@ class ReplyWriter:
                 await ClientRepository(self.uow.session).get(self.tenant_id, connection.client_id),
             )
         policy, client = settings
+        # Without a guess of the commenter's language: the page's, from its settings or its
+        # country (a reply in a language the page does not use would read as a mistake).
         language = choose_language(
             policy,
             finding.language,
             connection.default_language,
             client.default_language if client else None,
+            country_language(connection.country),
+            country_language(client.country) if client else None,
         )
         # Without a configured channel, the page's Messenger link is the private way in.
         channel = (client.private_channel_url if client else None) or (

@@ -33,6 +33,7 @@ from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
+from service.locales import country_language
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
 from service.moderation.service import ACTOR
@@ -40,6 +41,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
+from service.tenancy.repository import ClientRepository
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
@@ -184,6 +186,7 @@ async def handle_comments(
         tenant_id, policy.allowlist, detector_patterns(policy.custom_patterns)
     )
     thresholds = acting_types(policy)
+    page_language = await _page_language(uow, connection, policy.default_language)
     key = tenant_hash_key(pctx.settings.secret_key, tenant_id)
     now = utcnow()
     # By comment id: a comment met twice in one batch is handled once (its last version).
@@ -197,8 +200,12 @@ async def handle_comments(
         if by_page and (not policy.scan_page_replies or comment.comment_id in own_replies):
             continue
         text = comment.message or ""
+        # The commenter's language when the text says so; on short texts ("pers.nr 540311
+        # 3888") the guess is empty and the page's own language stands in, never English by
+        # default: its context words are what tell a national id from an order number.
+        language = guess_language(text) or page_language
         try:
-            found = detector.detect(text, region=connection.country)
+            found = detector.detect(text, lang=language, region=connection.country)
         except DetectionError as exc:
             log.warning("detect_failed", comment_id=comment.comment_id, error=type(exc).__name__)
             continue
@@ -222,7 +229,7 @@ async def handle_comments(
             ),
             "fingerprints": sorted({fingerprint(key, f) for f in acting}),
             "max_score": max(f.score for f in acting),
-            "language": guess_language(text),
+            "language": language,
         }
         row = {
             "connection_id": connection.id,
@@ -285,6 +292,22 @@ async def handle_comments(
     for draft, outcome in await _record_actions(uow, tenant_id, connection, policy.mode, acting_on):
         outcomes[draft.index] = outcome
     return outcomes
+
+
+async def _page_language(
+    uow: UnitOfWork, connection: Connection, policy_language: str | None
+) -> str | None:
+    """The language the page is written in: the policy's, the connection's, its country's, or
+    its client's (language, then country); None when none of them says."""
+    language = (
+        policy_language or connection.default_language or country_language(connection.country)
+    )
+    if language:
+        return language
+    client = await ClientRepository(uow.session).get(uow.tenant, connection.client_id)
+    if client is None:
+        return None
+    return client.default_language or country_language(client.country)
 
 
 def _by_page(connection: Connection, comment: CommentView) -> bool:

@@ -24,6 +24,7 @@ from service.pipeline.inbox import accept_delivery
 from service.pipeline.reconcile import reconcile_once
 from service.platforms.signatures import sign_body
 from service.policies.models import Policy, PolicyMode
+from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
 from service.sandbox import RunningSandbox
 from service.settings import Settings
 from service.workers.jobs import execute_action, process_inbox_event
@@ -635,3 +636,40 @@ async def test_an_event_without_the_message_fetches_the_comment(
         await uow.session.flush()
         gone_event = event.id
     assert await process_inbox_event(ctx, str(page.tenant_id), str(gone_event)) == "skipped"
+
+
+async def test_a_short_comment_gets_the_pages_language_not_english(
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
+) -> None:
+    """ "Fødselsnr: 07029223011" is too short for a language guess: the page is Norwegian (its
+    country; no language configured anywhere), so detection reads it as Norwegian and the
+    reply is in Norwegian, not in English."""
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id, default_language=None)
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        connection.country = "NO"
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    short = await comment(
+        sandbox, db, settings, receiver, page, "Fødselsnr: 07029223011", author="Ola Kunde"
+    )
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    for action in await actions_of(db, page):
+        if action.status is ActionStatus.PENDING:
+            await execute_action(ctx, str(page.tenant_id), str(action.id))
+
+    state = await comment_state(control, short)
+    assert state["is_hidden"] is True
+    [reply] = state["page_replies"]
+    [finding] = await findings_of(db, page)
+    assert finding.language == "nb"
+    expected = DEFAULT_REPLY_TEMPLATES["nb"].split("{")[0].strip()
+    assert reply["message"].startswith(expected), reply["message"]
