@@ -22,6 +22,7 @@ import msgspec
 import structlog
 
 from service import queue as jobs
+from service.audit.service import record
 from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.connections.errors import NoPageToken
@@ -29,7 +30,6 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
-from service.audit.service import record
 from service.db import Database, UnitOfWork, utcnow
 from service.findings.models import FindingSource, FindingStatus
 from service.findings.repository import FindingRepository

@@ -23,8 +23,8 @@ from service.pipeline.context import PipelineContext
 from service.pipeline.inbox import accept_delivery
 from service.pipeline.reconcile import reconcile_once
 from service.platforms.signatures import sign_body
-from service.policies.models import Policy, PolicyMode
 from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
+from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
 from service.settings import Settings
 from service.workers.jobs import execute_action, process_inbox_event
