@@ -40,8 +40,7 @@ from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, Worker, func, get_kwargs
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
 
@@ -320,7 +319,9 @@ class ResilientWorker(Worker):
     whatever it lost meanwhile (the reconcile cron resends from Postgres what is still pending).
     Jobs it claims are marked in progress for ``CLAIM_SECONDS`` (see ``LONGEST_JOB_SECONDS``)."""
 
-    _REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+    # Any of redis-py's errors (a lost connection also surfaces as WatchError mid-transaction)
+    # and the socket's own.
+    _REDIS_ERRORS = (RedisError, OSError)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,6 +22,7 @@ from service.crypto import Cipher
 from service.db import Database
 from service.detection import CustomPattern, Detector, TenantRules
 from service.platforms.graph import GraphClient
+from service.platforms.limits import RedisLimits
 from service.queue import Queue
 from service.settings import Settings
 
@@ -117,15 +118,20 @@ class PipelineContext:
         config: PipelineConfig | None = None,
     ) -> PipelineContext:
         config = config or PipelineConfig.from_settings(settings)
+        owns_graph = graph is None
+        if graph is None:
+            graph = pipeline_graph_client(settings)
+            # Rate-limit waits shared with every other worker and job (Redis carries them).
+            graph.limits = RedisLimits(queue.redis, settings.queue_name)
         return cls(
             settings=settings,
             db=db,
             queue=queue,
             cipher=Cipher(settings.encryption_keys),
-            graph=graph or pipeline_graph_client(settings),
+            graph=graph,
             config=config,
             detectors=DetectorCache(config.detector_cache_size),
-            owns_graph=graph is None,
+            owns_graph=owns_graph,
         )
 
     async def close(self) -> None:
