@@ -15,7 +15,6 @@ from service.errors import Forbidden
 from service.inbox.schemas import Accepted
 from service.pipeline.inbox import accept_delivery
 
-
 # How long a webhook waits for a database connection before it is answered 503.
 WEBHOOK_ADMISSION_SECONDS = 2.0
 
