@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,37 @@ class InboxRepository:
             .with_for_update(skip_locked=True)
         )
         return (await self.session.scalars(stmt)).one_or_none()
+
+    async def lock_ready(
+        self, tenant_id: TenantId, connection_id: uuid.UUID, *, exclude: uuid.UUID, limit: int
+    ) -> Sequence[InboxEvent]:
+        """Other pending new or edited comments of the connection, oldest first, that no
+        worker holds, row-locked: a backlog handled in one batch by whichever job comes first
+        (their own jobs then find them done)."""
+        stmt = (
+            select(InboxEvent)
+            .where(
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.connection_id == connection_id,
+                InboxEvent.status == InboxStatus.PENDING,
+                InboxEvent.id != exclude,
+                or_(
+                    and_(
+                        InboxEvent.field == "feed",
+                        InboxEvent.item == "comment",
+                        InboxEvent.verb.in_(("add", "edited")),
+                    ),
+                    and_(
+                        InboxEvent.field == "comments",
+                        or_(InboxEvent.verb.is_(None), InboxEvent.verb.in_(("add", "edited"))),
+                    ),
+                ),
+            )
+            .order_by(InboxEvent.received_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(stmt)).all()
 
     async def recent_post_ids(
         self, tenant_id: TenantId, connection_id: uuid.UUID, since: dt.datetime

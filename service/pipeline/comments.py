@@ -165,11 +165,14 @@ async def handle_comments(
     source: FindingSource,
     received_at: datetime,
     scan_id: uuid.UUID | None = None,
+    received_ats: Sequence[datetime] | None = None,
 ) -> list[HandleOutcome]:
     """Detect, apply the effective policy, upsert the findings, audit, and record pending
     actions in ``uow``, for comments of one connection (a webhook's one, a backfill's page of
     a hundred): a handful of statements for the lot, not per comment. Never calls the
-    platform; safe to call again for the same comments. One outcome per comment, in order."""
+    platform; safe to call again for the same comments. One outcome per comment, in order.
+    ``received_ats``: when each comment arrived, if not all at ``received_at`` (a batch of
+    webhook events)."""
     outcomes = [_NOTHING] * len(comments)
     texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
     if not texts:
@@ -244,7 +247,7 @@ async def handle_comments(
             "source": source,
             "scan_id": scan_id,
             "comment_created_at": comment.created_time,
-            "received_at": received_at,
+            "received_at": received_ats[index] if received_ats else received_at,
             "hidden_at": now if status is FindingStatus.HIDDEN else None,
             **content,
         }

@@ -41,7 +41,7 @@ from service.inbox.service import change_ids, dedupe_key, parse_delivery, platfo
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.service import ACTOR, backoff, describe
-from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comment
+from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comments
 from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform
 from service.platforms.graph import parse_graph_time
@@ -138,7 +138,19 @@ class EventOutcome(msgspec.Struct, frozen=True, kw_only=True):
     status: str  # done | skipped | busy | waiting | retry | failed | not_pending
     reason: str | None = None
     retry_after: float | None = None
+    # This event's comment.
     handled: HandleOutcome | None = None
+    # The pending actions of every event handled with it, to perform after the commit.
+    action_ids: tuple[uuid.UUID, ...] = ()
+    fresh_action_ids: tuple[uuid.UUID, ...] = ()
+    # Events handled in this unit of work (this one and the backlog it took along).
+    events: int = 0
+
+
+# Events one job handles at most: under load, the first job to run takes the connection's
+# backlog along (one transaction, one detection pass, one audit append and one Graph batch
+# for its hides), the way a backfill page goes; with no backlog it is just its own event.
+REALTIME_BATCH = 50
 
 
 def comment_from_payload(event: InboxEvent, value: dict[str, Any]) -> CommentView | None:
@@ -205,10 +217,16 @@ async def fetch_comment(
 
 
 async def process_event(
-    pctx: PipelineContext, tenant_id: TenantId, event_id: uuid.UUID
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    event_id: uuid.UUID,
+    *,
+    batch_size: int = REALTIME_BATCH,
 ) -> EventOutcome:
-    """One inbox event, in one unit of work: skip it, or hand its comment to ``handle_comment``.
-    The caller performs ``outcome.handled.action_ids`` after this returns (committed)."""
+    """One inbox event, in one unit of work: skip it, or hand its comment to
+    ``handle_comments``, with up to ``batch_size - 1`` other pending comments of the same
+    connection (a backlog). The caller performs ``outcome.action_ids`` after this returns
+    (committed)."""
     async with pctx.db.unit_of_work(tenant_id) as uow:
         event = await InboxRepository(uow.session).lock(tenant_id, event_id)
         if event is None:
@@ -262,16 +280,53 @@ async def process_event(
             if fetched is None:
                 return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
             comment = fetched
-        handled = await handle_comment(
+        batch = [(event, comment)]
+        if comment.message is not None and batch_size > 1:
+            batch.extend(await _backlog(pctx, uow, event, batch_size - 1))
+        outcomes = await handle_comments(
             pctx,
             uow,
             connection,
-            comment,
+            [c for _, c in batch],
             source=FindingSource.REALTIME,
             received_at=event.received_at,
+            received_ats=[e.received_at for e, _ in batch],
         )
-        outcome = _finish(event, InboxStatus.DONE, None)
-    return EventOutcome(status=outcome.status, handled=handled)
+        for done, _ in batch:
+            _finish(done, InboxStatus.DONE, None)
+    action_ids = list(dict.fromkeys(a for o in outcomes for a in o.action_ids))
+    fresh = tuple(dict.fromkeys(a for o in outcomes for a in o.fresh_action_ids))
+    return EventOutcome(
+        status=InboxStatus.DONE.value,
+        handled=outcomes[0],
+        action_ids=tuple(action_ids),
+        fresh_action_ids=fresh,
+        events=len(batch),
+    )
+
+
+async def _backlog(
+    pctx: PipelineContext, uow: UnitOfWork, event: InboxEvent, limit: int
+) -> list[tuple[InboxEvent, CommentView]]:
+    """Other pending comments of the event's connection that carry their text, locked. Those
+    that need a platform read first are left to their own jobs."""
+    taken: list[tuple[InboxEvent, CommentView]] = []
+    others = await InboxRepository(uow.session).lock_ready(
+        uow.tenant, event.connection_id, exclude=event.id, limit=limit
+    )
+    for other in others:
+        payload = msgspec.json.decode(
+            pctx.cipher.decrypt(
+                other.payload_ciphertext, tenant_id=uow.tenant, purpose=PAYLOAD_PURPOSE
+            )
+        )
+        value = payload.get("value") if isinstance(payload, dict) else None
+        view = comment_from_payload(other, value if isinstance(value, dict) else {})
+        if view is None or not view.comment_id or view.message is None:
+            continue
+        other.attempts += 1
+        taken.append((other, view))
+    return taken
 
 
 def _finish(event: InboxEvent, status: InboxStatus, reason: str | None) -> EventOutcome:

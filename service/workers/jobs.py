@@ -60,9 +60,8 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
         # Another transaction holds the row (a duplicate job, or reconcile looking at it):
         # look again shortly rather than leave a pending event to the next reconcile pass.
         raise queue.retry_later(1.0)
-    handled = outcome.handled
-    if handled is not None and handled.action_ids:
-        await perform_quietly(pctx, tid, handled.action_ids, handled.fresh_action_ids)
+    if outcome.action_ids:
+        await perform_quietly(pctx, tid, outcome.action_ids, outcome.fresh_action_ids)
     return outcome.status
 
 
