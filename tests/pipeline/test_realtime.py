@@ -19,8 +19,8 @@ from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
-from service.pipeline.context import PipelineContext
 from service.pipeline.actions import perform_pending_actions
+from service.pipeline.context import PipelineContext
 from service.pipeline.inbox import accept_delivery, process_event
 from service.pipeline.reconcile import reconcile_once
 from service.platforms.limits import MemoryLimits
