@@ -5,9 +5,10 @@
 
 The API (`wallguard serve`), ``workers`` worker processes (`python -m bench.pipeline.worker`:
 `wallguard worker` with the pipeline registered) and the sandbox (`python -m service.sandbox`,
-webhook delay 0) run as separate processes on a fresh database. The app's webhook is
-registered with the sandbox and the page subscribed, as OAuth does. Then customers comment on a
-post at a sustained ``rate`` per second for ``seconds``, ``personal`` of them with personal data (the seed's generator, Danish).
+webhook delay 0) run as separate processes on a fresh database. The app's webhook is registered
+with the sandbox and the page subscribed, as OAuth does. Then customers comment on a post at a
+sustained ``rate`` per second for ``seconds``, ``personal`` of them with personal data (the
+seed's generator, Danish).
 
 Time to hide, per comment the pipeline hid: from the webhook's arrival at the API (the inbox
 event's received_at) to the sandbox logging the successful ``is_hidden=true`` call.
