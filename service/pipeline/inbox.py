@@ -8,7 +8,9 @@ that tenant's unit of work, which commits before Meta gets its 200 and then send
 
 ``process_event`` is that job's body: one stored event, in one unit of work, skipped or turned
 into a comment (fetched from the platform when the event lacks its text) and handed to
-``handle_comment``. The caller performs the actions it recorded once it has committed.
+``handle_comments``, together with the connection's other pending comments no worker holds (a
+backlog, up to ``REALTIME_BATCH``). The caller performs the actions recorded once it has
+committed. A page ``hide`` event makes the comment's finding follow the platform at once.
 """
 
 from __future__ import annotations
