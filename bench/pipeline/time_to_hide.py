@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import random
 import statistics
@@ -198,6 +199,9 @@ async def bench(rate: float, seconds: float, personal: float, workers: int = 1) 
             "webhook_events": len(received),
             "webhook_deliveries": len(deliveries),
             "webhook_not_200": sum(1 for d in deliveries if d.get("status") != 200),
+            "webhook_answers": dict(
+                collections.Counter(str(d.get("status") or d.get("error")) for d in deliveries)
+            ),
             "findings": len(findings),
             "found_by_polling": sum(1 for s in findings.values() if s == "poll"),
             "hidden_realtime": len(latencies),
