@@ -208,12 +208,18 @@ class Database:
         seconds, else raise ``ServiceUnavailable`` (503 with ``Retry-After``) at once. A caller
         that must answer fast (Meta's webhook gives up after about 20 s and retries later) is
         better off refused in a second than queued behind an exhausted pool for thirty."""
-        try:
-            await asyncio.wait_for(self._admission.acquire(), wait)
-        except TimeoutError:
-            raise ServiceUnavailable(
-                "Too busy right now; retry shortly.", headers={"Retry-After": str(retry_after)}
-            ) from None
+        # Polled rather than ``wait_for(acquire())``: a timeout racing a release must never
+        # lose a permit (a slow leak would end in refusing everything).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while self._admission.locked():
+            if loop.time() >= deadline:
+                raise ServiceUnavailable(
+                    "Too busy right now; retry shortly.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+            await asyncio.sleep(0.01)
+        await self._admission.acquire()  # free: returns at once, no await before it
         try:
             yield
         finally:

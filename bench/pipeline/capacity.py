@@ -42,7 +42,7 @@ async def table(
 
 HEADER = (
     "| workers | rate/s | comments | hidden | p50 ms | p99 ms | max ms | max hide calls "
-    "| webhooks not 200 | load before |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| webhook answers | load before |\n|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -50,7 +50,7 @@ def _row(r: dict[str, Any]) -> str:
     return (
         f"| {r['workers']} | {r['rate']:g} | {r['comments_sent']} | {r['hidden_realtime']}"
         f"/{r['findings']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} "
-        f"| {r['max_hide_calls']} | {r['webhook_not_200']} | {r['load_before']} |"
+        f"| {r['max_hide_calls']} | {r['webhook_answers']} | {r['load_before']} |"
     )
 
 
