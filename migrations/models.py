@@ -10,5 +10,6 @@ from service.moderation import models as moderation_models  # noqa: F401
 from service.policies import models as policies_models  # noqa: F401
 from service.scanning import models as scanning_models  # noqa: F401
 from service.tenancy import models as tenancy_models  # noqa: F401
+from service.webhooks import models as webhooks_models  # noqa: F401
 
 metadata = Base.metadata

@@ -121,9 +121,13 @@ _S = TypeVar("_S", bound=Staged)
 class UnitOfWork:
     """One session, one commit, and the jobs to send once that commit succeeded."""
 
-    def __init__(self, session: AsyncSession, tenant_id: TenantId | None) -> None:
+    def __init__(
+        self, session: AsyncSession, tenant_id: TenantId | None, public_url: str = ""
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        # The API's public base URL: events written in this unit link to their resources.
+        self.public_url = public_url
         self.jobs = PendingJobs()
         self._staged: dict[str, Staged] = {}
 
@@ -264,7 +268,7 @@ class Database:
                 _SYSTEM_ROLE_KEY: self.settings.db_system_role,
             }
         )
-        uow = UnitOfWork(session, tenant_id)
+        uow = UnitOfWork(session, tenant_id, self.settings.public_url)
         try:
             yield uow
             await uow.flush_staged()

@@ -17,8 +17,15 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     execute_action       tenant_id, action_id        action:<action>
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
+    deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
     check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans
+    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries
+    purge_retention      tenant_id                   retention:<tenant>
+    erase_subject        tenant_id, request_id       erasure:<request>[:<attempt>]
+    delete_tenant        tenant_id                   delete-tenant:<tenant>
+    check_database       -                           -
+    crons: poll_recent, reconcile, reconcile_scans, schedule_retention, reconcile_erasures,
+           reconcile_tenant_deletions
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -34,26 +42,26 @@ import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import in_progress_key_prefix, result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.cron import CronJob, cron
 from arq.jobs import Job as ArqJob
-from arq.jobs import JobStatus
+from arq.jobs import JobStatus, deserialize_job
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, Worker, func, get_kwargs
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError, WatchError
 
 log = structlog.get_logger(__name__)
 
 # Job arguments are ids and small scalars only: never personal data, never tokens.
 JobArg = str | int | float | bool | None
 
-# The longest any job may run (its arq timeout). arq marks a started job "in progress" for the
-# longest timeout of all jobs plus 10 s, and no worker starts it again meanwhile: a worker killed
-# mid-job would strand its jobs that long, so every job is short (scans run in slices of
-# SLICE_SECONDS, far below this) and reconcile releases a dead worker's claim much earlier
-# (``Queue.resend``).
+# The longest a pipeline job runs (its arq timeout): scans run in slices far below it. A started
+# job is "in progress" (claimed) for its own timeout plus CLAIM_MARGIN_SECONDS and no worker
+# starts it again meanwhile (``ResilientWorker``; arq itself would use the longest timeout of all
+# jobs, 610 s then, for every job): a killed worker's short jobs come back soon, and reconcile
+# releases the claim of one whose row nobody holds even sooner (``Queue.resend``).
 LONGEST_JOB_SECONDS = 60
-CLAIM_SECONDS = LONGEST_JOB_SECONDS + 10
+CLAIM_MARGIN_SECONDS = 10
 
 
 class JobName(enum.StrEnum):
@@ -64,11 +72,19 @@ class JobName(enum.StrEnum):
     EXECUTE_ACTION = "execute_action"
     POLL_CONNECTION = "poll_connection"
     RUN_SCAN = "run_scan"
+    DELIVER_WEBHOOKS = "deliver_webhooks"
+    PURGE_RETENTION = "purge_retention"
+    ERASE_SUBJECT = "erase_subject"
+    DELETE_TENANT = "delete_tenant"
     CHECK_DATABASE = "check_database"
     # crons
     POLL_RECENT = "poll_recent"
     RECONCILE = "reconcile"
     RECONCILE_SCANS = "reconcile_scans"
+    RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
+    SCHEDULE_RETENTION = "schedule_retention"
+    RECONCILE_ERASURES = "reconcile_erasures"
+    RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -124,6 +140,26 @@ def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID, slot: int = 
 
 def run_scan(tenant_id: uuid.UUID, scan_id: uuid.UUID, attempt: str = "0") -> Job:
     return Job(JobName.RUN_SCAN, (str(tenant_id), str(scan_id)), run_scan_job_id(scan_id, attempt))
+
+
+def deliver_webhooks(
+    tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, defer_by: float | None = None
+) -> Job:
+    """Wake one webhook endpoint's drain (service/webhooks/service.py ``deliver_due``)."""
+    return Job(JobName.DELIVER_WEBHOOKS, (str(tenant_id), str(endpoint_id)), None, defer_by)
+
+
+def purge_retention(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.PURGE_RETENTION, (str(tenant_id),), f"retention:{tenant_id}")
+
+
+def erase_subject(tenant_id: uuid.UUID, request_id: uuid.UUID, attempt: str = "") -> Job:
+    job_id = f"erasure:{request_id}" + (f":{attempt}" if attempt else "")
+    return Job(JobName.ERASE_SUBJECT, (str(tenant_id), str(request_id)), job_id)
+
+
+def delete_tenant(tenant_id: uuid.UUID) -> Job:
+    return Job(JobName.DELETE_TENANT, (str(tenant_id),), f"delete-tenant:{tenant_id}")
 
 
 class PendingJobs:
@@ -225,10 +261,11 @@ class Queue:
     async def _release_claim(self, job: Job, older_than: float) -> int:
         assert job.job_id is not None
         key = in_progress_key_prefix + job.job_id
-        remaining_ms = await self.redis.pttl(key)
-        if remaining_ms < 0:  # expired meanwhile, or no expiry: the queue starts it anyway
+        started = await self.redis.get(key)  # ResilientWorker writes when it claimed the job
+        try:
+            claimed_for = time.time() - int(started or b"") / 1000
+        except ValueError:  # gone meanwhile, or claimed by a worker that does not say when
             return 0
-        claimed_for = CLAIM_SECONDS - remaining_ms / 1000
         if claimed_for <= older_than:
             return 0
         if await self.redis.zscore(self.queue_name, job.job_id) is None:
@@ -267,17 +304,20 @@ def job_function(
     timeout: int | None = None,
     keep_result: int | None = None,
 ) -> WorkerFunction:
-    if timeout is not None and timeout > LONGEST_JOB_SECONDS:
-        raise ValueError(f"{name}: jobs run at most {LONGEST_JOB_SECONDS} s (CLAIM_SECONDS)")
     return func(
         coroutine, name=name.value, max_tries=max_tries, timeout=timeout, keep_result=keep_result
     )
 
 
 def cron_job(
-    name: JobName, coroutine: JobFunction, *, second: int | set[int], timeout: int
+    name: JobName,
+    coroutine: JobFunction,
+    *,
+    second: int | set[int],
+    timeout: int,
+    minute: int | set[int] | None = None,
 ) -> WorkerCron:
-    return cron(coroutine, name=name.value, second=second, timeout=timeout)
+    return cron(coroutine, name=name.value, minute=minute, second=second, timeout=timeout)
 
 
 def worker_class(
@@ -314,10 +354,15 @@ def worker_class(
 
 
 class ResilientWorker(Worker):
-    """arq's worker, which exits when Redis goes away, made to wait for it instead: a failed
-    poll is logged and retried with back-off (0.1 s doubling to 5 s) until Redis answers again,
-    whatever it lost meanwhile (the reconcile cron resends from Postgres what is still pending).
-    Jobs it claims are marked in progress for ``CLAIM_SECONDS`` (see ``LONGEST_JOB_SECONDS``)."""
+    """arq's worker with two changes.
+
+    - It outlives Redis: arq's exits when Redis goes away; this one logs a failed poll and tries
+      again with back-off (0.1 s doubling to 5 s) until Redis answers again, whatever it lost
+      meanwhile (the reconcile cron resends from Postgres what is still pending).
+    - Per-job claims: arq marks every started job in progress for the longest timeout of all
+      jobs (+10 s), so a killed worker's hide waited as long as a tenant deletion could run.
+      Here a job is claimed for its own function's timeout plus ``CLAIM_MARGIN_SECONDS``, and
+      the claim says when it was taken (``Queue.resend`` reads it)."""
 
     # Any of redis-py's errors (a lost connection also surfaces as WatchError mid-transaction)
     # and the socket's own.
@@ -325,7 +370,6 @@ class ResilientWorker(Worker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.in_progress_timeout_s = CLAIM_SECONDS
         self._redis_down_since: float | None = None
         self._redis_backoff = 0.1
 
@@ -347,19 +391,53 @@ class ResilientWorker(Worker):
             self._redis_down_since = None
             self._redis_backoff = 0.1
 
+    def _claim_ms(self, raw: bytes | None) -> int:
+        timeout = self.job_timeout_s
+        if raw is not None:
+            try:
+                function = self.functions.get(
+                    deserialize_job(raw, deserializer=self.job_deserializer).function
+                )
+            except Exception:
+                function = None
+            if function is not None and function.timeout_s is not None:
+                timeout = function.timeout_s
+        return int((timeout + CLAIM_MARGIN_SECONDS) * 1000)
+
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        # arq takes a concurrency slot before it talks to Redis and does not give it back when
-        # that talk fails: count the slots, and return those a failure leaked.
-        taken = self.job_counter
-        running = len(self.tasks)
-        try:
-            await super().start_jobs(job_ids)
-        except self._REDIS_ERRORS:
-            started = len(self.tasks) - running
-            leaked = self.job_counter - taken - started
-            for _ in range(max(0, leaked)):
+        """arq's ``start_jobs``, claiming each job for its own timeout (see the class), and
+        giving back the concurrency slot when talking to Redis fails (arq's keeps it)."""
+        for job_id_b in job_ids:
+            await self.sem.acquire()
+            if self.job_counter >= self.max_jobs:
+                self.sem.release()
+                return
+            self.job_counter += 1
+            job_id = job_id_b.decode()
+            in_progress_key = in_progress_key_prefix + job_id
+            try:
+                claim_ms = self._claim_ms(await self.pool.get(job_key_prefix + job_id))
+                async with self.pool.pipeline(transaction=True) as pipe:
+                    await pipe.watch(in_progress_key)
+                    ongoing = await pipe.exists(in_progress_key)
+                    score = await pipe.zscore(self.queue_name, job_id)
+                    if ongoing or not score or score > time.time() * 1000:
+                        # Running elsewhere, finished, or re-deferred by another worker.
+                        self._release_sem_dec_counter_on_complete()
+                        continue
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.psetex(in_progress_key, claim_ms, str(int(time.time() * 1000)).encode())
+                    try:
+                        await pipe.execute()
+                    except (ResponseError, WatchError):
+                        self._release_sem_dec_counter_on_complete()  # started elsewhere
+                        continue
+            except BaseException:
                 self._release_sem_dec_counter_on_complete()
-            raise
+                raise
+            task = self.loop.create_task(self.run_job(job_id, int(score)))
+            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+            self.tasks[job_id] = task
 
 
 def run_worker(settings: type | dict[str, Any]) -> None:

@@ -80,6 +80,15 @@ class Settings:
     poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
     reconcile_stale_seconds: int = 10
+    # Outbound webhooks: loopback and private addresses are refused unless this is on (it is
+    # by default in dev and test, for local receivers such as `wallguard webhooks listen`).
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = 15.0
+    # Attempts in flight to one endpoint per worker process: a slow endpoint holds at most
+    # this many job slots, the others keep flowing.
+    webhooks_endpoint_concurrency: int = 8
+    # The worker serves its Prometheus metrics on this port (0: not served).
+    worker_metrics_port: int = 0
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, str] | None = None) -> Settings:
@@ -151,6 +160,22 @@ class Settings:
             reconcile_stale_seconds=_int(
                 env, "WALLGUARD_RECONCILE_STALE_SECONDS", d.reconcile_stale_seconds
             ),
+            webhooks_allow_private=_bool(
+                env.get(
+                    "WALLGUARD_WEBHOOKS_ALLOW_PRIVATE",
+                    "true" if environment in {"dev", "test"} else "false",
+                )
+            ),
+            webhooks_timeout_seconds=_float(
+                env, "WALLGUARD_WEBHOOKS_TIMEOUT_SECONDS", d.webhooks_timeout_seconds
+            ),
+            webhooks_endpoint_concurrency=max(
+                1,
+                _int(
+                    env, "WALLGUARD_WEBHOOKS_ENDPOINT_CONCURRENCY", d.webhooks_endpoint_concurrency
+                ),
+            ),
+            worker_metrics_port=_int(env, "WALLGUARD_WORKER_METRICS_PORT", d.worker_metrics_port),
         )
 
 

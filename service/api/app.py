@@ -19,15 +19,23 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
+from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.inbox import MetaWebhookController
 from service.api.middleware import request_id_middleware
+from service.api.openapi_webhooks import WallguardOpenAPIConfig
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
 from service.api.stats import StatsController
 from service.api.tenancy import ClientController, TenantController
+from service.api.webhooks import (
+    WebhookDeliveryController,
+    WebhookEndpointController,
+    WebhookEventTypeController,
+)
 from service.connections.graph import graph_client
 from service.crypto import Cipher
 from service.db import Database
@@ -35,6 +43,7 @@ from service.detection import Detector
 from service.logging import configure_logging
 from service.queue import Queue
 from service.settings import Settings, get_settings
+from service.webhooks.delivery import WebhookSender
 
 API_VERSION = "1.0.0"
 _DESCRIPTION = """\
@@ -54,7 +63,7 @@ class MetricsController(PrometheusController):
 
 
 def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
+    return WallguardOpenAPIConfig(
         title="Wallguard API",
         version=API_VERSION,
         description=_DESCRIPTION,
@@ -77,9 +86,12 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Findings"),
             Tag(name="Scans"),
             Tag(name="Audit"),
+            Tag(name="Retention"),
+            Tag(name="Erasure"),
             Tag(name="Stats"),
             Tag(name="Clients"),
             Tag(name="API keys"),
+            Tag(name="Webhooks", description="Signed events Wallguard sends to your endpoints"),
             Tag(name="Detection"),
             Tag(name="Operations"),
         ],
@@ -106,12 +118,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cipher=Cipher(settings.encryption_keys),
             graph=graph_client(settings),
             detector=Detector(),
+            webhook_sender=WebhookSender.from_settings(settings),
         )
         services.install(app)
         await db.warm_up()
         try:
             yield
         finally:
+            await services.webhook_sender.aclose()
             await services.graph.aclose()
             await db.dispose()
             if queue is not None:
@@ -137,6 +151,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            WebhookEndpointController,
+            WebhookDeliveryController,
+            WebhookEventTypeController,
+            TenantRetentionController,
+            ClientRetentionController,
+            ErasureRequestController,
+            SubjectDataController,
         ],
         dependencies=DEPENDENCIES,
         middleware=[

@@ -26,6 +26,7 @@ from service.pagination import MAX_LIMIT
 from service.platforms.graph import GraphClient
 from service.queue import Queue
 from service.settings import Settings
+from service.webhooks.delivery import WebhookSender
 
 _STATE_KEY = "services"
 
@@ -41,6 +42,8 @@ class ApiServices:
     cipher: Cipher
     graph: GraphClient
     detector: Detector
+    # Outbound webhooks: one connection pool and SSRF guard for the process.
+    webhook_sender: WebhookSender
 
     def install(self, app: Litestar) -> None:
         app.state[_STATE_KEY] = self
@@ -56,6 +59,7 @@ JobQueue = NamedDependency[Queue | None]
 Graph = NamedDependency[GraphClient]
 Engine = NamedDependency[Detector]
 Services = NamedDependency[ApiServices]
+Sender = NamedDependency[WebhookSender]
 
 
 def services_of(state: State) -> ApiServices:
@@ -91,6 +95,10 @@ def _detector(services: Services) -> Detector:
     return services.detector
 
 
+def _sender(services: Services) -> WebhookSender:
+    return services.webhook_sender
+
+
 async def provide_uow(db: Db, request: Request[Principal, Any, Any]) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request in the caller's tenant; committed after the handler returns
     (before the response is sent), rolled back if it raised."""
@@ -110,6 +118,7 @@ DEPENDENCIES = {
     "cipher": Provide(_cipher, sync_to_thread=False),
     "graph": Provide(_graph, sync_to_thread=False),
     "detector": Provide(_detector, sync_to_thread=False),
+    "sender": Provide(_sender, sync_to_thread=False),
     "uow": Provide(provide_uow),
     "principal": Provide(provide_principal, sync_to_thread=False),
 }

@@ -75,6 +75,7 @@ class MetaWebhookController(Controller):
                 s.settings.meta_app_secret,
                 body,
                 request.headers.get("x-hub-signature-256"),
+                secret_key=s.settings.secret_key,
             )
         return Response(
             WebhookAck(

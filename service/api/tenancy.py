@@ -9,8 +9,10 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from service.api.auth import ADMIN, READ
-from service.api.deps import BEARER, Caller, Cursor, PageSize, Uow
+from service.api.deps import BEARER, Caller, Ciphers, Cursor, Db, Graph, PageSize, Uow
 from service.api.problems import problem_responses
+from service.erasure.tenant import TenantDeletion, TenantDeletionRequest, begin_deletion
+from service.errors import Forbidden
 from service.pagination import DEFAULT_LIMIT
 from service.tenancy.schemas import (
     Client,
@@ -47,6 +49,30 @@ class TenantController(Controller):
         self, uow: Uow, principal: Caller, data: JSONBody[TenantUpdate]
     ) -> Tenant:
         return await TenantService(uow).update(principal, data)
+
+    @delete(
+        operation_id="deleteTenant",
+        guards=[ADMIN],
+        status_code=202,
+        summary="Delete the tenant and all its data",
+        description="Send the tenant's id as `confirm`. At once: every API key is revoked "
+        "(this one too), the app is unsubscribed from the tenant's pages and their tokens are "
+        "forgotten; the data is then deleted by a background job.",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def delete_tenant(
+        self,
+        principal: Caller,
+        db: Db,
+        graph: Graph,
+        cipher: Ciphers,
+        data: JSONBody[TenantDeletionRequest],
+    ) -> TenantDeletion:
+        if principal.client_id is not None:
+            raise Forbidden("This API key is restricted to one client and cannot do this.")
+        return await begin_deletion(
+            db, graph, cipher, principal.tenant_id, confirm=data.confirm, actor=principal.actor
+        )
 
 
 class ClientController(Controller):

@@ -34,7 +34,12 @@ class AuditEvent(TenantOwned, Base):
 
 
 class AuditHead(Base):
-    """The chain's head per tenant; its row lock serialises appends within a tenant."""
+    """The chain's head per tenant; its row lock serialises appends within a tenant.
+
+    ``anchor_seq``/``anchor_hash``: where the retained chain starts. 0 and the genesis hash until
+    retention removes the oldest events (only the database function
+    ``wallguard_purge_audit_events`` can, moving the anchor in the same statement); the first
+    retained event must then be ``anchor_seq + 1`` and link to ``anchor_hash``."""
 
     __tablename__ = "audit_heads"
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),)
@@ -42,3 +47,5 @@ class AuditHead(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    anchor_hash: Mapped[bytes] = mapped_column(LargeBinary(32), default=b"\x00" * 32)

@@ -153,5 +153,6 @@ async def verify_tenant(uow: UnitOfWork, tenant_id: TenantId) -> schemas.AuditCh
         last_seq=report.last_seq,
         broken_at_seq=report.broken_at_seq,
         reason=report.reason,
+        anchor_seq=report.anchor_seq,
         checked_at=utcnow(),
     )

@@ -46,4 +46,7 @@ class AuditChainReport(msgspec.Struct, kw_only=True):
     # The first event whose hash or link does not match, when the chain is broken.
     broken_at_seq: int | None
     reason: str | None
+    # Where the retained chain starts: 0 (its genesis) until retention removed the oldest events;
+    # then the seq of the last removed event, whose hash the first retained event links to.
+    anchor_seq: int
     checked_at: dt.datetime

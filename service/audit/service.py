@@ -141,14 +141,20 @@ class ChainReport(msgspec.Struct, kw_only=True):
     # The first event whose hash or link does not match, when the chain is broken.
     broken_at_seq: int | None = None
     reason: str | None = None
+    # The chain is verified from here: 0 (genesis) until retention removed the oldest events.
+    anchor_seq: int = 0
 
 
 async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order. Retention may have removed the oldest events: the chain is then
-    verified from the oldest retained event, whose prev_hash is taken as the anchor."""
+    """Walk the chain in order from its anchor: the genesis (seq 0) until retention removed the
+    oldest events, then the last removed event's seq and hash, kept in the chain head. The first
+    retained event must follow the anchor, so removing events at the start is caught like
+    removing them anywhere else; only the purge function moves the anchor."""
     session = uow.session
-    prev: bytes | None = None
-    expected_seq: int | None = None
+    head = await session.get(AuditHead, tenant_id)
+    anchor_seq = head.anchor_seq if head is not None else 0
+    prev: bytes = head.anchor_hash if head is not None else GENESIS
+    expected_seq = anchor_seq + 1
     count = 0
     first: int | None = None
     last: int | None = None
@@ -162,6 +168,7 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
             last_seq=last,
             broken_at_seq=seq,
             reason=reason,
+            anchor_seq=anchor_seq,
         )
 
     while True:
@@ -177,7 +184,7 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
             break
         for event in rows:
             if first is None:
-                first, prev, expected_seq = event.seq, event.prev_hash, event.seq
+                first = event.seq
             if event.seq != expected_seq:
                 return broken(event.seq, "a sequence number is missing")
             if event.prev_hash != prev:
@@ -187,7 +194,10 @@ async def verify(uow: UnitOfWork, tenant_id: TenantId, batch: int = 5000) -> Cha
             prev, expected_seq, last = event.hash, event.seq + 1, event.seq
             count += 1
         after = rows[-1].seq
-    head = await session.get(AuditHead, tenant_id)
-    if head is not None and last is not None and (head.seq != last or head.hash != prev):
+    head_seq = head.seq if head is not None else 0
+    head_hash = head.hash if head is not None else GENESIS
+    if head_seq != expected_seq - 1 or head_hash != prev:
         return broken(last, "events after the last one were removed")
-    return ChainReport(valid=True, events=count, first_seq=first, last_seq=last)
+    return ChainReport(
+        valid=True, events=count, first_seq=first, last_seq=last, anchor_seq=anchor_seq
+    )

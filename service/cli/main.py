@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import audit, detect, dev, keys, meta, scans, serve, tenants, worker
+from service.cli import audit, detect, dev, keys, meta, scans, serve, tenants, webhooks, worker
 
 app = typer.Typer(
     help="Wallguard: find and hide personal data on public social pages.",
@@ -25,3 +25,4 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(scans.app, name="scans")
 app.add_typer(meta.app, name="meta")
+app.add_typer(webhooks.app, name="webhooks")

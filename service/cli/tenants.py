@@ -1,4 +1,4 @@
-"""`wallguard tenants create`: a tenant and its first admin key (operator work)."""
+"""`wallguard tenants create` and `wallguard tenants delete` (operator work)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,64 @@ def create(
         typer.echo(json.dumps({"tenant_id": tenant_id, "api_key": api_key}))
     else:
         typer.echo(f"tenant_id: {tenant_id}\napi_key:   {api_key}\n(the key is shown only once)")
+
+
+@app.command("delete")
+def delete(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id.")],
+    confirm: Annotated[
+        str | None,
+        typer.Option(help="The tenant's id again, to confirm; asked for when left out."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Delete a tenant and all its data: revoke its keys, unsubscribe its pages, forget their
+    tokens, then delete everything (here, not in the worker)."""
+    import uuid
+
+    import msgspec
+
+    from service.auth.tenants import system_tenant
+    from service.connections.graph import graph_client
+    from service.crypto import Cipher
+    from service.db import Database
+    from service.erasure.tenant import begin_deletion, delete_tenant_data
+    from service.errors import WallguardError
+    from service.logging import configure_logging
+    from service.settings import get_settings
+
+    try:
+        tid = system_tenant(uuid.UUID(tenant_id))
+    except ValueError:
+        raise typer.BadParameter("not a tenant id", param_hint="ID") from None
+    typed = (
+        confirm
+        if confirm is not None
+        else typer.prompt(f"This deletes tenant {tid} and all its data. Type its id")
+    )
+
+    async def _delete() -> dict[str, object]:
+        settings = get_settings()
+        # Logs go to stderr (structured); stdout carries the result.
+        configure_logging(settings.log_level, settings.log_json)
+        db = Database(settings)
+        graph = graph_client(settings)
+        try:
+            started = await begin_deletion(
+                db, graph, Cipher(settings.encryption_keys), tid, confirm=typed, actor="cli"
+            )
+            removed = await delete_tenant_data(db, tid)
+            return {**msgspec.structs.asdict(started), "status": "deleted", "removed": removed}
+        finally:
+            await graph.aclose()
+            await db.dispose()
+
+    try:
+        result = asyncio.run(_delete())
+    except WallguardError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        typer.echo(f"tenant {tid} deleted: {result['removed']}")

@@ -18,12 +18,14 @@ from service.connections.models import Connection, ConnectionStatus
 from service.connections.oauth_state import STATE_TTL_SECONDS, OAuthState, sign_state
 from service.connections.repository import ConnectionRepository
 from service.crypto import Cipher
-from service.db import UnitOfWork
+from service.db import UnitOfWork, utcnow
 from service.errors import BadRequest, NotFound, ServiceUnavailable
 from service.platforms.graph import DEFAULT_SCOPES
 from service.settings import Settings
 from service.structs import apply_changes, changes, to_schema
 from service.tenancy.service import ClientService
+from service.webhooks.events import ConnectionEventData, EventType
+from service.webhooks.service import api_url, emit
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +72,30 @@ async def mark_needs_reauth(
         subject_type="connection",
         subject_id=connection.id,
         data={"reason": reason[:500]},
+    )
+    connection_event(uow, EventType.CONNECTION_NEEDS_REAUTH, connection)
+
+
+def connection_event(uow: UnitOfWork, event_type: EventType, connection: Connection) -> None:
+    """connection.connected, connection.needs_reauth or connection.revoked, to the tenant's
+    webhook endpoints (service/webhooks), in the unit of work that made the change."""
+    emit(
+        uow,
+        uow.tenant,
+        event_type,
+        ConnectionEventData(
+            tenant_id=uow.tenant,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            platform=connection.platform,
+            external_id=connection.external_id,
+            name=connection.name,
+            status=connection.status,
+            reason=connection.status_reason,
+            occurred_at=utcnow(),
+            url=api_url(uow.public_url, f"/v1/connections/{connection.id}"),
+        ),
+        client_id=connection.client_id,
     )
 
 

@@ -23,6 +23,7 @@ from service.connections.repository import ConnectionRepository
 from service.connections.service import (
     ConnectionService,
     callback_url,
+    connection_event,
     mark_needs_reauth,
     page_token,
     store_token,
@@ -35,6 +36,7 @@ from service.platforms.graph import GraphClient
 from service.settings import Settings
 from service.structs import to_schema
 from service.tenancy.service import ClientService
+from service.webhooks.events import EventType
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +130,7 @@ async def complete_oauth(
                     subject_id=connection.id,
                     data={"platform": platform.value, "external_id": external_id},
                 )
+                connection_event(uow, EventType.CONNECTION_CONNECTED, connection)
                 result.append(connection)
         items = [to_schema(c, schemas.Connection) for c in result]
     return state, schemas.OAuthCompleted(connections=items)
@@ -168,6 +171,7 @@ async def disconnect(
             subject_id=connection.id,
             data={"platform": platform.value, "external_id": external_id},
         )
+        connection_event(uow, EventType.CONNECTION_REVOKED, connection)
         await uow.session.flush()
         return to_schema(connection, schemas.Connection)
 

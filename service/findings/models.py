@@ -50,6 +50,14 @@ class Finding(TenantOwned, Base):
         ),
         Index("ix_findings_tenant_created", "tenant_id", "id"),
         Index("ix_findings_fingerprints", "fingerprints", postgresql_using="gin"),
+        # The retention purge and erasure walk by these.
+        Index("ix_findings_tenant_id_received_at", "tenant_id", "received_at"),
+        Index(
+            "ix_findings_tenant_id_author_id",
+            "tenant_id",
+            "author_id",
+            postgresql_where="author_id IS NOT NULL",
+        ),
         # A scan's findings, counted when it ends and when a deferred hide lands after that.
         Index(
             "ix_findings_tenant_id_scan_id",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
 from service import queue as jobs
 from service.audit.service import record
-from service.auth.types import Principal
+from service.auth.types import Principal, TenantId
+from service.connections.models import Platform
+from service.connections.repository import ConnectionRepository
 from service.crypto import Cipher
 from service.db import UnitOfWork, utcnow
 from service.detection import EntityType
@@ -21,6 +25,8 @@ from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ModerationAction
 from service.structs import to_schema
+from service.webhooks.events import EventType, FindingEventData, WebhookEntity
+from service.webhooks.service import api_url, emit
 
 
 def finding_schema(row: Finding, cipher: Cipher) -> schemas.Finding:
@@ -33,6 +39,55 @@ def finding_schema(row: Finding, cipher: Cipher) -> schemas.Finding:
         row.masked_excerpt_ciphertext, tenant_id=row.tenant_id, purpose=EXCERPT_PURPOSE
     )
     return msgspec.convert(values, schemas.Finding)
+
+
+def _field(source: Finding | Mapping[str, Any], name: str) -> Any:
+    return source[name] if isinstance(source, Mapping) else getattr(source, name)
+
+
+def emit_finding_event(
+    uow: UnitOfWork,
+    event_type: EventType,
+    finding_id: uuid.UUID,
+    finding: Finding | Mapping[str, Any],
+    *,
+    tenant_id: TenantId,
+    platform: Platform,
+) -> None:
+    """finding.created (``finding`` may be the row just inserted, as a mapping) or
+    finding.confirmed."""
+    client_id = _field(finding, "client_id")
+    emit(
+        uow,
+        tenant_id,
+        event_type,
+        FindingEventData(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            connection_id=_field(finding, "connection_id"),
+            finding_id=finding_id,
+            scan_id=_field(finding, "scan_id"),
+            platform=platform,
+            post_id=_field(finding, "post_id"),
+            comment_id=_field(finding, "comment_id"),
+            permalink_url=_field(finding, "permalink_url"),
+            by_page=_field(finding, "by_page"),
+            types=list(_field(finding, "types")),
+            entities=[
+                WebhookEntity(type=e["type"], score=e["score"], masked=e["masked"])
+                for e in _field(finding, "entities")
+            ],
+            max_score=_field(finding, "max_score"),
+            status=_field(finding, "status"),
+            source=_field(finding, "source"),
+            comment_created_at=_field(finding, "comment_created_at"),
+            received_at=_field(finding, "received_at"),
+            hidden_at=_field(finding, "hidden_at"),
+            reviewed_at=(None if isinstance(finding, Mapping) else finding.reviewed_at),
+            url=api_url(uow.public_url, f"/v1/findings/{finding_id}"),
+        ),
+        client_id=client_id,
+    )
 
 
 class FindingService:
@@ -161,5 +216,17 @@ class FindingService:
             subject_id=finding.id,
             data={"previous_status": previous.value},
         )
+        connection = await ConnectionRepository(self.uow.session).get(
+            principal.tenant_id, finding.connection_id
+        )
+        if connection is not None:
+            emit_finding_event(
+                self.uow,
+                EventType.FINDING_CONFIRMED,
+                finding.id,
+                finding,
+                tenant_id=principal.tenant_id,
+                platform=connection.platform,
+            )
         await self.uow.session.flush()
         return finding_schema(finding, self.cipher)

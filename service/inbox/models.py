@@ -39,6 +39,18 @@ class InboxEvent(TenantOwned, Base):
         Index(
             "ix_inbox_events_pending", "status", "updated_at", postgresql_where="status = 'pending'"
         ),
+        Index("ix_inbox_events_tenant_id_received_at", "tenant_id", "received_at"),
+        Index(
+            "ix_inbox_events_tenant_id_payload_kept",
+            "tenant_id",
+            postgresql_where="payload_ciphertext IS NOT NULL AND status <> 'pending'",
+        ),
+        Index(
+            "ix_inbox_events_tenant_id_sender_id",
+            "tenant_id",
+            "sender_id",
+            postgresql_where="sender_id IS NOT NULL",
+        ),
     )
 
     connection_id: Mapped[uuid.UUID]
@@ -51,7 +63,9 @@ class InboxEvent(TenantOwned, Base):
     sender_id: Mapped[str | None] = mapped_column(String(64))
     # sha256 over the change's identifying fields: a redelivered event is recognised.
     dedupe_key: Mapped[str] = mapped_column(String(64))
-    payload_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Cleared (NULL) as soon as the event is processed: the comment text is kept no longer than
+    # the work needs it. The row itself goes after the inbox retention period.
+    payload_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[InboxStatus] = mapped_column(
         str_enum(InboxStatus, "inbox_status"), default=InboxStatus.PENDING
     )

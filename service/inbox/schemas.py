@@ -28,3 +28,5 @@ class Accepted(msgspec.Struct, kw_only=True):
     stored: int
     duplicates: int
     unrouted: int
+    # Changes about an erased author or comment: dropped at the door (service.erasure).
+    erased: int = 0

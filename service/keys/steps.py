@@ -21,12 +21,20 @@ from service.crypto import Cipher
 from service.db import Database
 from service.findings.models import EXCERPT_PURPOSE, Finding
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent
+from service.webhooks.models import SECRET_PURPOSE, WebhookEndpoint
 
 # (model, column, attribute, purpose) of every encrypted column.
 _TARGETS: list[tuple[Any, Any, str, str]] = [
     (Connection, Connection.token_ciphertext, "token_ciphertext", TOKEN_PURPOSE),
     (InboxEvent, InboxEvent.payload_ciphertext, "payload_ciphertext", PAYLOAD_PURPOSE),
     (Finding, Finding.masked_excerpt_ciphertext, "masked_excerpt_ciphertext", EXCERPT_PURPOSE),
+    (WebhookEndpoint, WebhookEndpoint.secret_ciphertext, "secret_ciphertext", SECRET_PURPOSE),
+    (
+        WebhookEndpoint,
+        WebhookEndpoint.previous_secret_ciphertext,
+        "previous_secret_ciphertext",
+        SECRET_PURPOSE,
+    ),
 ]
 
 

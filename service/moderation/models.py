@@ -36,6 +36,12 @@ class ModerationAction(TenantOwned, Base):
             ondelete="CASCADE",
         ),
         Index(
+            "ix_moderation_actions_tenant_id_finding_id",
+            "tenant_id",
+            "finding_id",
+            postgresql_where="finding_id IS NOT NULL",
+        ),
+        Index(
             "ix_moderation_actions_pending",
             "status",
             "updated_at",

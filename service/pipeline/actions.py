@@ -40,6 +40,8 @@ from service.policies.service import effective_policy
 from service.scanning.service import count_late_hides
 from service.tenancy.models import Client
 from service.tenancy.repository import ClientRepository
+from service.webhooks.events import CommentEventData, EventType
+from service.webhooks.service import api_url, emit
 
 log = structlog.get_logger(__name__)
 
@@ -468,6 +470,7 @@ class _Performer:
                 "error": action.last_error,
             },
         )
+        comment_event(self.uow, action, finding, self.connection, done=False)
         log.warning(
             "moderation_failed",
             action_id=str(action.id),
@@ -523,6 +526,7 @@ class _Performer:
                 "already": self._already,
             },
         )
+        comment_event(self.uow, action, finding, self.connection, done=True)
 
     async def _reply_call(self) -> None:
         graph, action = self.pctx.graph, self.action
@@ -571,6 +575,7 @@ class _Performer:
                 "connection_id": str(action.connection_id),
             },
         )
+        comment_event(self.uow, action, finding, self.connection, done=True)
 
 
 async def record_action_error(
@@ -586,3 +591,60 @@ async def record_action_error(
         action.last_error = error[:500]
         if action.attempts >= pctx.config.max_attempts:
             action.status = ActionStatus.FAILED
+            connection = await ConnectionRepository(uow.session).get(
+                tenant_id, action.connection_id
+            )
+            finding = (
+                await FindingRepository(uow.session).get(tenant_id, action.finding_id)
+                if action.finding_id is not None
+                else None
+            )
+            if connection is not None:
+                comment_event(uow, action, finding, connection, done=False)
+
+
+# --- what the tenant's webhook endpoints are told ---------------------------------------------
+
+_COMMENT_EVENTS = {
+    (ActionKind.HIDE, True): EventType.COMMENT_HIDDEN,
+    (ActionKind.HIDE, False): EventType.COMMENT_HIDE_FAILED,
+    (ActionKind.UNHIDE, True): EventType.COMMENT_UNHIDDEN,
+    (ActionKind.REPLY, True): EventType.COMMENT_REPLIED,
+}
+
+
+def comment_event(
+    uow: UnitOfWork,
+    action: ModerationAction,
+    finding: Finding | None,
+    connection: Connection,
+    *,
+    done: bool,
+) -> None:
+    """An action settled: done (comment.hidden / unhidden / replied) or failed for good
+    (comment.hide_failed; a failed unhide or reply has no event), in the unit of work that
+    records it."""
+    event_type = _COMMENT_EVENTS.get((action.kind, done))
+    if event_type is None:
+        return
+    emit(
+        uow,
+        uow.tenant,
+        event_type,
+        CommentEventData(
+            tenant_id=uow.tenant,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            finding_id=finding.id if finding is not None else action.finding_id,
+            action_id=action.id,
+            platform=connection.platform,
+            post_id=finding.post_id if finding is not None else None,
+            comment_id=action.comment_id,
+            finding_status=finding.status if finding is not None else None,
+            error=None if done else action.last_error,
+            reply_id=action.result_id if action.kind is ActionKind.REPLY else None,
+            occurred_at=action.done_at or utcnow(),
+            url=api_url(uow.public_url, f"/v1/findings/{finding.id}") if finding else None,
+        ),
+        client_id=connection.client_id,
+    )

@@ -31,8 +31,10 @@ from service.crypto import tenant_hash_key
 from service.db import UnitOfWork, utcnow
 from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
+from service.erasure.tombstones import erased_comments
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
+from service.findings.service import emit_finding_event
 from service.locales import country_language
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
@@ -42,6 +44,7 @@ from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
 from service.tenancy.repository import ClientRepository
+from service.webhooks.events import EventType
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
 
@@ -178,6 +181,19 @@ async def handle_comments(
     if not texts:
         return outcomes
     tenant_id = uow.tenant
+    # Erased stays erased: a poll, a backfill or a redelivered webhook meets the author's
+    # comments again (hidden, still on the page); the tombstones drop them here, unread.
+    erased = await erased_comments(
+        uow.session,
+        tenant_id,
+        pctx.settings.secret_key,
+        connection.platform.value,
+        [(c.comment_id, c.author_id) for _, c in texts],
+    )
+    if erased:
+        texts = [(i, c) for i, c in texts if c.comment_id not in erased]
+        if not texts:
+            return outcomes
     policy = await effective_policy(uow, tenant_id, connection)
     page_comments = [c.comment_id for _, c in texts if _by_page(connection, c)]
     own_replies = (
@@ -278,6 +294,14 @@ async def handle_comments(
                     "connection_id": str(connection.id),
                     "comment_id": comment_id,
                 },
+            )
+            emit_finding_event(
+                uow,
+                EventType.FINDING_CREATED,
+                finding_id,
+                draft.row,
+                tenant_id=tenant_id,
+                platform=connection.platform,
             )
             new = True
         else:

@@ -33,6 +33,7 @@ from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
 from service.db import Database, UnitOfWork, utcnow
+from service.erasure.tombstones import erased_comments
 from service.findings.models import FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
 from service.ids import new_id
@@ -53,10 +54,18 @@ log = structlog.get_logger(__name__)
 
 
 async def accept_delivery(
-    db: Database, cipher: Cipher, app_secret: str, raw_body: bytes, signature: str | None
+    db: Database,
+    cipher: Cipher,
+    app_secret: str,
+    raw_body: bytes,
+    signature: str | None,
+    *,
+    secret_key: str,
 ) -> Accepted:
     """Verify a delivery and store each change once per connection watching its page, committed
-    before the caller answers Meta; one ``process_inbox_event`` job per new row."""
+    before the caller answers Meta; one ``process_inbox_event`` job per new row. ``secret_key``
+    keys the erasure tombstones: a change from an erased author, or about an erased comment, is
+    acknowledged and dropped without being stored."""
     delivery = parse_delivery(app_secret, raw_body, signature)
     platform_kind = platform_of(delivery.object)
     changes = [(entry, change) for entry in delivery.entry for change in entry.changes]
@@ -72,7 +81,7 @@ async def accept_delivery(
             by_page[c.external_id].append((system_tenant(c.tenant_id), c.id))
 
     received_at = utcnow()
-    stored = duplicates = unrouted = 0
+    stored = duplicates = unrouted = erased = 0
     by_tenant: dict[TenantId, list[tuple[uuid.UUID, Entry, Change]]] = defaultdict(list)
     for entry, change in changes:
         targets = by_page.get(entry.id)
@@ -85,8 +94,22 @@ async def accept_delivery(
     for tenant_id, items in by_tenant.items():
         async with db.unit_of_work(tenant_id) as uow:
             inbox = InboxRepository(uow.session)
-            for connection_id, entry, change in items:
-                object_id, post_id, parent_id, sender_id = change_ids(change.value)
+            ids = [change_ids(change.value) for _, _, change in items]
+            # Erased stays erased: a change by an erased author or about an erased comment is
+            # acknowledged and dropped here, before its text is stored (service/erasure).
+            skip = await erased_comments(
+                uow.session,
+                tenant_id,
+                secret_key,
+                platform_kind.value,
+                [(object_id, sender_id) for object_id, _, _, sender_id in ids if object_id],
+            )
+            for (connection_id, entry, change), (object_id, post_id, parent_id, sender_id) in zip(
+                items, ids, strict=True
+            ):
+                if object_id in skip:
+                    erased += 1
+                    continue
                 event_id = new_id()
                 payload = msgspec.json.encode(
                     {
@@ -129,8 +152,15 @@ async def accept_delivery(
         stored=stored,
         duplicates=duplicates,
         unrouted=unrouted,
+        erased=erased,
     )
-    return Accepted(changes=len(changes), stored=stored, duplicates=duplicates, unrouted=unrouted)
+    return Accepted(
+        changes=len(changes),
+        stored=stored,
+        duplicates=duplicates,
+        unrouted=unrouted,
+        erased=erased,
+    )
 
 
 # --- one stored event --------------------------------------------------------------------------
@@ -245,6 +275,8 @@ async def process_event(
             return EventOutcome(status="waiting", reason="needs_reauth")
         if connection.status is not ConnectionStatus.ACTIVE:
             return _finish(event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
+        if event.payload_ciphertext is None:  # cleared: nothing left to process
+            return _finish(event, InboxStatus.SKIPPED, "the payload was already cleared")
         payload = msgspec.json.decode(
             pctx.cipher.decrypt(
                 event.payload_ciphertext, tenant_id=tenant_id, purpose=PAYLOAD_PURPOSE
@@ -317,6 +349,8 @@ async def _backlog(
         uow.tenant, event.connection_id, exclude=event.id, limit=limit
     )
     for other in others:
+        if other.payload_ciphertext is None:
+            continue  # cleared: its own job skips it
         payload = msgspec.json.decode(
             pctx.cipher.decrypt(
                 other.payload_ciphertext, tenant_id=uow.tenant, purpose=PAYLOAD_PURPOSE
@@ -335,6 +369,8 @@ def _finish(event: InboxEvent, status: InboxStatus, reason: str | None) -> Event
     event.status = status
     event.last_error = reason
     event.processed_at = utcnow()
+    # The payload holds the comment text: once the event is settled nothing needs it.
+    event.payload_ciphertext = None
     return EventOutcome(status=status.value, reason=reason)
 
 
@@ -413,3 +449,4 @@ async def record_event_failure(
         if event.attempts >= pctx.config.max_attempts:
             event.status = InboxStatus.FAILED
             event.processed_at = utcnow()
+            event.payload_ciphertext = None

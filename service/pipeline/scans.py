@@ -49,6 +49,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform_errors
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
+from service.scanning.service import scan_event
 from service.scanning.walk import (
     Batch,
     Plan,
@@ -63,7 +64,7 @@ log = structlog.get_logger(__name__)
 
 ACTOR = "system:scan"
 # One job works this long, then queues its continuation from its checkpoint (well below the job
-# timeout): short jobs keep arq's claim on a job short (service/queue.py, CLAIM_SECONDS), so a
+# timeout): short jobs keep the claim on a job short (service/queue.py, ResilientWorker), so a
 # killed worker's scan is resumed within seconds, not minutes.
 SLICE_SECONDS = 20.0
 # The arq registration the worker uses (service/workers/jobs.py): a slice and its settling.
@@ -269,6 +270,9 @@ class Scanner:
                 "errors": scan.errors,
             },
         )
+        connection = await ConnectionRepository(uow.session).get(self.tenant_id, scan.connection_id)
+        if connection is not None:
+            scan_event(uow, self.tenant_id, scan, connection)
 
     async def _resume_actions(self) -> None:
         """Hides a previous run committed but did not live to perform: do them first."""

@@ -31,6 +31,12 @@ class Scan(TenantOwned, Base):
             ondelete="CASCADE",
         ),
         Index(
+            "ix_scans_tenant_id_finished_at",
+            "tenant_id",
+            "finished_at",
+            postgresql_where="finished_at IS NOT NULL",
+        ),
+        Index(
             "ix_scans_active",
             "status",
             postgresql_where="status IN ('pending','running','waiting')",

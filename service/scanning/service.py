@@ -18,6 +18,8 @@ from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.scanning import schemas
 from service.scanning.models import Scan, ScanStatus
 from service.scanning.repository import ACTIVE_STATUSES, ScanRepository
+from service.webhooks.events import EventType, ScanEventData
+from service.webhooks.service import api_url, emit
 
 
 def scan_rate(scan: Scan, now: dt.datetime | None = None) -> float | None:
@@ -182,3 +184,37 @@ async def count_late_hides(
         scan = await scans.get_for_update(tenant_id, scan_id)
         if scan is not None and scan.status not in ACTIVE_STATUSES:
             await scans.settle_hidden(tenant_id, scan)
+
+
+def scan_event(uow: UnitOfWork, tenant_id: TenantId, scan: Scan, connection: Connection) -> None:
+    """scan.completed or scan.failed (a cancelled scan has no event: someone asked for it)."""
+    event_type = {
+        ScanStatus.COMPLETED: EventType.SCAN_COMPLETED,
+        ScanStatus.FAILED: EventType.SCAN_FAILED,
+    }.get(scan.status)
+    if event_type is None:
+        return
+    emit(
+        uow,
+        tenant_id,
+        event_type,
+        ScanEventData(
+            tenant_id=tenant_id,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            scan_id=scan.id,
+            status=scan.status,
+            since=scan.since,
+            until=scan.until,
+            posts_scanned=scan.posts_scanned,
+            comments_scanned=scan.comments_scanned,
+            findings=scan.findings,
+            hidden=scan.hidden,
+            errors=scan.errors,
+            error=scan.last_error if scan.status is ScanStatus.FAILED else None,
+            started_at=scan.started_at,
+            finished_at=scan.finished_at,
+            url=api_url(uow.public_url, f"/v1/scans/{scan.id}"),
+        ),
+        client_id=connection.client_id,
+    )

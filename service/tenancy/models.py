@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import uuid
 
@@ -25,8 +26,12 @@ class Tenant(Timestamped, Base):
     kind: Mapped[TenantKind] = mapped_column(
         Enum(TenantKind, name="tenant_kind", values_callable=lambda e: [m.value for m in e])
     )
-    # Findings and audit events older than this are deleted by the retention job.
+    # How long findings are kept (the tenant's period; clients may override it, and the other
+    # kinds' periods are in retention_settings: service.retention).
     retention_days: Mapped[int] = mapped_column(default=90)
+    # Set when the tenant asked to be deleted: its keys are revoked and its data is being removed
+    # (service.erasure.tenant); nothing new is accepted for it.
+    deleting_at: Mapped[dt.datetime | None]
 
 
 class Client(TenantOwned, Base):

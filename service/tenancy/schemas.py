@@ -20,6 +20,7 @@ class Tenant(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     kind: TenantKind
+    # How long findings are kept (also `findings_days` of /v1/tenant/retention).
     retention_days: int
     created_at: dt.datetime
     updated_at: dt.datetime

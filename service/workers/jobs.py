@@ -1,6 +1,8 @@
 """The worker's job entry points: each takes ids, runs one pipeline step and turns its outcome
 into arq's vocabulary (a result, or a retry after a delay). Nothing else happens here: the
-steps live in service/pipeline/, the arq specifics in service/queue.py.
+steps live in service/pipeline/ (and, for retention, erasure and tenant deletion, in
+service/retention/purge.py, service/erasure/steps.py and service/erasure/tenant.py), the arq
+specifics in service/queue.py.
 
 Each job is safe to run twice: the step loads its state from Postgres and re-checks it. Only a
 retry re-runs a job, so a step's unexpected error is counted on its row first (after too many
@@ -18,6 +20,8 @@ from sqlalchemy import text
 
 from service import queue
 from service.auth.tenants import system_tenant
+from service.erasure.steps import fail_erasure, run_erasure, stale_erasures
+from service.erasure.tenant import delete_tenant_data, stale_deletions
 from service.moderation.service import backoff
 from service.pipeline.actions import perform_action, perform_quietly, record_action_error
 from service.pipeline.context import PipelineContext
@@ -27,6 +31,9 @@ from service.pipeline.reconcile import RECONCILE_EVERY_SECONDS, reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
 from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
 from service.queue import JobName
+from service.retention.purge import purge_tenant, tenants_to_purge
+from service.webhooks.service import deliver_due, reconcile_deliveries
+from service.workers.webhooks_context import webhooks_of
 
 log = structlog.get_logger(__name__)
 
@@ -116,6 +123,92 @@ async def reconcile_scans(
     return await reconcile_stale_scans(pipeline_of(ctx), stale_after=stale_after)
 
 
+async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str) -> str:
+    """Drain one webhook endpoint's due deliveries (service/webhooks/service.py). One drain per
+    endpoint runs in this process: a second job for an endpoint being drained returns at once
+    and the running drain takes its deliveries too, so a slow or dead endpoint holds one job
+    slot, never the others, and deliveries to other endpoints keep flowing."""
+    wctx = webhooks_of(ctx)
+    endpoint = uuid.UUID(endpoint_id)
+    if not wctx.sender.start_drain(endpoint):
+        return "busy"
+    try:
+        counts = await deliver_due(
+            wctx.db, wctx.cipher, wctx.sender, system_tenant(tenant_id), endpoint
+        )
+    finally:
+        wctx.sender.finish_drain(endpoint)
+    return " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
+async def reconcile_webhook_deliveries(ctx: dict[str, Any]) -> int:
+    """Cron: wake the endpoints whose deliveries are overdue (their job was lost), update the
+    oldest-pending gauge, prune old history."""
+    wctx = webhooks_of(ctx)
+    return await reconcile_deliveries(wctx.db, wctx.queue, wctx.sender.config)
+
+
+# --- retention, erasure, tenant deletion ---------------------------------------------------------
+
+# A purge job stops after this long; the next hourly run continues (the purge keeps no state).
+PURGE_BUDGET_SECONDS = 240
+ERASE_MAX_TRIES = 5
+STALE_PRIVACY_WORK = dt.timedelta(minutes=10)
+
+
+async def schedule_retention(ctx: dict[str, Any]) -> int:
+    """Cron (hourly): one purge job per tenant, not for tenants being deleted."""
+    pctx = pipeline_of(ctx)
+    tenant_ids = await tenants_to_purge(pctx.db)
+    for tenant_id in tenant_ids:
+        await pctx.queue.resend(queue.purge_retention(tenant_id))
+    return len(tenant_ids)
+
+
+async def purge_retention(ctx: dict[str, Any], tenant_id: str) -> dict[str, int]:
+    result = await purge_tenant(
+        pipeline_of(ctx).db, system_tenant(tenant_id), budget_seconds=PURGE_BUDGET_SECONDS
+    )
+    return result.counts
+
+
+async def erase_subject(ctx: dict[str, Any], tenant_id: str, request_id: str) -> str | None:
+    pctx = pipeline_of(ctx)
+    tid, rid = system_tenant(tenant_id), uuid.UUID(request_id)
+    try:
+        status = await run_erasure(pctx.db, pctx.settings, pctx.cipher, pctx.graph, tid, rid)
+    except Exception as exc:
+        log.warning("erasure_error", request_id=request_id, error=type(exc).__name__)
+        if _try(ctx) >= ERASE_MAX_TRIES:
+            await fail_erasure(pctx.db, tid, rid, type(exc).__name__)
+            return "failed"
+        raise queue.retry_later(min(2 ** _try(ctx), 60)) from None
+    return status.value if status is not None else None
+
+
+async def reconcile_erasures(ctx: dict[str, Any]) -> int:
+    """Cron: re-send erasure requests left pending or running (a lost job, a killed worker)."""
+    pctx = pipeline_of(ctx)
+    stale = await stale_erasures(pctx.db, STALE_PRIVACY_WORK)
+    for tenant_id, request_id, attempt in stale:
+        await pctx.queue.resend(queue.erase_subject(tenant_id, request_id, attempt))
+    return len(stale)
+
+
+async def delete_tenant(ctx: dict[str, Any], tenant_id: str) -> dict[str, int]:
+    return await delete_tenant_data(pipeline_of(ctx).db, system_tenant(tenant_id))
+
+
+async def reconcile_tenant_deletions(ctx: dict[str, Any]) -> int:
+    """Cron: re-send the deletion of tenants still being deleted after a while (deleting again
+    is harmless)."""
+    pctx = pipeline_of(ctx)
+    tenant_ids = await stale_deletions(pctx.db, STALE_PRIVACY_WORK)
+    for tenant_id in tenant_ids:
+        await pctx.queue.resend(queue.delete_tenant(tenant_id))
+    return len(tenant_ids)
+
+
 async def check_database(ctx: dict[str, Any]) -> bool:
     """A liveness probe through the queue: proves a worker can reach Postgres."""
     async with pipeline_of(ctx).db.system_unit_of_work() as uow:
@@ -138,6 +231,18 @@ FUNCTIONS: list[queue.WorkerFunction] = [
     queue.job_function(
         JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
     ),
+    # A drain takes rounds for ``drain_seconds``; a round's attempts may each take the 15 s
+    # timeout. Lost or failed drains: the reconcile cron wakes the endpoint again.
+    queue.job_function(
+        JobName.DELIVER_WEBHOOKS, deliver_webhooks, max_tries=1, timeout=300, keep_result=0
+    ),
+    queue.job_function(
+        JobName.PURGE_RETENTION, purge_retention, max_tries=1, timeout=PURGE_BUDGET_SECONDS + 60
+    ),
+    queue.job_function(
+        JobName.ERASE_SUBJECT, erase_subject, max_tries=ERASE_MAX_TRIES + 1, timeout=600
+    ),
+    queue.job_function(JobName.DELETE_TENANT, delete_tenant, max_tries=3, timeout=3600),
 ]
 CRON_JOBS: list[queue.WorkerCron] = [
     queue.cron_job(
@@ -154,5 +259,20 @@ CRON_JOBS: list[queue.WorkerCron] = [
         reconcile_scans,
         second=set(range(2, 60, RECONCILE_EVERY_SECONDS)),
         timeout=queue.LONGEST_JOB_SECONDS,
+    ),
+    queue.cron_job(
+        JobName.RECONCILE_WEBHOOK_DELIVERIES,
+        reconcile_webhook_deliveries,
+        second={5, 20, 35, 50},
+        timeout=60,
+    ),
+    queue.cron_job(JobName.SCHEDULE_RETENTION, schedule_retention, minute=17, second=0, timeout=60),
+    queue.cron_job(JobName.RECONCILE_ERASURES, reconcile_erasures, second=30, timeout=60),
+    queue.cron_job(
+        JobName.RECONCILE_TENANT_DELETIONS,
+        reconcile_tenant_deletions,
+        minute=set(range(5, 60, 10)),
+        second=20,
+        timeout=60,
     ),
 ]

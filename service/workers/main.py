@@ -15,6 +15,7 @@ from service.queue import Queue, worker_class
 from service.settings import Settings, get_settings
 from service.workers import jobs
 from service.workers.jobs import CONTEXT_KEY
+from service.workers.webhooks_context import webhooks_shutdown, webhooks_startup
 
 
 async def pipeline_startup(ctx: dict[str, Any]) -> None:
@@ -44,9 +45,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["queue"] = queue
     ctx["db"] = Database(settings, queue)
     await pipeline_startup(ctx)
+    await webhooks_startup(ctx)
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await webhooks_shutdown(ctx)
     await pipeline_shutdown(ctx)
     db: Database | None = ctx.get("db")
     if db is not None:

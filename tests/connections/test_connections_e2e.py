@@ -121,6 +121,8 @@ async def test_oauth_webhook_inbox_and_reauth(
         await asyncio.sleep(0.02)
     assert event is not None, "the webhook never reached the inbox"
     assert event.verb == "add" and event.item == "comment"
+    # Still pending (no worker here): its payload is kept until it is processed.
+    assert event.payload_ciphertext is not None
     assert secret_phone.encode() not in event.payload_ciphertext
     payload = msgspec.json.decode(
         cipher.decrypt(event.payload_ciphertext, tenant_id=t.tenant_id, purpose=PAYLOAD_PURPOSE)

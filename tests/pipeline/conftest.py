@@ -231,7 +231,12 @@ async def deliver(
         _delivered[id(receiver)] = seen + 1
         if wanted(post.body):
             await accept_delivery(
-                db, cipher, APP_SECRET, post.body, post.headers[SIGNATURE_HEADER.lower()]
+                db,
+                cipher,
+                APP_SECRET,
+                post.body,
+                post.headers[SIGNATURE_HEADER.lower()],
+                secret_key=settings.secret_key,
             )
             return post.body
 

@@ -112,7 +112,7 @@ async def test_a_worker_killed_mid_hide_has_its_work_done_again_within_seconds(
     await _assert_once_each(stack, leaky, clean)
     assert survivor.poll() is None
     # The killed worker's claims were released by reconcile, not waited out (arq's own claim
-    # lasts CLAIM_SECONDS, longer than the recovery above).
+    # lasts the job's timeout plus CLAIM_MARGIN_SECONDS, longer than the recovery above).
     assert "job_claim_released" in survivor.output(), stack.logs()
 
 

@@ -186,7 +186,12 @@ async def test_the_same_event_twice_hides_once_and_records_one_finding(
     body = await deliver(db, settings, receiver, node.id)
     # Meta redelivers the same body: the inbox recognises it.
     again = await accept_delivery(
-        db, Cipher(settings.encryption_keys), APP_SECRET, body, sign_body(APP_SECRET, body)
+        db,
+        Cipher(settings.encryption_keys),
+        APP_SECRET,
+        body,
+        sign_body(APP_SECRET, body),
+        secret_key=settings.secret_key,
     )
     assert again.duplicates == 1 and again.stored == 0
     [event_id] = await event_ids(db, page)

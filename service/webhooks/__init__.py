@@ -1,0 +1,1 @@
+"""Outbound webhooks (service/webhooks/service.py explains the flow)."""

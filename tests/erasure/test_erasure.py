@@ -1,0 +1,281 @@
+"""Erasure (art. 17) and subject access (art. 15), end to end through the sandbox: what the
+author left is removed, and the next poll, backfill or redelivered webhook brings none of it
+back."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from service.crypto import Cipher
+from service.db import Database
+from service.erasure.models import Tombstone
+from service.findings.models import Finding
+from service.inbox.models import InboxEvent
+from service.pipeline.context import PipelineContext
+from service.pipeline.inbox import accept_delivery
+from service.pipeline.polling import poll_once
+from service.platforms.signatures import sign_body
+from service.sandbox import RunningSandbox
+from service.settings import Settings
+from service.workers.jobs import erase_subject, process_inbox_event, run_scan
+from tests.conftest import MakeTenant
+from tests.pipeline.conftest import (
+    APP_SECRET,
+    comment_state,
+    connect_page,
+    deliver,
+    event_ids,
+    rows_containing,
+)
+
+pytestmark = [pytest.mark.e2e]
+
+Api = AsyncTestClient[Litestar]
+PHONE = "ring mig på 40 52 37 46, det haster"
+MAIL = "skriv til mette.k@gmail.com"
+
+
+async def _findings(db: Database, tenant_id: Any) -> list[Finding]:
+    async with db.unit_of_work(tenant_id) as uow:
+        return list((await uow.session.scalars(select(Finding))).all())
+
+
+async def _erase(
+    api: Api, ctx: dict[str, Any], headers: dict[str, str], tenant_id: Any, **body: Any
+) -> dict[str, Any]:
+    r = await api.post("/v1/erasure-requests", json=body, headers=headers)
+    assert r.status_code == 202, r.text
+    created = r.json()
+    assert created["status"] == "pending" and "author_id" not in created
+    assert await erase_subject(ctx, str(tenant_id), created["id"]) == "completed"
+    # A second run (arq may run a job twice) changes nothing.
+    assert await erase_subject(ctx, str(tenant_id), created["id"]) is None
+    done = (await api.get(f"/v1/erasure-requests/{created['id']}", headers=headers)).json()
+    assert done["status"] == "completed" and done["finished_at"], done
+    return dict(done)
+
+
+async def test_erased_author_is_gone_and_stays_gone(
+    sandbox: RunningSandbox,
+    receiver: Any,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+    ctx: dict[str, Any],
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    store = sandbox.store
+    mette = f"Mette Erased {uuid.uuid4().hex[:6]}"
+    # Two of Mette's comments come by polling, one by webhook; Ole's stays.
+    first = store.add_comment(page.post_id, PHONE, author_name=mette, notify=False)
+    second = store.add_comment(first.id, MAIL, author_name=mette, notify=False)
+    ole = store.add_comment(
+        page.post_id, "min mail: ole.h@outlook.dk", author_name="Ole K", notify=False
+    )
+    await poll_once(pctx, page.tenant_id, page.connection_id)
+    third = store.add_comment(page.post_id, "Mit nummer er 20 12 34 56", author_name=mette)
+    body = await deliver(db, settings, receiver, third.id)
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    author_id = first.from_id
+    assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {
+        first.id,
+        second.id,
+        third.id,
+        ole.id,
+    }
+
+    # Subject access first: what is held, masked.
+    r = await api.get(
+        "/v1/subject-data",
+        params={"platform": "facebook", "author_id": author_id},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 200, r.text
+    held = r.json()
+    assert {f["comment_id"] for f in held["findings"]} == {first.id, second.id, third.id}
+    assert held["erased"] is False and held["inbox_events"] == 1
+    assert "40 52 37 46" not in r.text and "mette.k@gmail.com" not in r.text
+    assert any("•" in f["masked_excerpt"] for f in held["findings"])
+
+    done = await _erase(
+        api, ctx, tenant.headers, tenant.tenant_id, platform="facebook", author_id=author_id
+    )
+    assert done["counts"]["findings"] == 3
+    assert done["counts"]["inbox_events"] == 1
+    assert done["counts"]["moderation_actions"] == 3  # the three done hides
+    assert done["counts"]["tombstones"] == 4  # the author and three comments
+    assert "platform_comments_deleted" not in done["counts"]
+
+    assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {ole.id}
+    # Nothing held links to the author any more (tombstones are keyed hashes).
+    assert await rows_containing(db, author_id) == []
+    for comment in (first, second, third):
+        assert await rows_containing(db, comment.id) in ([], ["audit_events"]), await _inbox(
+            db, tenant.tenant_id
+        )
+    # Hidden, not deleted: the comments are still on the page.
+    async with api_control(sandbox) as control:
+        assert (await comment_state(control, first.id))["is_hidden"] is True
+
+    # The next poll, a backfill and a redelivered webhook bring nothing back.
+    await poll_once(pctx, page.tenant_id, page.connection_id)
+    assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {ole.id}
+    r = await api.post(
+        "/v1/scans", json={"connection_id": str(page.connection_id)}, headers=tenant.headers
+    )
+    assert r.status_code == 202, r.text
+    assert await run_scan(ctx, str(tenant.tenant_id), r.json()["id"]) == "completed"
+    assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {ole.id}
+    again = await accept_delivery(
+        db,
+        Cipher(settings.encryption_keys),
+        APP_SECRET,
+        body,
+        sign_body(APP_SECRET, body),
+        secret_key=settings.secret_key,
+    )
+    assert again.erased == 1 and again.stored == 0
+    # A new comment by the same author is dropped at the door too.
+    fourth = store.add_comment(page.post_id, "ny: 31 41 59 26", author_name=mette)
+    await deliver(db, settings, receiver, fourth.id)
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {ole.id}
+    assert await rows_containing(db, author_id) == []
+
+    r = await api.get(
+        "/v1/subject-data",
+        params={"platform": "facebook", "author_id": author_id},
+        headers=tenant.headers,
+    )
+    after = r.json()
+    assert after["erased"] is True and after["findings"] == [] and after["inbox_events"] == 0
+    assert after["erasure_requests"] == [done["id"]]
+
+    # Audited, without the author id.
+    events = (await api.get("/v1/audit-events", headers=tenant.headers)).json()["items"]
+    actions = [e["action"] for e in events]
+    assert "erasure.requested" in actions and "erasure.completed" in actions
+    assert author_id not in str(events)
+
+
+async def _inbox(db: Database, tenant_id: Any) -> list[tuple[Any, ...]]:
+    async with db.unit_of_work(tenant_id) as uow:
+        rows = await uow.session.execute(
+            select(
+                InboxEvent.field,
+                InboxEvent.item,
+                InboxEvent.verb,
+                InboxEvent.object_id,
+                InboxEvent.parent_id,
+                InboxEvent.sender_id,
+            )
+        )
+        return [tuple(r) for r in rows.all()]
+
+
+def api_control(sandbox: RunningSandbox) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=sandbox.url)
+
+
+async def test_erasure_by_finding_can_delete_the_comments_on_the_page(
+    sandbox: RunningSandbox,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+    ctx: dict[str, Any],
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    anna = f"Anna Deleted {uuid.uuid4().hex[:6]}"
+    one = sandbox.store.add_comment(page.post_id, PHONE, author_name=anna, notify=False)
+    two = sandbox.store.add_comment(page.post_id, MAIL, author_name=anna, notify=False)
+    await poll_once(pctx, page.tenant_id, page.connection_id)
+    [finding, _] = sorted(
+        await _findings(db, tenant.tenant_id), key=lambda f: f.comment_id != one.id
+    )
+
+    done = await _erase(
+        api,
+        ctx,
+        tenant.headers,
+        tenant.tenant_id,
+        finding_id=str(finding.id),
+        delete_on_platform=True,
+    )
+    # The finding's author: both comments, deleted on the page.
+    assert done["counts"]["findings"] == 2
+    assert done["counts"]["platform_comments_deleted"] == 2
+    assert done["counts"]["platform_delete_failed"] == 0
+    assert done["platform"] == "facebook" and done["author_ref"]
+    async with api_control(sandbox) as control:
+        for node in (one, two):
+            assert (await comment_state(control, node.id))["deleted"] is True
+    assert await _findings(db, tenant.tenant_id) == []
+    async with db.unit_of_work(tenant.tenant_id) as uow:
+        tombstones = (
+            await uow.session.execute(select(func.count()).select_from(Tombstone))
+        ).scalar_one()
+    assert tombstones == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"platform": "facebook"},
+        {"author_id": "123"},
+        {"platform": "facebook", "author_id": "123", "finding_id": str(uuid.uuid4())},
+        {"platform": "myspace", "author_id": "123"},
+        {"platform": "facebook", "author_id": "12 3; drop"},
+        {"platform": "facebook", "author_id": "123", "delete_on_platform": "yes"},
+    ],
+)
+async def test_malformed_erasure_requests_are_422(
+    api: Api, make_tenant: MakeTenant, body: dict[str, Any]
+) -> None:
+    tenant = await make_tenant()
+    r = await api.post("/v1/erasure-requests", json=body, headers=tenant.headers)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert (await api.get("/v1/erasure-requests", headers=tenant.headers)).json()["items"] == []
+
+
+async def test_erasure_requests_are_the_tenants_own(api: Api, make_tenant: MakeTenant) -> None:
+    tenant, other = await make_tenant(), await make_tenant()
+    r = await api.post(
+        "/v1/erasure-requests", json={"finding_id": str(uuid.uuid4())}, headers=tenant.headers
+    )
+    assert r.status_code == 404
+    r = await api.post(
+        "/v1/erasure-requests",
+        json={"platform": "instagram", "author_id": "17841400000000001"},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 202
+    request_id = r.json()["id"]
+    assert (
+        await api.get(f"/v1/erasure-requests/{request_id}", headers=other.headers)
+    ).status_code == 404
+    listed = (await api.get("/v1/erasure-requests", headers=tenant.headers)).json()["items"]
+    assert [x["id"] for x in listed] == [request_id]
+    r = await api.post(
+        "/v1/api-keys", json={"name": "r", "scopes": ["read"]}, headers=tenant.headers
+    )
+    read = {"Authorization": f"Bearer {r.json()['secret']}"}
+    assert (await api.get("/v1/erasure-requests", headers=read)).status_code == 403
+    r = await api.get("/v1/subject-data", params={"platform": "facebook"}, headers=tenant.headers)
+    assert r.status_code == 400 or r.status_code == 422
