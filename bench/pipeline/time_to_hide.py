@@ -100,7 +100,9 @@ async def bench(rate: float, seconds: float, personal: float, workers: int = 1) 
     configure_logging(settings.log_level, settings.log_json)
     queue = await Queue.connect(settings.redis_url, settings.queue_name)
     db = Database(settings, queue)
-    control = httpx.AsyncClient(base_url=sandbox.url, timeout=30)
+    control = httpx.AsyncClient(
+        base_url=sandbox.url, timeout=30, limits=httpx.Limits(max_connections=200)
+    )
     try:
         async with httpx.AsyncClient() as http:
             for _ in range(300):
@@ -127,11 +129,20 @@ async def bench(rate: float, seconds: float, personal: float, workers: int = 1) 
         sent: dict[str, bool] = {}
         sent_at: dict[str, float] = {}
 
+        failed_posts = 0
+
         async def comment(text: str, is_personal: bool, author: str) -> None:
-            response = await control.post(
-                f"/_sandbox/objects/{post['id']}/comments",
-                json={"message": text, "author_name": author},
-            )
+            nonlocal failed_posts
+            try:
+                response = await control.post(
+                    f"/_sandbox/objects/{post['id']}/comments",
+                    json={"message": text, "author_name": author},
+                )
+            except httpx.HTTPError:
+                # The sandbox (Meta, the load generator) could not take the rate on this
+                # machine: counted, and the run goes on.
+                failed_posts += 1
+                return
             sent[response.json()["id"]] = is_personal
             sent_at[response.json()["id"]] = time.time()
 
@@ -194,6 +205,7 @@ async def bench(rate: float, seconds: float, personal: float, workers: int = 1) 
             "workers": workers,
             "rate": rate,
             "comments_sent": len(sent),
+            "comment_posts_failed": failed_posts,
             "sent_with_personal_data": sum(sent.values()),
             "load_seconds": round(load_seconds, 1),
             "webhook_events": len(received),
