@@ -8,7 +8,10 @@ from service.findings import models as findings_models  # noqa: F401
 from service.inbox import models as inbox_models  # noqa: F401
 from service.moderation import models as moderation_models  # noqa: F401
 from service.policies import models as policies_models  # noqa: F401
+from service.responses import models as responses_models  # noqa: F401
 from service.scanning import models as scanning_models  # noqa: F401
+from service.servicehours import models as servicehours_models  # noqa: F401
+from service.storms import models as storms_models  # noqa: F401
 from service.tenancy import models as tenancy_models  # noqa: F401
 from service.webhooks import models as webhooks_models  # noqa: F401
 

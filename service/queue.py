@@ -18,14 +18,13 @@ this module only; ``lint-imports`` keeps arq out of every other module.
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
     deliver_webhooks     tenant_id, endpoint_id      - (a second drain of one endpoint is cheap)
-    check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries
     purge_retention      tenant_id                   retention:<tenant>
     erase_subject        tenant_id, request_id       erasure:<request>[:<attempt>]
     delete_tenant        tenant_id                   delete-tenant:<tenant>
     check_database       -                           -
-    crons: poll_recent, reconcile, reconcile_scans, schedule_retention, reconcile_erasures,
-           reconcile_tenant_deletions
+    crons: poll_recent, reconcile, reconcile_scans, reconcile_webhook_deliveries,
+           schedule_retention, reconcile_erasures, reconcile_tenant_deletions,
+           track_responses, watch_storms
 """
 
 from __future__ import annotations
@@ -81,6 +80,8 @@ class JobName(enum.StrEnum):
     POLL_RECENT = "poll_recent"
     RECONCILE = "reconcile"
     RECONCILE_SCANS = "reconcile_scans"
+    TRACK_RESPONSES = "track_responses"
+    WATCH_STORMS = "watch_storms"
     RECONCILE_WEBHOOK_DELIVERIES = "reconcile_webhook_deliveries"
     SCHEDULE_RETENTION = "schedule_retention"
     RECONCILE_ERASURES = "reconcile_erasures"

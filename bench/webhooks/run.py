@@ -256,14 +256,12 @@ async def run(deliveries: int, rate: float, seconds: float, workers: int) -> dic
         print("beside a dead endpoint", results["beside_a_dead_endpoint"], flush=True)
         return results
     finally:
+        # Workers first, whatever else fails: a leaked worker keeps its database connections.
+        for process in processes:
+            process.kill()
+            process.wait(10)
         if receiver is not None:
             receiver.stop()
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
         await db.dispose()
         await queue.redis.delete(settings.queue_name)
         await queue.close()

@@ -27,9 +27,15 @@ from service.api.middleware import request_id_middleware
 from service.api.openapi_webhooks import WallguardOpenAPIConfig
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.responses import ResponseTimesController, UnansweredController
 from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
+from service.api.servicehours import (
+    ClientServiceHoursController,
+    ConnectionServiceHoursController,
+)
 from service.api.stats import StatsController
+from service.api.storms import StormController
 from service.api.tenancy import ClientController, TenantController
 from service.api.webhooks import (
     WebhookDeliveryController,
@@ -89,6 +95,9 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Retention"),
             Tag(name="Erasure"),
             Tag(name="Stats"),
+            Tag(name="Service hours"),
+            Tag(name="Response times"),
+            Tag(name="Storms"),
             Tag(name="Clients"),
             Tag(name="API keys"),
             Tag(name="Webhooks", description="Signed events Wallguard sends to your endpoints"),
@@ -151,6 +160,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             AuditController,
             StatsController,
+            ClientServiceHoursController,
+            ConnectionServiceHoursController,
+            ResponseTimesController,
+            UnansweredController,
+            StormController,
             WebhookEndpointController,
             WebhookDeliveryController,
             WebhookEventTypeController,

@@ -43,6 +43,7 @@ from service.pipeline.context import PipelineContext
 from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
+from service.responses.service import observe_comments
 from service.tenancy.repository import ClientRepository
 from service.webhooks.events import EventType
 
@@ -194,6 +195,9 @@ async def handle_comments(
         texts = [(i, c) for i, c in texts if c.comment_id not in erased]
         if not texts:
             return outcomes
+    # Response times and storms see every comment left, acting or not: one insert of ids and
+    # times; the arithmetic is left to their crons (service/responses/steps.py, storms/steps.py).
+    await observe_comments(uow, connection, [c for _, c in texts], received_at=received_at)
     policy = await effective_policy(uow, tenant_id, connection)
     page_comments = [c.comment_id for _, c in texts if _by_page(connection, c)]
     own_replies = (

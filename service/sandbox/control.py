@@ -15,6 +15,8 @@ Content
   GET    /_sandbox/hidden                      hidden comments (``page_id`` filter)
   GET    /_sandbox/replies                     comments the page made through the API
   POST   /_sandbox/seed                        deterministic realistic content
+  POST   /_sandbox/streams                     a comment stream on one post: a storm (3,000 in
+                                        an evening) or a steady busy page, at given times
   POST   /_sandbox/reset                       back to the configured start
 Faults
   POST   /_sandbox/faults                      rate_limit | server_error | latency | expire_token
@@ -31,7 +33,8 @@ Webhooks and calls
 
 from __future__ import annotations
 
-from typing import Literal
+import random
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
@@ -39,7 +42,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from service.sandbox.seed import seed_store
+from service.sandbox.seed import seed_comment_stream, seed_store, steady_times, storm_times
 from service.sandbox.state import ALL_TASKS, Node, Store
 
 StoreDep = NamedDependency[Store]
@@ -143,6 +146,33 @@ class SeedOut(msgspec.Struct):
     personal: int
     ig_media: int
     ig_comments: int
+
+
+class StreamCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Customer comments on one post of a page: ``storm`` (``comments`` over an evening from
+    ``start``, a steep start then a decay, like Telenor's 3,000) or ``steady`` (``per_minute``
+    for ``minutes`` from ``start``). Times are unix seconds; ``notify`` sends their webhooks."""
+
+    page_id: str
+    profile: Literal["storm", "steady"]
+    start: int
+    seed: int = 1
+    post_id: str | None = None
+    comments: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 3_000
+    per_minute: Annotated[float, msgspec.Meta(gt=0, le=3_000)] = 5.0
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 60
+    personal_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.05
+    reply_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.05
+    reply_after: Annotated[int, msgspec.Meta(ge=0)] = 600
+    notify: bool = False
+
+
+class StreamOut(msgspec.Struct):
+    post_id: str
+    comments: int
+    replies: int
+    first: int | None
+    last: int | None
 
 
 class FaultCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -308,6 +338,31 @@ class SandboxController(Controller):
             ig_media_per_account=data.ig_media_per_account,
         )
         return msgspec.convert(summary, SeedOut, from_attributes=True)
+
+    @post("/streams", operation_id="sandbox_comment_stream", status_code=200)
+    async def comment_stream(self, store: StoreDep, data: JSONBody[StreamCreate]) -> StreamOut:
+        if data.page_id not in store.pages:
+            raise NotFoundException(f"unknown page {data.page_id}")
+        if data.post_id is not None and data.post_id not in store.nodes:
+            raise NotFoundException(f"unknown post {data.post_id}")
+        rng = random.Random(data.seed)
+        times = (
+            storm_times(rng, data.start, data.comments)
+            if data.profile == "storm"
+            else steady_times(rng, data.start, data.start + 60 * data.minutes, data.per_minute)
+        )
+        summary = seed_comment_stream(
+            store,
+            data.page_id,
+            times,
+            seed=data.seed,
+            post_id=data.post_id,
+            personal_ratio=data.personal_ratio,
+            reply_ratio=data.reply_ratio,
+            reply_after=data.reply_after,
+            notify=data.notify,
+        )
+        return msgspec.convert(summary, StreamOut, from_attributes=True)
 
     @get("/pages", operation_id="sandbox_list_pages")
     async def list_pages(self, store: StoreDep) -> list[PageOut]:

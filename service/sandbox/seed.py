@@ -471,3 +471,90 @@ def seed_store(
                         ig_comments += 1
                         personal += bool(found)
     return SeedSummary(seed, len(targets), posts, comments, personal, ig_media, ig_comments)
+
+
+# --- comment streams: a storm in an evening, a steady busy page --------------------------------
+
+# Telenor's evening (shared/seeds): over 3,000 comments on one post within hours, most in the
+# first hour or two. Phases of (minutes, share of the comments); 3,000 over 3 h 10 min.
+STORM_PHASES: tuple[tuple[int, float], ...] = ((10, 0.10), (60, 0.50), (60, 0.30), (60, 0.10))
+
+
+def storm_times(rng: random.Random, start: int, comments: int = 3_000) -> list[int]:
+    """Creation times (unix seconds) of a storm's comments: a steep start, then a slow decay."""
+    times: list[int] = []
+    phase_start = start
+    for minutes, share in STORM_PHASES:
+        count = round(comments * share)
+        span = minutes * 60
+        times.extend(phase_start + rng.randrange(span) for _ in range(count))
+        phase_start += span
+    return sorted(times[:comments])
+
+
+def steady_times(rng: random.Random, start: int, end: int, per_minute: float) -> list[int]:
+    """A Poisson stream of ``per_minute`` comments a minute over [start, end)."""
+    times: list[int] = []
+    t = float(start)
+    while True:
+        t += rng.expovariate(per_minute / 60)
+        if t >= end:
+            return times
+        times.append(int(t))
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    post_id: str
+    comments: int
+    replies: int
+    first: int | None
+    last: int | None
+
+
+def seed_comment_stream(
+    store: Store,
+    page_id: str,
+    times: list[int],
+    *,
+    seed: int = 1,
+    post_id: str | None = None,
+    personal_ratio: float = 0.05,
+    reply_ratio: float = 0.05,
+    reply_after: int = 600,
+    notify: bool = False,
+) -> StreamSummary:
+    """Customer comments at ``times`` on one post (a new one unless ``post_id``), a share of
+    them answered by the page ``reply_after`` seconds later. With ``notify`` the sandbox sends
+    their webhooks as for live comments; without, they are history for a backfill or a poll."""
+    rng = random.Random(seed)
+    lang = page_language(store.pages[page_id].name)
+    replies = 0
+    if post_id is None:
+        post_time = (min(times) - 600) if times else None
+        post_id = store.add_post(
+            page_id, rng.choice(POSTS[lang]), created_time=post_time, notify=notify
+        ).id
+    for created in sorted(times):
+        author = make_person(rng, lang)
+        text, found = generate_comment(
+            rng, lang, personal=rng.random() < personal_ratio, name=author
+        )
+        comment = store.add_comment(
+            post_id, text, author_name=author, created_time=created, notify=notify, pii=found
+        )
+        if rng.random() < reply_ratio:
+            store.add_comment(
+                comment.id,
+                COMPANY_REPLIES[lang],
+                created_time=created + reply_after,
+                notify=notify,
+            )
+            replies += 1
+    return StreamSummary(
+        post_id=post_id,
+        comments=len(times),
+        replies=replies,
+        first=min(times) if times else None,
+        last=max(times) if times else None,
+    )

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
 import msgspec
+
+from service.responses.schemas import ResponseFigures
 
 
 class StatusCounts(msgspec.Struct, kw_only=True):
@@ -38,6 +41,23 @@ class TimeToHide(msgspec.Struct, kw_only=True):
     p95_ms: float | None
 
 
+class StormCounts(msgspec.Struct, kw_only=True):
+    """Comment storms on the pages in scope (``GET /v1/storms`` lists them)."""
+
+    started: Annotated[
+        int, msgspec.Meta(description="Storms that started in the window.", examples=[1])
+    ]
+    active: Annotated[int, msgspec.Meta(description="Storms in progress now.", examples=[0])]
+
+
+class StatsLinks(msgspec.Struct, kw_only=True):
+    """Where the figures come from in detail, for the same client or connection."""
+
+    response_times: Annotated[str, msgspec.Meta(description="First-response times.")]
+    unanswered: Annotated[str, msgspec.Meta(description="Customer comments still waiting.")]
+    storms: Annotated[str, msgspec.Meta(description="Comment storms.")]
+
+
 class Stats(msgspec.Struct, kw_only=True):
     since: dt.datetime
     until: dt.datetime
@@ -52,3 +72,8 @@ class Stats(msgspec.Struct, kw_only=True):
     # Unhidden after review / ever hidden; null when nothing was hidden.
     unhide_rate: float | None
     time_to_hide: TimeToHide
+    # The page team's side: first responses to customer comments made in the window, against
+    # the promised service hours (GET /v1/response-times has them per connection).
+    response_times: ResponseFigures
+    storms: StormCounts
+    links: StatsLinks

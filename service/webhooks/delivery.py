@@ -67,8 +67,6 @@ class DeliveryConfig:
     # Pending deliveries overdue by this much are sent again by the reconcile cron.
     stale_after: dt.timedelta = dt.timedelta(seconds=120)
     reconcile_batch: int = 1000
-    # Events (with their deliveries and attempts) are kept this long, then pruned.
-    history: dt.timedelta = dt.timedelta(days=30)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryConfig:

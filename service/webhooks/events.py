@@ -36,6 +36,7 @@ FINDING_STATUSES = (
 FINDING_SOURCES = ("realtime", "poll", "scan")
 SCAN_STATUSES = ("pending", "running", "waiting", "completed", "cancelled", "failed")
 CONNECTION_STATUSES = ("active", "paused", "needs_reauth", "revoked")
+STORM_STATUSES = ("active", "ended")
 Platform = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PLATFORMS)})]
 FindingStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(FINDING_STATUSES)})]
 FindingSource = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(FINDING_SOURCES)})]
@@ -43,6 +44,7 @@ ScanStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SCAN_ST
 ConnectionStatus = Annotated[
     str, msgspec.Meta(extra_json_schema={"enum": list(CONNECTION_STATUSES)})
 ]
+StormStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(STORM_STATUSES)})]
 
 
 class EventType(enum.StrEnum):
@@ -59,6 +61,9 @@ class EventType(enum.StrEnum):
     CONNECTION_REVOKED = "connection.revoked"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     WEBHOOK_TEST = "webhook.test"
+    RESPONSE_OVERDUE = "response.overdue"
+    STORM_STARTED = "storm.started"
+    STORM_ENDED = "storm.ended"
 
 
 class WebhookEntity(msgspec.Struct, kw_only=True):
@@ -164,6 +169,57 @@ class WebhookTestData(msgspec.Struct, kw_only=True):
     sent_at: dt.datetime
 
 
+class ResponseOverdueEventData(msgspec.Struct, kw_only=True):
+    """A customer comment whose promised first response was not kept (README, "Response times
+    and storms")."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    connection_id: uuid.UUID
+    # Wallguard's id of the tracked comment (an item of GET /v1/unanswered).
+    tracked_comment_id: uuid.UUID
+    platform: Platform
+    post_id: str | None
+    comment_id: str
+    commented_at: dt.datetime
+    # The promised first response in service-hour minutes, and the last instant that kept it.
+    promise_minutes: int
+    deadline_at: dt.datetime
+    # Null while still unanswered; a time after the deadline when answered late.
+    first_reply_at: dt.datetime | None
+    noticed_at: dt.datetime
+    # The connection's unanswered comments in the API, oldest first.
+    url: str
+
+
+class StormPostData(msgspec.Struct, kw_only=True):
+    post_id: str
+    # Customer comments on it in the storm (over its last 15 minutes while it lasts).
+    comments: int
+
+
+class StormEventData(msgspec.Struct, kw_only=True):
+    """A comment storm on a page: started, or ended (README, "Storms")."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    connection_id: uuid.UUID
+    storm_id: uuid.UUID
+    platform: Platform
+    status: StormStatus
+    started_at: dt.datetime
+    detected_at: dt.datetime
+    ended_at: dt.datetime | None
+    # Customer comments per minute: the page's baseline for this time of the week, the rate
+    # over the last 5 minutes, and the highest rate seen.
+    baseline_per_minute: float
+    rate_per_minute: float
+    peak_per_minute: float
+    comments: int
+    posts: list[StormPostData]
+    url: str
+
+
 EventData = (
     FindingEventData
     | CommentEventData
@@ -171,6 +227,8 @@ EventData = (
     | ConnectionEventData
     | EndpointDisabledEventData
     | WebhookTestData
+    | ResponseOverdueEventData
+    | StormEventData
 )
 
 
@@ -251,6 +309,21 @@ _DESCRIPTIONS: dict[EventType, tuple[str, type[msgspec.Struct]]] = {
     EventType.WEBHOOK_TEST: (
         "Sent by `POST /v1/webhook-endpoints/{id}/test` to check an endpoint.",
         WebhookTestData,
+    ),
+    EventType.RESPONSE_OVERDUE: (
+        "A customer comment was not answered within the promised first response, counted in "
+        "service hours: sent once per comment, when the promise breaks.",
+        ResponseOverdueEventData,
+    ),
+    EventType.STORM_STARTED: (
+        "A page draws far more customer comments than its own baseline for this time of the "
+        "week; `posts` are the posts drawing them.",
+        StormEventData,
+    ),
+    EventType.STORM_ENDED: (
+        "A storm ended: the rate has stayed near the baseline for 10 minutes; `ended_at` is the "
+        "last time it was still elevated.",
+        StormEventData,
     ),
 }
 

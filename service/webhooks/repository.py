@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
@@ -282,24 +282,6 @@ class DeliveryRepository:
             .values(status=DeliveryStatus.FAILED, last_error=reason, lease_until=None)
         )
         result = await self.session.execute(stmt)
-        return int(getattr(result, "rowcount", 0) or 0)
-
-    async def prune(self, before: dt.datetime, limit: int) -> int:
-        """System-wide: delete events older than ``before`` (their deliveries and attempts go
-        with them) unless a delivery of theirs is pending (a replay in progress)."""
-        pending = select(WebhookDelivery.id).where(
-            WebhookDelivery.tenant_id == WebhookEvent.tenant_id,
-            WebhookDelivery.event_id == WebhookEvent.id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-        )
-        doomed = (
-            select(WebhookEvent.tenant_id, WebhookEvent.id)
-            .where(WebhookEvent.created_at < before, ~pending.exists())
-            .limit(limit)
-        )
-        result = await self.session.execute(
-            delete(WebhookEvent).where(tuple_(WebhookEvent.tenant_id, WebhookEvent.id).in_(doomed))
-        )
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def oldest_due(self, now: dt.datetime) -> dt.datetime | None:

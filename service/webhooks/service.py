@@ -843,8 +843,9 @@ async def send_test(
 
 async def reconcile_deliveries(db: Database, queue: Queue, config: DeliveryConfig) -> int:
     """Wake the endpoints whose pending deliveries are overdue by ``stale_after`` (their job
-    was lost with Redis or a killed worker), update the oldest-pending gauge and prune old
-    history. Returns how many endpoints were woken."""
+    was lost with Redis or a killed worker) and update the oldest-pending gauge. Returns how
+    many endpoints were woken. (Old deliveries are purged by retention, per tenant and client:
+    service/retention/purge.py.)"""
     now = utcnow()
     async with db.system_unit_of_work() as uow:
         deliveries = DeliveryRepository(uow.session)
@@ -852,9 +853,6 @@ async def reconcile_deliveries(db: Database, queue: Queue, config: DeliveryConfi
             now - config.stale_after, now, config.reconcile_batch
         )
         oldest = await deliveries.oldest_due(now)
-        pruned = await deliveries.prune(now - config.history, config.reconcile_batch)
-    if pruned:
-        log.info("webhook_events_pruned", count=pruned)
     OLDEST_PENDING.set((now - oldest).total_seconds() if oldest else 0.0)
     jobs = PendingJobs()
     for tenant_id, endpoint_id in overdue:

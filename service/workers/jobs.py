@@ -31,7 +31,11 @@ from service.pipeline.reconcile import RECONCILE_EVERY_SECONDS, reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
 from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
 from service.queue import JobName
+from service.responses.steps import TRACK_TICK_SECONDS
+from service.responses.steps import track_responses as track_responses_once
 from service.retention.purge import purge_tenant, tenants_to_purge
+from service.storms.steps import WATCH_TICK_SECONDS
+from service.storms.steps import watch_storms as watch_storms_once
 from service.webhooks.service import deliver_due, reconcile_deliveries
 from service.workers.webhooks_context import webhooks_of
 
@@ -123,6 +127,19 @@ async def reconcile_scans(
     return await reconcile_stale_scans(pipeline_of(ctx), stale_after=stale_after)
 
 
+async def track_responses(ctx: dict[str, Any]) -> int:
+    """Cron: apply service hours to new comments, link the page's replies, mark broken
+    promises (service/responses/steps.py). Returns how many rows were worked."""
+    outcome = await track_responses_once(pipeline_of(ctx).db)
+    return outcome.processed + outcome.overdue
+
+
+async def watch_storms(ctx: dict[str, Any]) -> int:
+    """Cron: the storm rule over every page commented on in the last minutes
+    (service/storms/steps.py). Returns how many connections were watched."""
+    return (await watch_storms_once(pipeline_of(ctx).db)).watched
+
+
 async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str) -> str:
     """Drain one webhook endpoint's due deliveries (service/webhooks/service.py). One drain per
     endpoint runs in this process: a second job for an endpoint being drained returns at once
@@ -142,8 +159,8 @@ async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str
 
 
 async def reconcile_webhook_deliveries(ctx: dict[str, Any]) -> int:
-    """Cron: wake the endpoints whose deliveries are overdue (their job was lost), update the
-    oldest-pending gauge, prune old history."""
+    """Cron: wake the endpoints whose deliveries are overdue (their job was lost) and update
+    the oldest-pending gauge."""
     wctx = webhooks_of(ctx)
     return await reconcile_deliveries(wctx.db, wctx.queue, wctx.sender.config)
 
@@ -259,6 +276,19 @@ CRON_JOBS: list[queue.WorkerCron] = [
         reconcile_scans,
         second=set(range(2, 60, RECONCILE_EVERY_SECONDS)),
         timeout=queue.LONGEST_JOB_SECONDS,
+    ),
+    # Off the hot path: the pipeline only inserts; these two do the arithmetic every 15 s.
+    queue.cron_job(
+        JobName.TRACK_RESPONSES,
+        track_responses,
+        second=set(range(0, 60, TRACK_TICK_SECONDS)),
+        timeout=60,
+    ),
+    queue.cron_job(
+        JobName.WATCH_STORMS,
+        watch_storms,
+        second=set(range(7, 60, WATCH_TICK_SECONDS)),
+        timeout=60,
     ),
     queue.cron_job(
         JobName.RECONCILE_WEBHOOK_DELIVERIES,

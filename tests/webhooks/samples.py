@@ -110,6 +110,42 @@ def sample(
             disabled_at=now,
             url=f"http://127.0.0.1:8000/v1/webhook-endpoints/{endpoint_id}",
         )
+    if spec.data is ev.ResponseOverdueEventData:
+        return ev.ResponseOverdueEventData(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            connection_id=connection_id,
+            tracked_comment_id=uuid.uuid4(),
+            platform=Platform.FACEBOOK,
+            post_id="123_456",
+            comment_id="456_789",
+            commented_at=now,
+            promise_minutes=60,
+            deadline_at=now,
+            first_reply_at=None,
+            noticed_at=now,
+            url=f"http://127.0.0.1:8000/v1/unanswered?connection_id={connection_id}",
+        )
+    if spec.data is ev.StormEventData:
+        storm_id = uuid.uuid4()
+        ended = event_type is EventType.STORM_ENDED
+        return ev.StormEventData(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            connection_id=connection_id,
+            storm_id=storm_id,
+            platform=Platform.FACEBOOK,
+            status="ended" if ended else "active",
+            started_at=now,
+            detected_at=now,
+            ended_at=now if ended else None,
+            baseline_per_minute=0.1,
+            rate_per_minute=42.4,
+            peak_per_minute=61.0,
+            comments=3000,
+            posts=[ev.StormPostData(post_id="123_456", comments=2950)],
+            url=f"http://127.0.0.1:8000/v1/storms/{storm_id}",
+        )
     return ev.WebhookTestData(
         tenant_id=tenant_id,
         client_id=client_id,

@@ -537,57 +537,6 @@ def test_production_policy_of_settings(settings: Settings) -> None:
     assert policy_of(settings) == Policy(allow_private=True, https_only=False)
 
 
-async def test_history_older_than_its_keep_is_pruned_unless_a_replay_is_pending(
-    api: Api, db: Database, queue: Queue, make_page: MakePage, listener: Any, run_worker: RunWorker
-) -> None:
-    page = await make_page()
-    receiver = listener()
-    await endpoint_for(api, page, receiver)
-    await emit_all(db, page, [EventType.SCAN_COMPLETED, EventType.SCAN_FAILED])
-    await run_worker()
-    async with db.system_unit_of_work() as uow:
-        await uow.session.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.tenant_id == page.tenant_id)
-            .values(created_at=func.now() - text("interval '31 days'"))
-        )
-        # One of them is being replayed: it stays.
-        await uow.session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.tenant_id == page.tenant_id,
-                WebhookDelivery.event_type == "scan.failed",
-            )
-            .values(
-                status=DeliveryStatus.PENDING,
-                next_attempt_at=func.now() + text("interval '1 hour'"),
-            )
-        )
-    await reconcile_deliveries(db, queue, FAST)
-    async with db.unit_of_work(page.tenant_id) as uow:
-        left = (
-            await uow.session.scalars(
-                select(WebhookEvent.type).where(WebhookEvent.tenant_id == page.tenant_id)
-            )
-        ).all()
-    assert left == ["scan.failed"]
-
-
-async def test_two_workers_draining_one_endpoint_send_each_delivery_once(
-    api: Api, db: Database, make_page: MakePage, listener: Any, run_worker: RunWorker
-) -> None:
-    import asyncio
-
-    page = await make_page()
-    receiver = listener()
-    await endpoint_for(api, page, receiver)
-    for _ in range(10):  # ten transactions: ten wake-ups for the same endpoint
-        await emit_all(db, page, [EventType.FINDING_CREATED] * 10)
-    await asyncio.gather(run_worker(), run_worker())
-    ids = collections.Counter(r.webhook_id for r in receiver.verified())
-    assert len(ids) == 100 and set(ids.values()) == {1}
-
-
 async def test_a_round_leased_by_a_killed_worker_is_sent_once_its_lease_expires(
     api: Api,
     settings: Settings,
@@ -626,3 +575,46 @@ async def test_a_round_leased_by_a_killed_worker_is_sent_once_its_lease_expires(
     await run_worker()
     ids = collections.Counter(r.webhook_id for r in receiver.verified())
     assert len(ids) == 3 and set(ids.values()) == {1}
+
+
+async def test_retention_purges_finished_deliveries_on_the_real_tables(
+    api: Api, db: Database, make_page: MakePage, listener: Any, run_worker: RunWorker
+) -> None:
+    """Retention (service/retention/purge.py) owns webhook history: finished deliveries older
+    than the tenant's period go with their attempts and events; a pending one stays."""
+    from service.retention.purge import WebhookDeliveries, purge_tenant
+    from service.webhooks.models import WebhookAttempt
+
+    page = await make_page()
+    receiver = listener()
+    await endpoint_for(api, page, receiver)
+    await emit_all(db, page, [EventType.SCAN_COMPLETED, EventType.SCAN_FAILED])
+    await run_worker()
+    async with db.system_unit_of_work() as uow:
+        for model in (WebhookEvent, WebhookDelivery, WebhookAttempt):
+            await uow.session.execute(
+                update(model)
+                .where(model.tenant_id == page.tenant_id)
+                .values(created_at=func.now() - text("interval '31 days'"))
+            )
+        await uow.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.tenant_id == page.tenant_id,
+                WebhookDelivery.event_type == "scan.failed",
+            )
+            .values(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=func.now() + text("interval '1 hour'"),
+            )
+        )
+    result = await purge_tenant(db, page.tenant_id, kinds=[WebhookDeliveries()])
+    assert result.complete
+    async with db.unit_of_work(page.tenant_id) as uow:
+        left = {
+            model.__tablename__: await uow.session.scalar(
+                select(func.count()).select_from(model).where(model.tenant_id == page.tenant_id)
+            )
+            for model in (WebhookEvent, WebhookDelivery, WebhookAttempt)
+        }
+    assert left == {"webhook_events": 1, "webhook_deliveries": 1, "webhook_attempts": 1}

@@ -116,6 +116,7 @@ def test_the_contracts_status_names_are_the_domains() -> None:
     from service.connections.models import ConnectionStatus, Platform
     from service.findings.models import FindingSource, FindingStatus
     from service.scanning.models import ScanStatus
+    from service.storms.models import StormStatus
     from service.webhooks import events
 
     for names, enum in [
@@ -124,5 +125,6 @@ def test_the_contracts_status_names_are_the_domains() -> None:
         (events.FINDING_SOURCES, FindingSource),
         (events.SCAN_STATUSES, ScanStatus),
         (events.CONNECTION_STATUSES, ConnectionStatus),
+        (events.STORM_STATUSES, StormStatus),
     ]:
         assert set(names) == {m.value for m in enum}, enum.__name__
