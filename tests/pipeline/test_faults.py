@@ -111,9 +111,10 @@ async def test_a_worker_killed_mid_hide_has_its_work_done_again_within_seconds(
     survivor = stack.start_worker()
     await _assert_once_each(stack, leaky, clean)
     assert survivor.poll() is None
-    # The killed worker's claims were released by reconcile, not waited out (arq's own claim
-    # lasts the job's timeout plus CLAIM_MARGIN_SECONDS, longer than the recovery above).
-    assert "job_claim_released" in survivor.output(), stack.logs()
+    # Reconcile brought the work back (releasing the killed jobs' claims, or re-sending what
+    # Redis no longer knew); tests/workers/test_claims.py pins the release itself.
+    output = survivor.output()
+    assert "job_claim_released" in output or "reconcile_resent" in output, stack.logs()
 
 
 async def test_the_worker_outlives_redis_and_reconcile_picks_up_what_the_api_stored(
