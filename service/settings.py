@@ -79,7 +79,7 @@ class Settings:
     poll_window_seconds: int = 7200
     poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
-    reconcile_stale_seconds: int = 120
+    reconcile_stale_seconds: int = 10
     # Outbound webhooks: loopback and private addresses are refused unless this is on (it is
     # by default in dev and test, for local receivers such as `wallguard webhooks listen`).
     webhooks_allow_private: bool = False
