@@ -87,9 +87,9 @@ async def test_each_kind_goes_after_its_period_and_a_client_override_applies(
     assert await _count(db, tenant.tenant_id, Finding, Finding.client_id == strict.client_id) == 0
     assert await _count(db, tenant.tenant_id, Finding, Finding.client_id == default.client_id) == 3
     assert await _count(db, tenant.tenant_id, ModerationAction) == 3
-    for model in (TrackedComment, Storm):
-        assert await _count(db, tenant.tenant_id, model, model.client_id == strict.client_id) == 0
-        assert await _count(db, tenant.tenant_id, model, model.client_id == default.client_id) > 0
+    for row in (TrackedComment, Storm):
+        assert await _count(db, tenant.tenant_id, row, row.client_id == strict.client_id) == 0
+        assert await _count(db, tenant.tenant_id, row, row.client_id == default.client_id) > 0
 
     # Ninety-one days on: everything of the default client too, and the finished scans.
     result = await purge_tenant(db, tenant.tenant_id, now=later(91))
