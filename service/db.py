@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from service.auth.types import TenantId
-from service.errors import Conflict
+from service.errors import Conflict, ServiceUnavailable
 from service.ids import new_id
 from service.queue import PendingJobs, Queue
 from service.settings import Settings
@@ -203,6 +203,31 @@ class Database:
             cursor.close()
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Requests that may use the pool at once (its size and overflow): see ``admitted``.
+        self._admission = asyncio.Semaphore(settings.db_pool_size * 2)
+
+    @asynccontextmanager
+    async def admitted(self, wait: float, retry_after: int = 2) -> AsyncIterator[None]:
+        """Load shedding: run the block only if a pooled connection is free within ``wait``
+        seconds, else raise ``ServiceUnavailable`` (503 with ``Retry-After``) at once. A caller
+        that must answer fast (Meta's webhook gives up after about 20 s and retries later) is
+        better off refused in a second than queued behind an exhausted pool for thirty."""
+        # Polled rather than ``wait_for(acquire())``: a timeout racing a release must never
+        # lose a permit (a slow leak would end in refusing everything).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while self._admission.locked():
+            if loop.time() >= deadline:
+                raise ServiceUnavailable(
+                    "Too busy right now; retry shortly.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+            await asyncio.sleep(0.01)
+        await self._admission.acquire()  # free: returns at once, no await before it
+        try:
+            yield
+        finally:
+            self._admission.release()
 
     async def warm_up(self, connections: int = 4) -> None:
         """Open a few pooled connections now (connect, SET ROLE, type introspection), so the

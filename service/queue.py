@@ -29,8 +29,10 @@ this module only; ``lint-imports`` keeps arq out of every other module.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -39,18 +41,26 @@ import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.cron import CronJob, cron
 from arq.jobs import Job as ArqJob
-from arq.jobs import JobStatus
+from arq.jobs import JobStatus, deserialize_job
 from arq.typing import WorkerCoroutine
-from arq.worker import Function, Retry, func
-from arq.worker import run_worker as arq_run_worker
+from arq.worker import Function, Retry, Worker, func, get_kwargs
+from redis.exceptions import RedisError, ResponseError, WatchError
 
 log = structlog.get_logger(__name__)
 
 # Job arguments are ids and small scalars only: never personal data, never tokens.
 JobArg = str | int | float | bool | None
+
+# The longest a pipeline job runs (its arq timeout): scans run in slices far below it. A started
+# job is "in progress" (claimed) for its own timeout plus CLAIM_MARGIN_SECONDS and no worker
+# starts it again meanwhile (``ResilientWorker``; arq itself would use the longest timeout of all
+# jobs, 610 s then, for every job): a killed worker's short jobs come back soon, and reconcile
+# releases the claim of one whose row nobody holds even sooner (``Queue.resend``).
+LONGEST_JOB_SECONDS = 60
+CLAIM_MARGIN_SECONDS = 10
 
 
 class JobName(enum.StrEnum):
@@ -119,9 +129,13 @@ def execute_action(
     )
 
 
-def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
+def poll_connection(tenant_id: uuid.UUID, connection_id: uuid.UUID, slot: int = 0) -> Job:
+    # One id per connection and poll slot (the interval's number): a duplicate within a slot is
+    # dropped, and a poll stranded by a killed worker does not block the next slot's.
     return Job(
-        JobName.POLL_CONNECTION, (str(tenant_id), str(connection_id)), f"poll:{connection_id}"
+        JobName.POLL_CONNECTION,
+        (str(tenant_id), str(connection_id)),
+        f"poll:{connection_id}:{slot}",
     )
 
 
@@ -219,18 +233,48 @@ class Queue:
                 )
         return sent
 
-    async def resend(self, job: Job) -> int:
+    async def resend(self, job: Job, *, claimed_longer_than: float | None = None) -> int:
         """Send ``job`` again unless arq already holds it queued, deferred or running (the
         reconcile cron's way to recover work lost with Redis or a killed worker). A finished
-        job's kept result would make arq drop the new one as a duplicate: it is removed first."""
+        job's kept result would make arq drop the new one as a duplicate: it is removed first.
+
+        ``claimed_longer_than``: the caller knows nobody works on the job's row (Postgres
+        holds no lock on it, which a live worker would): if arq says a worker started the job
+        more than this many seconds ago, that worker is gone, and its claim (arq's in-progress
+        key, which would otherwise stand for ``CLAIM_SECONDS``) is released, so the job, still
+        in the queue, is started again by the next worker that polls. Returns 1 when the job
+        was sent or released."""
         if job.job_id is None:
             return await self.send([job])
-        status = await ArqJob(job.job_id, self.redis, _queue_name=self.queue_name).status()
-        if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
+        try:
+            status = await ArqJob(job.job_id, self.redis, _queue_name=self.queue_name).status()
+            if status is JobStatus.in_progress and claimed_longer_than is not None:
+                return await self._release_claim(job, claimed_longer_than)
+            if status in {JobStatus.queued, JobStatus.deferred, JobStatus.in_progress}:
+                return 0
+            if status is JobStatus.complete:
+                await self.redis.delete(result_key_prefix + job.job_id)
+        except Exception as exc:  # Redis down: the next reconcile pass tries again.
+            log.warning("job_resend_failed", job_id=job.job_id, error=type(exc).__name__)
             return 0
-        if status is JobStatus.complete:
-            await self.redis.delete(result_key_prefix + job.job_id)
         return await self.send([job])
+
+    async def _release_claim(self, job: Job, older_than: float) -> int:
+        assert job.job_id is not None
+        key = in_progress_key_prefix + job.job_id
+        started = await self.redis.get(key)  # ResilientWorker writes when it claimed the job
+        try:
+            claimed_for = time.time() - int(started or b"") / 1000
+        except ValueError:  # gone meanwhile, or claimed by a worker that does not say when
+            return 0
+        if claimed_for <= older_than:
+            return 0
+        if await self.redis.zscore(self.queue_name, job.job_id) is None:
+            # Claimed but no longer queued (finished between the two reads): nothing to do.
+            return 0
+        await self.redis.delete(key)
+        log.warning("job_claim_released", job_id=job.job_id, claimed_for=round(claimed_for, 1))
+        return 1
 
     async def ping(self) -> bool:
         try:
@@ -302,7 +346,7 @@ def worker_class(
             # arq polls Redis; its 0.5 s default would put a floor under time-to-hide.
             "poll_delay": poll_delay,
             "max_jobs": max_jobs,
-            "job_timeout": 300,
+            "job_timeout": LONGEST_JOB_SECONDS,
             "max_tries": 5,
             "keep_result": 3600,
             "health_check_interval": 30,
@@ -310,6 +354,94 @@ def worker_class(
     )
 
 
-def run_worker(settings_class: type) -> None:
-    """Run a worker with these settings until it is stopped (``wallguard worker``)."""
-    arq_run_worker(settings_class)
+class ResilientWorker(Worker):
+    """arq's worker with two changes.
+
+    - It outlives Redis: arq's exits when Redis goes away; this one logs a failed poll and tries
+      again with back-off (0.1 s doubling to 5 s) until Redis answers again, whatever it lost
+      meanwhile (the reconcile cron resends from Postgres what is still pending).
+    - Per-job claims: arq marks every started job in progress for the longest timeout of all
+      jobs (+10 s), so a killed worker's hide waited as long as a tenant deletion could run.
+      Here a job is claimed for its own function's timeout plus ``CLAIM_MARGIN_SECONDS``, and
+      the claim says when it was taken (``Queue.resend`` reads it)."""
+
+    # Any of redis-py's errors (a lost connection also surfaces as WatchError mid-transaction)
+    # and the socket's own.
+    _REDIS_ERRORS = (RedisError, OSError)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._redis_down_since: float | None = None
+        self._redis_backoff = 0.1
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except self._REDIS_ERRORS as exc:
+            now = self.loop.time()
+            if self._redis_down_since is None:
+                self._redis_down_since = now
+                log.warning("worker_redis_unavailable", error=type(exc).__name__)
+            await asyncio.sleep(self._redis_backoff)
+            self._redis_backoff = min(5.0, self._redis_backoff * 2)
+            return
+        if self._redis_down_since is not None:
+            log.warning(
+                "worker_redis_back", after_seconds=round(self.loop.time() - self._redis_down_since)
+            )
+            self._redis_down_since = None
+            self._redis_backoff = 0.1
+
+    def _claim_ms(self, raw: bytes | None) -> int:
+        timeout = self.job_timeout_s
+        if raw is not None:
+            try:
+                function = self.functions.get(
+                    deserialize_job(raw, deserializer=self.job_deserializer).function
+                )
+            except Exception:
+                function = None
+            if function is not None and function.timeout_s is not None:
+                timeout = function.timeout_s
+        return int((timeout + CLAIM_MARGIN_SECONDS) * 1000)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's ``start_jobs``, claiming each job for its own timeout (see the class), and
+        giving back the concurrency slot when talking to Redis fails (arq's keeps it)."""
+        for job_id_b in job_ids:
+            await self.sem.acquire()
+            if self.job_counter >= self.max_jobs:
+                self.sem.release()
+                return
+            self.job_counter += 1
+            job_id = job_id_b.decode()
+            in_progress_key = in_progress_key_prefix + job_id
+            try:
+                claim_ms = self._claim_ms(await self.pool.get(job_key_prefix + job_id))
+                async with self.pool.pipeline(transaction=True) as pipe:
+                    await pipe.watch(in_progress_key)
+                    ongoing = await pipe.exists(in_progress_key)
+                    score = await pipe.zscore(self.queue_name, job_id)
+                    if ongoing or not score or score > time.time() * 1000:
+                        # Running elsewhere, finished, or re-deferred by another worker.
+                        self._release_sem_dec_counter_on_complete()
+                        continue
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.psetex(in_progress_key, claim_ms, str(int(time.time() * 1000)).encode())
+                    try:
+                        await pipe.execute()
+                    except (ResponseError, WatchError):
+                        self._release_sem_dec_counter_on_complete()  # started elsewhere
+                        continue
+            except BaseException:
+                self._release_sem_dec_counter_on_complete()
+                raise
+            task = self.loop.create_task(self.run_job(job_id, int(score)))
+            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+            self.tasks[job_id] = task
+
+
+def run_worker(settings: type | dict[str, Any]) -> None:
+    """Run a worker with these settings (a settings class or its options) until it is stopped
+    (``wallguard worker``)."""
+    ResilientWorker(**get_kwargs(settings)).run()

@@ -79,7 +79,7 @@ class Settings:
     poll_window_seconds: int = 7200
     poll_interval_seconds: int = 30
     # Pending inbox events and actions older than this are sent again by the reconcile cron.
-    reconcile_stale_seconds: int = 120
+    reconcile_stale_seconds: int = 10
     # Requests per API key: a sustained rate (a moving window per minute) and a burst (per
     # second), enforced in Redis so every API process shares the count (service/api/ratelimit.py).
     rate_limit_per_minute: int = 600

@@ -1,16 +1,18 @@
-"""Benchmark: Wallguard's detector against Presidio on the same comments, in one run.
+"""Benchmark: Wallguard's detector against Presidio on the same fresh comments, in one run.
 
-    .venv/bin/python -m bench.detection.run [--repeat 26] [--markdown]
+    .venv/bin/python -m bench.detection.run [--count 20000] [--skip-presidio]
 
-* Throughput: the development corpus (``/work/shared/eval/dev.jsonl``) repeated to
-  20,000+ comments goes through ``wallguard detect``'s JSON-Lines loop
-  (:func:`service.cli.jsonl.run`, in this process, single core) and through a
-  Presidio ``AnalyzerEngine`` set up for the same countries (no-op NLP engine; e-mail,
-  phone for DK DE FI SE NO GB US, IBAN, credit card, FI/SE/DE ID recognizers).  Also
-  measured: one pass over the corpus with empty caches (every value seen for the first
-  time), and ``wallguard detect`` as a separate process when the console script is
-  installed.
-* Quality: both tools' predictions on the corpus, scored by ``score.py``.
+* Throughput on fresh text: both labelled corpora (``../shared/eval/dev.jsonl`` and
+  ``dev-b.jsonl`` from the repository root) are turned into ``--count`` different comments,
+  every copy with new valid values and new digits (:mod:`bench.detection.fresh`): no
+  engine's cache can help.  Wallguard runs as ``wallguard detect`` (a separate process,
+  start-up included, wall clock) and, for reference, in this process (JSON-Lines loop,
+  empty caches); Presidio runs in this process on the same comments, set up for the same
+  countries (no-op NLP engine; e-mail, phone for DK DE FI SE NO GB US, IBAN, credit card,
+  FI/SE/DE ID recognizers).
+* Memory: the engine's resident memory (a process that imports only the engine and
+  detects every comment, minus a bare Python process).
+* Quality: both tools' predictions on both corpora, scored by ``score.py``.
 * Linearity: time per call for a 1 KB and a 100 KB comment.
 
 Presidio is a bench-only extra (``pip install .[bench]``); without it only Wallguard runs.
@@ -22,6 +24,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,11 +34,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.detection.fresh import fresh_corpus, fresh_rows
 from service.cli import jsonl
 from service.detection import Detector
 from service.detection import validators as wallguard_validators
 
-EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", "/work/shared/eval"))
+REPO = Path(__file__).resolve().parents[2]
+EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", REPO.parent / "shared" / "eval"))
 REGIONS = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
 LANGS = ("da", "de", "fi", "sv", "nb", "en")
 PRESIDIO_TYPES = {
@@ -70,29 +75,17 @@ def _best_of(runs: int, action: Callable[[], object]) -> float:
     return best
 
 
-def wallguard_throughput(corpus: bytes, one_pass: bytes, count: int) -> dict[str, float]:
-    """Comments per second through the JSON-Lines loop.
-
-    ``warm``: the repeated corpus, best of 3 (the validators' caches hold every value after
-    the first copy).  ``new_values``: one copy of the corpus with empty caches, every phone
-    number, ID and IBAN seen for the first time (phonenumbers' metadata already loaded, as
-    in a running service).
-    """
+def wallguard_in_process(corpus: bytes, count: int) -> float:
+    """Comments per second through the JSON-Lines loop in this process, caches emptied
+    first (the comments are fresh anyway), best of 3 (CPU time)."""
 
     def run() -> None:
-        jsonl.run(io.BytesIO(corpus), io.BytesIO(), list(REGIONS))
+        _clear_caches()
+        jsonl.run(io.BytesIO(corpus), io.BytesIO(), [])
 
     for sample in _ONE_NUMBER_PER_REGION:
-        Detector(regions=REGIONS).detect(sample)
-    new_values = 0.0
-    for _ in range(3):
-        _clear_caches()
-        started = time.process_time()
-        jsonl.run(io.BytesIO(one_pass), io.BytesIO(), list(REGIONS))
-        elapsed = time.process_time() - started
-        new_values = max(new_values, one_pass.count(b"\n") / elapsed)
-    warm = count / _best_of(3, run)
-    return {"warm": warm, "new_values": new_values}
+        Detector().detect(sample)  # phonenumbers' metadata loaded, as in a running service
+    return count / _best_of(3, run)
 
 
 _ONE_NUMBER_PER_REGION = (
@@ -106,22 +99,87 @@ _ONE_NUMBER_PER_REGION = (
 )
 
 
-def wallguard_subprocess(corpus: bytes, count: int) -> float | None:
-    """End-to-end ``wallguard detect`` (process start included), if installed."""
+def wallguard_subprocess(corpus: bytes, count: int, runs: int = 3) -> dict[str, float] | None:
+    """``wallguard detect`` as a process, start-up included, best of ``runs``: comments
+    per second of wall clock and of CPU time (the process's user + system time, which a
+    loaded shared machine does not inflate), or None when the console script is missing."""
     exe = shutil.which("wallguard") or str(Path(sys.executable).parent / "wallguard")
     if not Path(exe).exists():
         return None
+    best_wall = best_cpu = float("inf")
     with tempfile.NamedTemporaryFile(suffix=".jsonl") as handle:
         handle.write(corpus)
         handle.flush()
-        started = time.perf_counter()
+        for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            done = subprocess.run(
+                [exe, "detect", "--input", handle.name, "--output", os.devnull],
+                check=False,
+                capture_output=True,
+            )
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if done.returncode != 0:
+                return None
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            best_wall = min(best_wall, wall)
+            best_cpu = min(best_cpu, cpu)
+    return {"wall": count / best_wall, "cpu": count / best_cpu, "cpu_s": best_cpu}
+
+
+def start_up_seconds(runs: int = 3) -> dict[str, float]:
+    """Wall-clock seconds for an empty ``wallguard detect`` and for importing the engine."""
+    exe = shutil.which("wallguard") or str(Path(sys.executable).parent / "wallguard")
+    out: dict[str, float] = {}
+    commands = {
+        "cli": [exe, "detect", "--input", os.devnull, "--output", os.devnull],
+        "engine_import": [sys.executable, "-c", "import service.detection"],
+        "python": [sys.executable, "-c", "pass"],
+    }
+    for name, command in commands.items():
+        best = float("inf")
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(command, check=False, capture_output=True)
+            best = min(best, time.perf_counter() - started)
+        out[name] = best
+    return out
+
+
+_MEMORY_PROBE = """
+import io, sys
+
+
+def peak_kb():
+    # VmHWM: this process image's peak resident set (ru_maxrss would carry over the
+    # parent's peak through fork and exec).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+
+base = peak_kb()
+from service.cli import jsonl
+jsonl.run(io.BytesIO(open(sys.argv[1], "rb").read()), io.BytesIO(), [])
+print(peak_kb() - base)
+"""
+
+
+def engine_memory_mb(corpus: bytes) -> float:
+    """Peak resident memory a process gains by importing the engine and detecting
+    ``corpus`` (its JSON text included), over the bare interpreter (MB)."""
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as handle:
+        handle.write(corpus)
+        handle.flush()
         done = subprocess.run(
-            [exe, "detect", "--input", handle.name, "--output", os.devnull],
-            check=False,
+            [sys.executable, "-c", _MEMORY_PROBE, handle.name],
+            check=True,
             capture_output=True,
+            text=True,
+            cwd=REPO,
         )
-        elapsed = time.perf_counter() - started
-    return count / elapsed if done.returncode == 0 else None
+    return int(done.stdout.split()[-1]) / 1024
 
 
 def build_presidio() -> Any:
@@ -233,52 +291,67 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=26, help="corpus repetitions (26: 20,670)")
-    parser.add_argument("--gold", type=Path, default=EVAL_DIR / "dev.jsonl")
+    parser.add_argument("--count", type=int, default=20_000, help="fresh comments (20,000)")
     parser.add_argument("--skip-presidio", action="store_true")
     args = parser.parse_args(argv)
 
-    raw = args.gold.read_bytes()
-    if not raw.endswith(b"\n"):
-        raw += b"\n"
-    rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    corpus = raw * args.repeat
-    count = len(rows) * args.repeat
-    print(f"corpus: {len(rows)} comments x {args.repeat} = {count}")
+    golds = [EVAL_DIR / "dev.jsonl", EVAL_DIR / "dev-b.jsonl"]
+    rows = [row for gold in golds for row in _rows(gold)]
+    fresh = list(fresh_rows(rows, args.count))
+    corpus = fresh_corpus(rows, args.count)
+    count = len(fresh)
+    print(f"fresh comments: {count:,} from {len(rows):,} labelled ones, all different")
 
-    detector = Detector(regions=REGIONS)
-    wallguard = wallguard_throughput(corpus, raw, count)
-    print(f"wallguard detect (JSON Lines, in process): {wallguard['warm']:,.0f} comments/s")
-    print(f"  one pass, every value new (empty caches): {wallguard['new_values']:,.0f} comments/s")
-    end_to_end = wallguard_subprocess(corpus, count)
-    if end_to_end is not None:
-        print(f"  `wallguard detect` process, start-up included: {end_to_end:,.0f} comments/s")
+    starts = start_up_seconds()
+    print(
+        f"start-up: `wallguard detect` on no input {starts['cli']:.3f} s; "
+        f"importing the engine {starts['engine_import'] - starts['python']:.3f} s "
+        f"(bare Python {starts['python']:.3f} s)"
+    )
+    process = wallguard_subprocess(corpus, count)
+    if process is not None:
+        print(
+            f"wallguard detect (process, start-up included): {process['cpu']:,.0f} comments/s "
+            f"of CPU time ({process['cpu_s']:.2f} s), {process['wall']:,.0f}/s wall clock"
+        )
+    in_process = wallguard_in_process(corpus, count)
+    print(f"wallguard engine (JSON Lines in this process): {in_process:,.0f} comments/s")
+    print(f"engine memory (peak RSS over bare Python): {engine_memory_mb(corpus):.1f} MB")
+    detector = Detector()
     lin = linearity(detector, rows)
     print(
         f"linearity: 1 KB {lin['1KB_s'] * 1e3:.3f} ms, 100 KB {lin['100KB_s'] * 1e3:.1f} ms, "
         f"ratio {lin['ratio']:.0f}x"
     )
-    out = io.BytesIO()
-    jsonl.run(io.BytesIO(raw), out, list(REGIONS))
-    ours = [json.loads(line) for line in out.getvalue().splitlines()]
-    print("\nWallguard on", args.gold.name)
-    print(table(score(args.gold, ours)))
+    for gold in golds:
+        out = io.BytesIO()
+        jsonl.run(io.BytesIO(gold.read_bytes()), out, [])
+        ours = [json.loads(line) for line in out.getvalue().splitlines()]
+        print("\nWallguard on", gold.name)
+        print(table(score(gold, ours)))
 
     analyzer = None if args.skip_presidio else build_presidio()
     if analyzer is None:
         print("\nPresidio not installed (pip install .[bench]); skipped")
         return 0
-    presidio_predict(analyzer, rows[:50])  # warm-up
-    presidio_rows = (rows * args.repeat)[:count]
+    presidio_predict(analyzer, fresh[:50])  # warm-up
     started = time.process_time()
-    predictions = presidio_predict(analyzer, presidio_rows)
+    presidio_predict(analyzer, fresh)
     presidio_rate = count / (time.process_time() - started)
-    print(f"\npresidio-analyzer: {presidio_rate:,.0f} comments/s")
-    print(f"ratio wallguard / presidio: {wallguard['warm'] / presidio_rate:.1f}x")
-    print("\nPresidio on", args.gold.name)
-    print(table(score(args.gold, predictions[: len(rows)])))
+    print(f"\npresidio-analyzer (same fresh comments, in process): {presidio_rate:,.0f} comments/s")
+    if process is not None:
+        ratio = process["cpu"] / presidio_rate
+        print(f"ratio `wallguard detect` process (CPU time) / presidio: {ratio:.1f}x")
+    print(f"ratio wallguard engine in process / presidio: {in_process / presidio_rate:.1f}x")
+    for gold in golds:
+        print("\nPresidio on", gold.name)
+        print(table(score(gold, presidio_predict(analyzer, _rows(gold)))))
     return 0
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.worker import func, run_worker
-
+from service import queue
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
-from service.queue import JobName
+from service.queue import JobName, run_worker
 from service.settings import get_settings
 from service.workers.jobs import CONTEXT_KEY, run_scan
 from service.workers.main import pipeline_shutdown, pipeline_startup, worker_settings
@@ -29,11 +28,8 @@ def main() -> None:
     functions = list(base.functions)
     if not any(f.name == JobName.RUN_SCAN.value for f in functions):
         functions.append(
-            func(
-                run_scan,
-                name=JobName.RUN_SCAN.value,
-                timeout=SCAN_JOB_TIMEOUT,
-                max_tries=SCAN_MAX_TRIES,
+            queue.job_function(
+                JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
             )
         )
     # arq reads a settings class's own __dict__ only: pass a dict.

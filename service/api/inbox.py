@@ -15,6 +15,9 @@ from service.errors import Forbidden
 from service.inbox.schemas import Accepted
 from service.pipeline.inbox import accept_delivery
 
+# How long a webhook waits for a database connection before it is answered 503.
+WEBHOOK_ADMISSION_SECONDS = 2.0
+
 
 class WebhookAck(msgspec.Struct):
     received: int
@@ -56,21 +59,25 @@ class MetaWebhookController(Controller):
         operation_id="receiveMetaWebhook",
         status_code=200,
         summary="Signed change notifications (X-Hub-Signature-256); stored before the 200",
-        responses=problem_responses(400, 401, 413),
+        responses=problem_responses(400, 401, 413, 503),
     )
     async def receive(
         self, request: Request[Any, Any, Any], services: Services
     ) -> Response[WebhookAck]:
         s = services
         body = await request.body()
-        accepted: Accepted = await accept_delivery(
-            s.db,
-            s.cipher,
-            s.settings.meta_app_secret,
-            body,
-            request.headers.get("x-hub-signature-256"),
-            secret_key=s.settings.secret_key,
-        )
+        # Verify, store, 200: the answer stays cheap whatever the backlog, and when the
+        # database pool is exhausted it is a prompt 503 (Meta delivers again later), not a
+        # wait for a connection that outlasts Meta's patience.
+        async with s.db.admitted(WEBHOOK_ADMISSION_SECONDS):
+            accepted: Accepted = await accept_delivery(
+                s.db,
+                s.cipher,
+                s.settings.meta_app_secret,
+                body,
+                request.headers.get("x-hub-signature-256"),
+                secret_key=s.settings.secret_key,
+            )
         return Response(
             WebhookAck(
                 received=accepted.changes, stored=accepted.stored, duplicates=accepted.duplicates

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
@@ -72,12 +72,23 @@ class ConnectionRepository:
         return [(t, c) for t, c in (await self.session.execute(stmt)).all()]
 
     async def touch_events(
-        self, tenant_id: TenantId, connection_ids: Collection[uuid.UUID], at: dt.datetime
+        self,
+        tenant_id: TenantId,
+        connection_ids: Collection[uuid.UUID],
+        at: dt.datetime,
+        *,
+        resolution: dt.timedelta = dt.timedelta(seconds=10),
     ) -> None:
-        """Webhook events arrived for these connections at ``at``."""
+        """Webhook events arrived for these connections at ``at``. Written at most once per
+        ``resolution``: every webhook of a busy page writing the same row would queue them all
+        behind its row lock, for a time nobody needs finer than that."""
         await self.session.execute(
             update(Connection)
-            .where(Connection.tenant_id == tenant_id, Connection.id.in_(set(connection_ids)))
+            .where(
+                Connection.tenant_id == tenant_id,
+                Connection.id.in_(set(connection_ids)),
+                or_(Connection.last_event_at.is_(None), Connection.last_event_at < at - resolution),
+            )
             .values(last_event_at=at)
         )
 

@@ -63,9 +63,12 @@ def check_text(text: object) -> str:
 class Detector:
     """Finds personal data in texts.  Build once (it compiles the tenant's rules), reuse.
 
-    ``regions`` are countries whose national phone numbers are tried first (hints); DK, DE,
-    FI, SE, NO, GB and US are always tried.  A detector keeps no state between calls: it is
-    safe to share between threads.
+    A phone number written without its country code is read in the national formats of
+    the comment's country only: the page's country (``region``) and the country of the
+    comment's language (given or guessed; English: GB and US).  ``regions`` are the
+    countries whose national formats are read when neither is known (all of DK, DE, FI,
+    SE, NO, GB and US by default); a number with ``+`` or ``00`` is read for any country.
+    A detector keeps no state between calls: it is safe to share between threads.
     """
 
     __slots__ = ("_region_orders", "regions", "rules")
@@ -74,7 +77,7 @@ class Detector:
         self.rules = rules if rules is not None else TenantRules()
         # Given regions come first; the default ones stay: a hint, not a filter.
         given = [r.strip().upper() for r in regions if r.strip()]
-        self.regions = tuple(dict.fromkeys([*given, *v.DEFAULT_REGIONS]))
+        self.regions = tuple(dict.fromkeys(given)) or v.DEFAULT_REGIONS
         self._region_orders: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
 
     def detect(
@@ -141,8 +144,13 @@ class Detector:
         key = (lang, region)
         regions = self._region_orders.get(key)
         if regions is None:
-            first = [r for r in (region, _LANG_REGION.get(lang or "")) if r]
-            regions = tuple(dict.fromkeys(first + list(self.regions)))
+            # National phone formats only for the comment's country: the page's country and
+            # the country of its language (English: GB and US).  Numbers of other countries
+            # count only with their country code ("+46 ...", "0046 ...").
+            hinted = [r for r in (region, _LANG_REGION.get(lang or "")) if r]
+            if lang == "en":
+                hinted += ["GB", "US"]
+            regions = tuple(dict.fromkeys(hinted)) or self.regions
             if len(self._region_orders) < _MAX_REGION_ORDERS:
                 self._region_orders[key] = regions
         return lang, regions

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from . import validators as v
 from .addresses import address_at, may_precede_house_number
 from .candidate import Candidate
-from .context import WEAK_CUES, Cue, CueHit, cues_after, cues_before, last_words
+from .context import WEAK_CUES, ContextIndex, Cue, CueHit, last_words
 from .types import EntityType
 
 T = EntityType
@@ -29,7 +29,9 @@ REPORT_THRESHOLD = 0.5
 
 _SPACE = "[ \u00a0\u202f\t]"
 _RUN = re.compile(
-    rf"\d+(?:(?:\){_SPACE}?|{_SPACE}?[-./\u2010\u2011\u2013]{_SPACE}?(?:\r?\n{_SPACE}*)?|{_SPACE}{{1,2}}"
+    # A full stop joins groups only when no space follows it: "12.03.2025. 020100 00079"
+    # is a date, a sentence end and a number.
+    rf"\d+(?:(?:\){_SPACE}?|\.|{_SPACE}?[-/\u2010\u2011\u2013]{_SPACE}?(?:\r?\n{_SPACE}*)?|{_SPACE}{{1,2}}"
     rf"|{_SPACE}*\r?\n{_SPACE}*)\(?\d+){{0,31}}"
 )
 _DIGITS = re.compile(r"\d+")
@@ -107,7 +109,7 @@ def _capital_follows(text: str, number_end: int) -> bool:
     )
 
 
-_SORT_CODE = re.compile(r"sort(?:ing)?\s*code", re.IGNORECASE)
+_SORT_CODE = re.compile(r"\bsort(?:ing)?\b|\bs/c\b", re.IGNORECASE)
 _BEFORE_WINDOW = 64
 _AFTER_WINDOW = 48
 _MAX_GROUPS = 8
@@ -170,34 +172,54 @@ class Possible(NamedTuple):
 class RunContext:
     """The cues around one digit run; the words after it are read only when needed."""
 
-    __slots__ = ("_after", "_after_text", "before", "before_text")
+    __slots__ = ("_after", "_end", "_index", "before", "start")
 
-    def __init__(self, before: list[CueHit], before_text: str, after_text: str) -> None:
-        self.before = before
-        self.before_text = before_text
-        self._after_text = after_text
+    def __init__(self, index: ContextIndex | None, start: int, end: int) -> None:
+        self._index = index
+        self.start = start
+        self._end = end
+        self.before = index.before(start) if index is not None else []
         self._after: list[CueHit] | None = None
 
     @property
+    def before_text(self) -> str:
+        if self._index is None:
+            return ""
+        return self._index.text[max(0, self.start - _BEFORE_WINDOW) : self.start]
+
+    @property
     def after_text(self) -> str:
-        return self._after_text
+        if self._index is None:
+            return ""
+        return self._index.text[self._end : self._end + _AFTER_WINDOW]
 
     @property
     def after(self) -> list[CueHit]:
         if self._after is None:
-            self._after = cues_after(self._after_text) if self._after_text else []
+            self._after = self._index.after(self._end) if self._index is not None else []
         return self._after
 
     def strong(self, use_after: bool) -> Cue | None:
-        """The nearest cue that is not weak: before the value, else right after it."""
+        """The nearest cue that is not weak: before the value, else right after it.
+
+        A strong keyword right after the value ("... er mit kundenummer") beats a weak
+        word further before it; a weak cue touching the value ("tlf. 1234 ...") keeps a
+        word after it from deciding.
+        """
         before = self.before
         if before:
             cue = before[-1].cue  # the walk stops at the first strong cue
-            # A weak cue before ("tlf. 123 ... Bankverbindung") outweighs a word after.
-            return None if cue in WEAK_CUES else cue
+            if cue not in WEAK_CUES:
+                return cue
+            if before[0].distance == 0 or _COMMA_NEXT.match(self.after_text) is not None:
+                # "tlf. 1234 ..."; "tlf. er 1234, kortet ...": the words after a comma are
+                # a new clause; the cue before stays the value's.
+                return None
         if use_after:
             for hit in self.after:
-                if hit.cue not in WEAK_CUES and hit.distance <= 2:
+                if hit.cue is Cue.COMPANY_PHONE:
+                    break  # "..., jeg ringede til jer på 70 ...": about the next number
+                if hit.cue not in WEAK_CUES and hit.distance <= 3:
                     return hit.cue
         return None
 
@@ -221,7 +243,9 @@ class RunContext:
         return any(hit.cue is cue and hit.distance <= within for hit in self.after)
 
 
-_NO_CONTEXT = RunContext([], "", "")
+_NO_CONTEXT = RunContext(None, 0, 0)
+#: A comma right after a value (emoji and spaces between allowed): a new clause follows.
+_COMMA_NEXT = re.compile(r"[\s\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*,")
 
 
 class Shape(NamedTuple):
@@ -236,14 +260,22 @@ class Shape(NamedTuple):
 class NumberReader:
     """Reads the digit runs of one text.  Short-lived: one per ``detect`` call."""
 
-    __slots__ = ("_blocked_until", "found", "lang", "regions", "text")
+    __slots__ = ("_blocked_until", "_index", "found", "lang", "regions", "text")
 
     def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
         self.text = text
+        self._index: ContextIndex | None = None
         self.lang = lang
         self.regions = regions
         self.found: list[Candidate] = []
         self._blocked_until = -1
+
+    @property
+    def index(self) -> ContextIndex:
+        """The text's context index, built on first use (most texts never need it)."""
+        if self._index is None:
+            self._index = ContextIndex(self.text)
+        return self._index
 
     def read(self) -> list[Candidate]:
         text = self.text
@@ -260,19 +292,32 @@ class NumberReader:
                 total = len(run_text)
             else:
                 groups = [(m.start(), m.group()) for m in _DIGITS.finditer(text, start, end)]
+                if "\n" in run_text:
+                    rest = _next_lines(text, groups)
+                    if (
+                        rest is not None
+                        and len(groups) - len(rest) == 3
+                        and _is_date_run(text, groups[:3])
+                    ):
+                        # "22/11/2024\n100000 is my ...": a date ends its line.
+                        groups = rest
+                        start = groups[0][0]
                 total = sum(len(g) for _, g in groups)
             previous = text[start - 1] if start else " "
             if total < 5 and len(groups) == 1 and not previous.isalpha():
                 # A short number: a house number, perhaps, or a bank code before its account.
-                if previous == " " or previous == "\n":
+                if previous == " " or previous == "\n" or previous == ":":
                     self._short_run(index, runs, start, end, run_text)
                 continue
             if previous == "/" or previous == "=":
                 continue  # a web address: "telnet.dk/sag/12345678", "?id=12345678"
             if previous == "+" or previous == "(":
-                # "+45 ...", "(415) ...": the sign or bracket belongs to the value.
+                # "+45 ...", "(415) ...", "(+45) ...": the sign or bracket belongs to the value.
                 start -= 1
                 previous = text[start - 1] if start else " "
+                if previous == "(" and text[start] == "+":
+                    start -= 1
+                    previous = text[start - 1] if start else " "
             prefix_start = start if previous in _FREE_BEFORE else self._prefix_start(start)
             if prefix_start is None:
                 continue  # glued to a word: "120588V726W", "iPhone15"
@@ -288,25 +333,50 @@ class NumberReader:
                 and self._hetu(first_start, end)
             ):
                 continue
-            if len(groups) == 1 and len(first) <= 5 and prefix_start == start:
+            if prefix_start == start and (
+                len(first) <= 4 or (len(groups) == 1 and len(first) == 5)
+            ):
+                # A house number, also when a floor, door or postcode follows it in the same
+                # run ("Birkevej 111 2. tv.", "Skolegata 109 9008 Tromsø").
                 self._address(first_start, first_start + len(first))
             after = text[end : end + 1]
             if (after.isalpha() and prefix_start == start) or after == "@":
+                line = _last_line(text, groups)
+                if line is not None and len(line[1]) == 6:
+                    line_start = line[0]
+                    if text[line_start + 6 : line_start + 7] in _HETU_SIGNS:
+                        self._hetu(line_start, end)  # "...\n010100a002h" on its own line
                 continue  # part of a code or an address: "CC329121224DK", "anna1982@"
             if total < 5 or (len(groups) == 3 and total <= 8 and _is_date_run(text, groups)):
                 continue
             if len(groups) == 2 and _is_year_range(groups):
                 continue  # "2019-2023", "2019/20"
-            if _AMOUNT_AFTER.match(text, end) or (
+            if (
                 previous in _AMOUNT_HINTS
+                and total <= 7
                 and _AMOUNT_BEFORE.search(text, max(0, start - 5), start) is not None
+                and RunContext(self.index, start, end).strong(use_after=True) is None
             ):
-                continue
-            before_text = text[max(0, prefix_start - _BEFORE_WINDOW) : prefix_start]
-            before = cues_before(before_text)
+                continue  # "kr. 299" (but "... 1.299,50 kr. 100000 er mit kundenummer")
+            if _AMOUNT_AFTER.match(text, end):
+                if len(groups) < 2 or text[groups[-1][0] - 1] not in " \n":
+                    continue
+                if total - len(groups[-1][1]) < 5:
+                    continue
+                # "(079) 666 38 42 23,5 %": the amount is the last group, not the value.
+                groups = groups[:-1]
+                end = groups[-1][0] + len(groups[-1][1])
+            ctx = RunContext(self.index, prefix_start, end)
+            before = ctx.before
             if before and before[-1].cue is Cue.TRANSACTION:
-                continue  # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal
-            ctx = RunContext(before, before_text, text[end : end + _AFTER_WINDOW])
+                # "ordre nr. 12345678", "Sendungsnummer 0034...": not personal; a value on
+                # the next line is read on its own.
+                rest = _next_lines(text, groups) if "\n" in run_text else None
+                if rest is None:
+                    continue
+                groups = rest
+                start = prefix_start = groups[0][0]
+                ctx = RunContext(self.index, start, end)
             self.read_run(groups, text[prefix_start:start], prefix_start, ctx)
             if total <= 5 and index + 1 < len(runs) and text[end : end + 2] == ", ":
                 self._code_comma_account(start, text[start:end], runs[index + 1], ctx)
@@ -319,8 +389,7 @@ class NumberReader:
         text = self.text
         self._address(start, end)
         if len(digits) == 4 and index + 1 < len(runs) and text[end : end + 2] == ", ":
-            before_text = text[max(0, start - _BEFORE_WINDOW) : start]
-            ctx = RunContext(cues_before(before_text), before_text, "")
+            ctx = RunContext(self.index, start, start)
             self._code_comma_account(start, digits, runs[index + 1], ctx)
 
     def _address(self, number_start: int, number_end: int) -> None:
@@ -402,9 +471,8 @@ class NumberReader:
         if match is None or not v.is_fi_hetu(match.group()):
             return False
         value = match.group()
-        before_text = self.text[max(0, start - _BEFORE_WINDOW) : start]
-        ctx = RunContext(cues_before(before_text), before_text, "")
-        strong = ctx.strong(use_after=False)
+        ctx = RunContext(self.index, start, match.end())
+        strong = ctx.strong(use_after=match.end() >= run_end)
         if strong is Cue.TRANSACTION:
             return match.end() >= run_end
         if strong in (Cue.HETU, Cue.NATIONAL_ID):
@@ -449,7 +517,7 @@ class NumberReader:
         text = self.text
         count = len(groups)
         number_start = prefix_start + len(prefix)
-        lead = "+" if text[number_start] == "+" else ""
+        lead = "+" if "+" in text[number_start : number_start + 2] else ""
         if count == 1:
             group_start, digits = groups[0]
             if len(digits) > 19:
@@ -479,6 +547,14 @@ class NumberReader:
                 for (start, group), following in itertools.pairwise(groups)
             ]
         )
+        # Where the writer broke the line (or left two spaces): two values may meet there.
+        broken = tuple(
+            [
+                "\n" in text[start + len(group) : following[0]]
+                or "  " in text[start + len(group) : following[0]]
+                for (start, group), following in itertools.pairwise(groups)
+            ]
+        )
         all_digits = "".join([group for _, group in groups])
         offsets = [0]
         for length in lens:
@@ -486,20 +562,52 @@ class NumberReader:
         i = 0
         # After a letter prefix the run is a code ("AA1 01 2345 6784"): no part of it alone.
         last_start = 0 if prefix else count - 1
+        value_end = -1  # the group the last value found ended with
+        short_head = not any(broken) or offsets[broken.index(True) + 1] < 6
         while i <= last_start:
+            if i > 0 and not (broken[i - 1] or value_end == i - 1):
+                # A value starts where the writer broke the line or where another ended,
+                # not in the middle of a date or a longer number ("2025-03-12\n0101...").
+                i += 1
+                continue
+            if (
+                i > 0
+                and lens[i] == 6
+                and text[groups[i][0] + 6 : groups[i][0] + 7] in _HETU_SIGNS
+                and self._hetu(groups[i][0], groups[-1][0] + lens[-1])
+            ):
+                return
             for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
                 digits = all_digits[offsets[i] : offsets[j + 1]]
                 if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
                     # Inside a run, without context words, short numbers are nothing.
                     continue
+                if (
+                    i == 0
+                    and j < count - 1
+                    and not broken[j]
+                    and ctx.strong(use_after=False) is None
+                ):
+                    # The start of a longer run ("98 840 800 990") is no value of its own
+                    # unless a keyword names it or the writer broke the line after it.
+                    continue
                 shape = Shape(digits, lens[i : j + 1], seps[i:j], lead if i == 0 else "")
                 if i == 0 and lead and seps[:1] == ("(",):
                     shape = _drop_trunk_zero(shape)
+                if i == 0:
+                    sub_ctx = ctx
+                elif broken[i - 1]:
+                    # A new line starts a new value: its own words after it count.
+                    sub_ctx = RunContext(self.index, groups[i][0], groups[-1][0] + lens[-1])
+                else:
+                    sub_ctx = _NO_CONTEXT
                 reading = choose(
                     shape,
                     prefix if i == 0 else "",
-                    ctx if i == 0 else _NO_CONTEXT,
-                    whole=j == count - 1,
+                    sub_ctx,
+                    # Words after a run broken over lines are about its last line only,
+                    # unless the lines before are too short to be a value ("46 07\n65 53").
+                    whole=j == count - 1 and (not any(broken[i:j]) or short_head),
                     lang=self.lang,
                     regions=self.regions,
                 )
@@ -508,6 +616,7 @@ class NumberReader:
                         i == 0
                         and j == count - 1
                         and count > 1
+                        and not any(broken)
                         and ctx.strong(True) in _BLOCKING_CUES
                     ):
                         # "Gavekort 4571 2570 5909 4923": no part of it is more than the whole.
@@ -523,7 +632,7 @@ class NumberReader:
                 if kind is T.PHONE_NUMBER and text[end : end + 1] == ")" and "(" in text[start:end]:
                     end += 1
                 self.found.append(Candidate(kind, start, end, score, normalized))
-                i = j
+                value_end = i = j
                 break
             i += 1
 
@@ -580,7 +689,8 @@ def choose(
     if (
         strong is Cue.BANK
         and 5 <= len(digits) <= 15
-        and not any(p.type is T.BANK_ACCOUNT or p.type in _ID_TYPES for p in possible)
+        and not any(p.type is T.BANK_ACCOUNT for p in possible)
+        and not (len(lens) > 1 and any(p.type in _ID_TYPES for p in possible))
     ):
         # "Kto. 123456789", "Kontonr.: 50743005", "Kontonummer: 1234 567 890 1": a domestic
         # account after its keyword, in whatever form the bank writes it.
@@ -605,7 +715,12 @@ def choose(
             joined = [p for p in possible if p.type is T.BANK_ACCOUNT and len(lens) > 1]
             return (T.BANK_ACCOUNT, 0.85, joined[0].normalized) if joined else None
         return None
-    if strong is None and whole and ctx.after_cue(Cue.TRANSACTION, within=2):
+    if (
+        strong is None
+        and whole
+        and not (ctx.before and ctx.before[0].distance == 0)
+        and ctx.after_cue(Cue.TRANSACTION, within=1)
+    ):
         return None  # "4571 2570 5909 4923 fra gavekortet"
     company = (strong is Cue.COMPANY_PHONE and not ctx.personal(whole)) or (
         strong is None
@@ -672,7 +787,9 @@ def possible_types(
     compact = len(lens) == 1
     kinds = set(seps)
     out: list[Possible] = []
-    in_fours = compact or (kinds <= {"", "-"} and all(x == 4 for x in lens[:-1]))
+    in_fours = compact or (
+        kinds <= {"", "-"} and (all(x == 4 for x in lens[:-1]) or lens == (4, 3, 3, 3))
+    )
     if 13 <= n <= 19 and in_fours and v.is_payment_card(digits):
         out.append(Possible(T.PAYMENT_CARD, 0.8, digits))
     if n == 10 and (compact or (lens == (6, 4) and kinds <= {"-", "", "+"})):
@@ -700,16 +817,23 @@ def possible_types(
     # Domestic accounts written with their bank code: GB sort code, DK reg.nr., SE clearing.
     if lens == (2, 2, 2, 8) and seps == ("-", "-", ""):
         out.append(Possible(T.BANK_ACCOUNT, 0.8, digits))
-    if len(lens) == 2 and 6 <= lens[1] <= 10 and kinds <= {"-", ""}:
-        if lens[0] == 4:
-            dashed_dk = seps == ("-",) and lens[1] == 10
-            out.append(Possible(T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
-        elif lens[0] == 5 and digits[0] == "8":
-            out.append(Possible(T.BANK_ACCOUNT, 0.4, digits))
+    # DK: reg.nr. (4 digits) + kontonummer (up to 10); SE: clearingnummer (4 digits, 5 for
+    # Swedbank's 8xxx-x) + kontonummer (7 to 10): the account part in any grouping, after
+    # a dash, a slash or a space ("1234-1234567890", "5301/4723023", "3001 781 709 0743",
+    # "1345-785 80 99", "8327-9 123 456 789").
+    if (
+        len(lens) >= 2
+        and 6 <= n - lens[0] <= 10
+        and seps[0] in ("-", "", "/")
+        and set(seps[1:]) <= {"", "-"}
+        and (lens[0] == 4 or (lens[0] == 5 and digits[0] == "8"))
+    ):
+        dashed_dk = seps == ("-",) and lens == (4, 10)
+        out.append(Possible(T.BANK_ACCOUNT, 0.6 if dashed_dk else 0.4, digits))
     # Phone numbers: a "+" or "00" means the country code is written.
     international = bool(shape.lead) or digits.startswith("00")
     phone_digits = digits[2:] if digits.startswith("00") and not shape.lead else digits
-    if phones and 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 4):
+    if phones and 6 <= len(phone_digits) <= 15 and ("." not in kinds or len(lens) >= 3):
         phone = v.phone_number(phone_digits, international, regions, lang is not None)
         if phone is not None:
             if international:
@@ -722,6 +846,22 @@ def possible_types(
                 base = 0.45  # 8 bare digits (DK, NO): needs a word saying it is a number
             out.append(Possible(T.PHONE_NUMBER, base, phone.e164, phone.mobile))
     return out
+
+
+def _next_lines(text: str, groups: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+    """The groups after the first line break inside a run, if any."""
+    for k in range(1, len(groups)):
+        if "\n" in text[groups[k - 1][0] + len(groups[k - 1][1]) : groups[k][0]]:
+            return groups[k:]
+    return None
+
+
+def _last_line(text: str, groups: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The first group of the last line of a run broken over lines, if it is."""
+    for k in range(len(groups) - 1, 0, -1):
+        if "\n" in text[groups[k - 1][0] + len(groups[k - 1][1]) : groups[k][0]]:
+            return groups[k]
+    return None
 
 
 def _is_year_range(groups: list[tuple[int, str]]) -> bool:

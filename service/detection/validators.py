@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from typing import NamedTuple
 
 import phonenumbers
@@ -26,7 +27,7 @@ DEFAULT_REGIONS: tuple[str, ...] = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
 #: Numbers a person answers.  Toll-free, premium, shared-cost and universal access numbers
 #: (0800, 0600, 0771, 815, 0345 ...) belong to companies: a customer quoting one is quoting
 #: the company's hotline.
-_PERSONAL_PHONE_TYPES = frozenset(
+_PERSONAL_PHONE_TYPES: frozenset[int] = frozenset(
     {
         PhoneNumberType.MOBILE,
         PhoneNumberType.FIXED_LINE,
@@ -213,6 +214,162 @@ class Phone(NamedTuple):
     mobile: bool
 
 
+# --- phone numbers from the numbering plans themselves --------------------------------
+#
+# phonenumbers.parse() is general (any input, any region, carrier codes, extensions) and
+# costs most of a number's reading.  The engine's input is already digits, so the plans'
+# own patterns (phonenumbers' metadata: what each country's regulator publishes) are
+# matched directly, in the order phonenumbers' number_type() uses.  Country codes outside
+# the served ones fall back to phonenumbers.parse().  tests/detection/test_validators.py
+# checks the two agree.
+
+_KIND_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+_Desc = tuple[frozenset[int], "re.Pattern[str]"] | None
+
+
+class _Plan(NamedTuple):
+    """One region's numbering plan, compiled once."""
+
+    region: str
+    country_code: str
+    general: _Desc
+    kinds: tuple[tuple[_Desc, int], ...]
+    fixed_line: _Desc
+    mobile: _Desc
+    same_mobile_and_fixed: bool
+    leading_digits: re.Pattern[str] | None
+    trunk_prefix: re.Pattern[str] | None  # "0" (DE, FI, SE, GB), "1" (US): not dialled abroad
+
+
+def _desc(desc: object, fallback: frozenset[int] = frozenset()) -> _Desc:
+    pattern = getattr(desc, "national_number_pattern", None)
+    if not pattern:
+        return None
+    lengths = frozenset(getattr(desc, "possible_length", None) or ()) or fallback
+    return lengths, re.compile(f"(?:{pattern})\\Z")
+
+
+@functools.cache
+def _plan(region: str) -> _Plan | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None:
+        return None
+    general = _desc(metadata.general_desc)
+    return _Plan(
+        region,
+        str(metadata.country_code),
+        general,
+        tuple((_desc(getattr(metadata, name)), kind) for name, kind in _KIND_ORDER),
+        _desc(metadata.fixed_line),
+        _desc(metadata.mobile),
+        bool(metadata.same_mobile_and_fixed_line_pattern),
+        re.compile(metadata.leading_digits) if metadata.leading_digits else None,
+        re.compile(metadata.national_prefix_for_parsing)
+        if metadata.national_prefix_for_parsing and not metadata.national_prefix_transform_rule
+        else None,
+    )
+
+
+def _strip_trunk_prefix(national: str, plan: _Plan) -> str:
+    """The number without its trunk prefix, as phonenumbers strips it: unless the number
+    is viable as written and would not be without it."""
+    if plan.trunk_prefix is None or plan.general is None:
+        return national
+    match = plan.trunk_prefix.match(national)
+    if match is None or match.end() == 0:
+        return national
+    stripped = national[match.end() :]
+    pattern = plan.general[1]
+    if pattern.match(national) is not None and pattern.match(stripped) is None:
+        return national
+    return stripped
+
+
+def _matches(national: str, desc: _Desc) -> bool:
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(national) not in lengths:
+        return False
+    return pattern.match(national) is not None
+
+
+def _kind(national: str, plan: _Plan) -> int:
+    """phonenumbers' number type of a national significant number in ``plan``."""
+    if not _matches(national, plan.general):
+        return PhoneNumberType.UNKNOWN
+    for desc, kind in plan.kinds:
+        if _matches(national, desc):
+            return kind
+    if _matches(national, plan.fixed_line):
+        if plan.same_mobile_and_fixed or _matches(national, plan.mobile):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not plan.same_mobile_and_fixed and _matches(national, plan.mobile):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
+
+
+#: The country codes read from the plans directly, and the regions sharing each.
+_FAST_CODES: dict[str, tuple[str, ...]] = {
+    "45": ("DK",),
+    "46": ("SE",),
+    "47": ("NO", "SJ"),
+    "49": ("DE",),
+    "358": ("FI", "AX"),
+    "44": ("GB", "GG", "IM", "JE"),
+    "1": tuple(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]),
+}
+
+
+def _personal_phone(national: str, code: str, region: str, kind: int) -> Phone | None:
+    if kind not in _PERSONAL_PHONE_TYPES:
+        return None
+    if region == "DK" and national.startswith(_DK_SERVICE_PREFIXES):
+        return None
+    return Phone(f"+{code}{national}", kind == PhoneNumberType.MOBILE)
+
+
+def _international(digits: str) -> Phone | bool | None:
+    """A number written with its country code, read from the plans; False when its
+    country code is not one the plans here cover."""
+    for length in (1, 2, 3):
+        code = digits[:length]
+        regions = _FAST_CODES.get(code)
+        if regions is None:
+            continue
+        national = digits[length:]
+        if not national:
+            return None
+        first = _plan(regions[0])
+        if first is not None:
+            national = _strip_trunk_prefix(national, first)  # "+49 030 ...", "+1 1 415 ..."
+        for region in regions:
+            plan = _plan(region)
+            if plan is None:
+                continue
+            if plan.leading_digits is not None:
+                if plan.leading_digits.match(national) is None:
+                    continue
+            elif _kind(national, plan) == PhoneNumberType.UNKNOWN:
+                continue
+            kind = _kind(national, plan)
+            if kind == PhoneNumberType.UNKNOWN:
+                return None
+            return _personal_phone(national, code, region, kind)
+        return None
+    return False
+
+
 @functools.lru_cache(maxsize=65536)
 def phone_number(
     digits: str, international: bool, regions: tuple[str, ...], hinted: bool = True
@@ -223,10 +380,12 @@ def phone_number(
     ``00``).  National numbers are tried in the order of ``regions``; with a language or
     country hint (``hinted``) the first region where the number is valid decides (a
     Finnish 0600 premium number is not a German landline); without one, the number must
-    be a person's in every region where it is valid.  Cached: the same numbers (and
-    hotlines) recur across comments.
+    be a person's in every region where it is valid.
     """
     if international:
+        fast = _international(digits)
+        if fast is not False:
+            return fast  # type: ignore[return-value]
         try:
             return _personal(phonenumbers.parse("+" + digits, None))
         except phonenumbers.NumberParseException:
@@ -235,17 +394,48 @@ def phone_number(
     for region in regions:
         if region in _NATIONAL_LENGTHS and not _plausible_national(digits, region):
             continue
+        found = _national(digits, region)
+        if found is False:
+            continue
+        if hinted or found is None:
+            return found  # type: ignore[return-value]
+        if candidate is None:
+            candidate = found  # type: ignore[assignment]
+    return candidate
+
+
+def _national(digits: str, region: str) -> Phone | bool | None:
+    """A national number of ``region``: the Phone, None (valid, not a person's) or False
+    (not a valid number there)."""
+    plan = _plan(region)
+    if plan is None or region not in _NATIONAL_LENGTHS:
         try:
             number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
+            return False
+        if not phonenumbers.is_valid_number(number):
+            return False
+        return _personal(number)
+    national = _strip_trunk_prefix(digits, plan)
+    regions = _FAST_CODES[plan.country_code]
+    owner = None
+    for candidate in regions:
+        other = _plan(candidate)
+        if other is None:
             continue
-        if phonenumbers.is_valid_number(number):
-            found = _personal(number)
-            if hinted or found is None:
-                return found
-            if candidate is None:
-                candidate = found
-    return candidate
+        if other.leading_digits is not None:
+            if other.leading_digits.match(national) is not None:
+                owner = other
+                break
+        elif _kind(national, other) != PhoneNumberType.UNKNOWN:
+            owner = other
+            break
+    if owner is None:
+        return False
+    kind = _kind(national, owner)
+    if kind == PhoneNumberType.UNKNOWN:
+        return False
+    return _personal_phone(national, plan.country_code, owner.region, kind)
 
 
 def _personal(number: phonenumbers.PhoneNumber) -> Phone | None:

@@ -16,6 +16,7 @@ from service.findings.models import Finding
 from service.inbox.models import InboxEvent
 from service.moderation.models import ActionStatus, ModerationAction
 from service.pagination import page_of, paginate
+from service.responses.models import TrackedComment
 
 
 class ErasureRequestRepository:
@@ -175,5 +176,22 @@ class SubjectRepository:
             delete(InboxEvent)
             .where(InboxEvent.tenant_id == tenant_id, or_(*conditions))
             .returning(InboxEvent.id)
+        )
+        return len(result.all())
+
+    async def delete_tracked_comments(
+        self, tenant_id: TenantId, comments: Sequence[tuple[uuid.UUID, str]]
+    ) -> int:
+        """The response-time rows of these comments (they hold no author, so the author's
+        comments are known by id from the findings and inbox events)."""
+        if not comments:
+            return 0
+        result = await self.session.execute(
+            delete(TrackedComment)
+            .where(
+                TrackedComment.tenant_id == tenant_id,
+                tuple_(TrackedComment.connection_id, TrackedComment.comment_id).in_(comments),
+            )
+            .returning(TrackedComment.id)
         )
         return len(result.all())

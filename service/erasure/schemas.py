@@ -41,8 +41,8 @@ class ErasureRequest(msgspec.Struct, kw_only=True):
     author_ref: str | None
     finding_id: uuid.UUID | None
     delete_on_platform: bool
-    # Per kind, once completed: findings, inbox_events, moderation_actions, tombstones,
-    # platform_comments_deleted, platform_delete_failed.
+    # Per kind, once completed: findings, inbox_events, moderation_actions, tracked_comments,
+    # tombstones, platform_comments_deleted, platform_delete_failed.
     counts: dict[str, int]
     last_error: str | None
     requested_by: str

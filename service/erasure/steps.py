@@ -160,6 +160,7 @@ async def run_erasure(
         "findings": 0,
         "inbox_events": 0,
         "moderation_actions": 0,
+        "tracked_comments": 0,
         "tombstones": tombstones,
     }
     for chunk in _chunks(comments, BATCH):
@@ -173,6 +174,7 @@ async def run_erasure(
             counts["moderation_actions"] += await subjects.delete_actions(
                 tenant_id, still_there, pending_too=False
             )
+            counts["tracked_comments"] += await subjects.delete_tracked_comments(tenant_id, chunk)
     for ids in _chunks(finding_ids, BATCH):
         async with db.unit_of_work(tenant_id) as uow:
             counts["findings"] += await SubjectRepository(uow.session).delete_findings(

@@ -4,8 +4,8 @@
 accepted), revokes every API key, unsubscribes the app from each connected Facebook page (best
 effort: a dead token cannot), and forgets the page tokens. ``delete_tenant_data`` then removes
 the data, a bounded batch per transaction for the big tables, and finally the tenant row, whose
-foreign keys cascade to what is left (clients, connections, policies, keys, the audit trail,
-tombstones). It is safe to run again after a crash.
+foreign keys cascade to what is left (clients, connections, policies, service hours, comment
+counts, keys, the audit trail, tombstones). It is safe to run again after a crash.
 """
 
 from __future__ import annotations
@@ -35,7 +35,16 @@ log = structlog.get_logger(__name__)
 
 BATCH = 5000
 # The big tables, emptied in batches before the tenant row's cascade takes the rest.
-_BATCHED_TABLES = ("findings", "moderation_actions", "inbox_events", "scans")
+# comment_counts (a row per connection and minute, pruned by the storm watcher) and
+# service_hours go with the connections' and clients' cascade.
+_BATCHED_TABLES = (
+    "findings",
+    "moderation_actions",
+    "inbox_events",
+    "scans",
+    "tracked_comments",
+    "storms",
+)
 
 
 class TenantDeletionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

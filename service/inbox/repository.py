@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,37 @@ class InboxRepository:
         )
         return (await self.session.scalars(stmt)).one_or_none()
 
+    async def lock_ready(
+        self, tenant_id: TenantId, connection_id: uuid.UUID, *, exclude: uuid.UUID, limit: int
+    ) -> Sequence[InboxEvent]:
+        """Other pending new or edited comments of the connection, oldest first, that no
+        worker holds, row-locked: a backlog handled in one batch by whichever job comes first
+        (their own jobs then find them done)."""
+        stmt = (
+            select(InboxEvent)
+            .where(
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.connection_id == connection_id,
+                InboxEvent.status == InboxStatus.PENDING,
+                InboxEvent.id != exclude,
+                or_(
+                    and_(
+                        InboxEvent.field == "feed",
+                        InboxEvent.item == "comment",
+                        InboxEvent.verb.in_(("add", "edited")),
+                    ),
+                    and_(
+                        InboxEvent.field == "comments",
+                        or_(InboxEvent.verb.is_(None), InboxEvent.verb.in_(("add", "edited"))),
+                    ),
+                ),
+            )
+            .order_by(InboxEvent.received_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def recent_post_ids(
         self, tenant_id: TenantId, connection_id: uuid.UUID, since: dt.datetime
     ) -> set[str]:
@@ -58,10 +89,10 @@ class InboxRepository:
     async def stale_pending(
         self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
     ) -> Sequence[tuple[uuid.UUID, uuid.UUID]]:
-        """(tenant id, event id) of events still pending and untouched since ``older_than``, on
-        active connections only (a page in needs_reauth keeps its backlog until it is
-        re-authorised). Crosses tenants unless ``tenant_id`` is given: needs a system unit of
-        work."""
+        """(tenant id, event id) of events still pending, untouched since ``older_than`` and
+        not locked by a worker, on active connections only (a page in needs_reauth keeps its
+        backlog until it is re-authorised). Crosses tenants unless ``tenant_id`` is given:
+        needs a system unit of work."""
         stmt = (
             select(InboxEvent.tenant_id, InboxEvent.id)
             .join(
@@ -76,6 +107,8 @@ class InboxRepository:
             )
             .order_by(InboxEvent.updated_at)
             .limit(limit)
+            # Rows a worker is working on are locked by it: not stale, whatever their age.
+            .with_for_update(of=InboxEvent, skip_locked=True)
         )
         if tenant_id is not None:
             stmt = stmt.where(InboxEvent.tenant_id == tenant_id)

@@ -167,8 +167,9 @@ class ActionRepository:
     async def stale_pending(
         self, older_than: dt.datetime, limit: int, *, tenant_id: TenantId | None = None
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(tenant id, action id) of pending actions untouched since ``older_than`` on active
-        connections, across tenants unless ``tenant_id`` is given: needs a system unit of work."""
+        """(tenant id, action id) of pending actions untouched since ``older_than`` and not
+        locked by a worker, on active connections, across tenants unless ``tenant_id`` is
+        given: needs a system unit of work."""
         stmt = (
             select(ModerationAction.tenant_id, ModerationAction.id)
             .join(
@@ -183,6 +184,8 @@ class ActionRepository:
             )
             .order_by(ModerationAction.updated_at)
             .limit(limit)
+            # Rows a worker is working on are locked by it: not stale, whatever their age.
+            .with_for_update(of=ModerationAction, skip_locked=True)
         )
         if tenant_id is not None:
             stmt = stmt.where(ModerationAction.tenant_id == tenant_id)

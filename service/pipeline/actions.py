@@ -28,6 +28,7 @@ from service.connections.service import mark_needs_reauth, page_token
 from service.db import UnitOfWork, utcnow
 from service.findings.models import Finding, FindingStatus
 from service.findings.repository import FindingRepository
+from service.locales import country_language
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
 from service.moderation.repository import ActionRepository
 from service.moderation.schemas import ActionOutcome, Result
@@ -238,8 +239,16 @@ async def _call_platform(
         graph = group[0].pctx.graph
         try:
             answers = await graph.hide_comments([p.action.comment_id for p in group], token, hidden)
-        except Exception as exc:
+        except (platform.TokenInvalid, platform.RateLimited) as exc:
+            # The token or the quota, not the batch: every single call would get the same.
             errors.update((p.action.id, exc) for p in group)
+            return
+        except Exception as exc:
+            # The batch itself was refused or lost (a batch-level 4xx, a timeout): each
+            # operation goes again as a call of its own, reading the platform first, since
+            # a batch cut off midway may have carried out some of them.
+            log.warning("batch_fallback", actions=len(group), error=type(exc).__name__)
+            await asyncio.gather(*(call(p, True) for p in group))
             return
         for performer, answer in zip(group, answers, strict=True):
             if isinstance(answer, BaseException):
@@ -288,11 +297,15 @@ class ReplyWriter:
                 await ClientRepository(self.uow.session).get(self.tenant_id, connection.client_id),
             )
         policy, client = settings
+        # Without a guess of the commenter's language: the page's, from its settings or its
+        # country (a reply in a language the page does not use would read as a mistake).
         language = choose_language(
             policy,
             finding.language,
             connection.default_language,
             client.default_language if client else None,
+            country_language(connection.country),
+            country_language(client.country) if client else None,
         )
         # Without a configured channel, the page's Messenger link is the private way in.
         channel = (client.private_channel_url if client else None) or (
@@ -396,8 +409,15 @@ class _Performer:
             return await self._transient(describe(error), delay)
         if isinstance(error, platform.PlatformUnavailable):
             return await self._transient(describe(error), backoff(action.attempts))
+        if isinstance(error, platform.PlatformNotFound):
+            return await self._fail(describe(error))  # the comment is gone
+        if isinstance(error, platform.PlatformError) and action.kind is not ActionKind.REPLY:
+            # A hide refused (a 4xx, an unexpected shape) is not given up on the first answer:
+            # Meta answers 4xx for passing reasons too. Retried with back-off; after
+            # max_attempts the finding turns hide_failed with a comment.hide_failed audit event.
+            return await self._transient(describe(error), backoff(action.attempts))
         if isinstance(error, platform.PlatformError):
-            # NotFound, BadRequest, PermissionMissing, unexpected shapes: retrying won't help.
+            # A reply refused: posting it again would not change the answer.
             return await self._fail(describe(error))
         # A bug or a broken connection: this action's attempt, retried like a transient error
         # (and failed for good after max_attempts), so a poison action cannot loop forever.

@@ -35,6 +35,7 @@ from service.erasure.tombstones import erased_comments
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
 from service.findings.service import emit_finding_event
+from service.locales import country_language
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository, Wanted
 from service.moderation.service import ACTOR
@@ -43,6 +44,7 @@ from service.platforms.comments import CommentView, comment_view
 from service.policies.models import PolicyMode
 from service.policies.service import acting_types, detector_patterns, effective_policy
 from service.responses.service import observe_comments
+from service.tenancy.repository import ClientRepository
 from service.webhooks.events import EventType
 
 __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "handle_comments"]
@@ -167,11 +169,14 @@ async def handle_comments(
     source: FindingSource,
     received_at: datetime,
     scan_id: uuid.UUID | None = None,
+    received_ats: Sequence[datetime] | None = None,
 ) -> list[HandleOutcome]:
     """Detect, apply the effective policy, upsert the findings, audit, and record pending
     actions in ``uow``, for comments of one connection (a webhook's one, a backfill's page of
     a hundred): a handful of statements for the lot, not per comment. Never calls the
-    platform; safe to call again for the same comments. One outcome per comment, in order."""
+    platform; safe to call again for the same comments. One outcome per comment, in order.
+    ``received_ats``: when each comment arrived, if not all at ``received_at`` (a batch of
+    webhook events)."""
     outcomes = [_NOTHING] * len(comments)
     texts = [(i, c) for i, c in enumerate(comments) if c.message and c.message.strip()]
     if not texts:
@@ -204,6 +209,7 @@ async def handle_comments(
         tenant_id, policy.allowlist, detector_patterns(policy.custom_patterns)
     )
     thresholds = acting_types(policy)
+    page_language = await _page_language(uow, connection, policy.default_language)
     key = tenant_hash_key(pctx.settings.secret_key, tenant_id)
     now = utcnow()
     # By comment id: a comment met twice in one batch is handled once (its last version).
@@ -217,8 +223,12 @@ async def handle_comments(
         if by_page and (not policy.scan_page_replies or comment.comment_id in own_replies):
             continue
         text = comment.message or ""
+        # The commenter's language when the text says so; on short texts ("pers.nr 540311
+        # 3888") the guess is empty and the page's own language stands in, never English by
+        # default: its context words are what tell a national id from an order number.
+        language = guess_language(text) or page_language
         try:
-            found = detector.detect(text, region=connection.country)
+            found = detector.detect(text, lang=language, region=connection.country)
         except DetectionError as exc:
             log.warning("detect_failed", comment_id=comment.comment_id, error=type(exc).__name__)
             continue
@@ -242,7 +252,7 @@ async def handle_comments(
             ),
             "fingerprints": sorted({fingerprint(key, f) for f in acting}),
             "max_score": max(f.score for f in acting),
-            "language": guess_language(text),
+            "language": language,
         }
         row = {
             "connection_id": connection.id,
@@ -257,7 +267,7 @@ async def handle_comments(
             "source": source,
             "scan_id": scan_id,
             "comment_created_at": comment.created_time,
-            "received_at": received_at,
+            "received_at": received_ats[index] if received_ats else received_at,
             "hidden_at": now if status is FindingStatus.HIDDEN else None,
             **content,
         }
@@ -315,6 +325,22 @@ async def handle_comments(
     return outcomes
 
 
+async def _page_language(
+    uow: UnitOfWork, connection: Connection, policy_language: str | None
+) -> str | None:
+    """The language the page is written in: the policy's, the connection's, its country's, or
+    its client's (language, then country); None when none of them says."""
+    language = (
+        policy_language or connection.default_language or country_language(connection.country)
+    )
+    if language:
+        return language
+    client = await ClientRepository(uow.session).get(uow.tenant, connection.client_id)
+    if client is None:
+        return None
+    return client.default_language or country_language(client.country)
+
+
 def _by_page(connection: Connection, comment: CommentView) -> bool:
     return comment.author_id is not None and comment.author_id == connection.external_id
 
@@ -341,6 +367,14 @@ def _follow_edit(
         )
     if finding.status in {FindingStatus.MONITORED, FindingStatus.REPORTED}:
         return False
+    if draft.comment.is_hidden and finding.status in {
+        FindingStatus.PENDING_HIDE,
+        FindingStatus.HIDE_FAILED,
+    }:
+        # The platform shows it hidden (a poll read it so): the status follows at once; its
+        # pending hide, performed next, reads the platform and records it as already done.
+        finding.status = FindingStatus.HIDDEN
+        finding.hidden_at = utcnow()
     # A hide that failed for good is not tried again by every later event.
     return not (
         finding.status is FindingStatus.HIDE_FAILED and draft.status is FindingStatus.PENDING_HIDE

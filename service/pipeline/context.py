@@ -22,6 +22,7 @@ from service.crypto import Cipher
 from service.db import Database
 from service.detection import CustomPattern, Detector, TenantRules
 from service.platforms.graph import GraphClient
+from service.platforms.limits import RedisLimits
 from service.queue import Queue
 from service.settings import Settings
 
@@ -43,6 +44,12 @@ class PipelineConfig:
     # Inbox events, moderation actions and scan jobs still pending (or without a heartbeat)
     # after this long are sent again.
     stale_after_seconds: int = _DEFAULTS.reconcile_stale_seconds
+    # A job a worker started this long ago whose row no transaction holds (a live worker holds
+    # its rows' locks, Postgres drops a dead one's with its connection) lost its worker: its
+    # claim is released and the job runs again (service/queue.py ``Queue.resend``). Also how
+    # long a running scan may go without a heartbeat before a second job is sent (a second job
+    # of a live scan only finds its advisory lock held).
+    lease_seconds: float = 15.0
     reconcile_batch: int = 500
     # After this many failed attempts an inbox event or an action is marked failed for good.
     max_attempts: int = 8
@@ -111,15 +118,20 @@ class PipelineContext:
         config: PipelineConfig | None = None,
     ) -> PipelineContext:
         config = config or PipelineConfig.from_settings(settings)
+        owns_graph = graph is None
+        if graph is None:
+            graph = pipeline_graph_client(settings)
+            # Rate-limit waits shared with every other worker and job (Redis carries them).
+            graph.limits = RedisLimits(queue.redis, settings.queue_name)
         return cls(
             settings=settings,
             db=db,
             queue=queue,
             cipher=Cipher(settings.encryption_keys),
-            graph=graph or pipeline_graph_client(settings),
+            graph=graph,
             config=config,
             detectors=DetectorCache(config.detector_cache_size),
-            owns_graph=graph is None,
+            owns_graph=owns_graph,
         )
 
     async def close(self) -> None:

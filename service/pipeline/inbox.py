@@ -8,7 +8,9 @@ that tenant's unit of work, which commits before Meta gets its 200 and then send
 
 ``process_event`` is that job's body: one stored event, in one unit of work, skipped or turned
 into a comment (fetched from the platform when the event lacks its text) and handed to
-``handle_comment``. The caller performs the actions it recorded once it has committed.
+``handle_comments``, together with the connection's other pending comments no worker holds (a
+backlog, up to ``REALTIME_BATCH``). The caller performs the actions recorded once it has
+committed. A page ``hide`` event makes the comment's finding follow the platform at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import msgspec
 import structlog
 
 from service import queue as jobs
+from service.audit.service import record
 from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.connections.errors import NoPageToken
@@ -29,16 +32,19 @@ from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
-from service.db import Database, utcnow
+from service.db import Database, UnitOfWork, utcnow
 from service.erasure.tombstones import erased_comments
-from service.findings.models import FindingSource
+from service.findings.models import FindingSource, FindingStatus
+from service.findings.repository import FindingRepository
 from service.ids import new_id
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
 from service.inbox.repository import InboxRepository
 from service.inbox.schemas import Accepted, Change, Entry
 from service.inbox.service import change_ids, dedupe_key, parse_delivery, platform_of, short
+from service.moderation.models import ActionKind, ActionStatus
+from service.moderation.repository import ActionRepository
 from service.moderation.service import ACTOR, backoff, describe
-from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comment
+from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comments
 from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform
 from service.platforms.graph import parse_graph_time
@@ -164,7 +170,19 @@ class EventOutcome(msgspec.Struct, frozen=True, kw_only=True):
     status: str  # done | skipped | busy | waiting | retry | failed | not_pending
     reason: str | None = None
     retry_after: float | None = None
+    # This event's comment.
     handled: HandleOutcome | None = None
+    # The pending actions of every event handled with it, to perform after the commit.
+    action_ids: tuple[uuid.UUID, ...] = ()
+    fresh_action_ids: tuple[uuid.UUID, ...] = ()
+    # Events handled in this unit of work (this one and the backlog it took along).
+    events: int = 0
+
+
+# Events one job handles at most: under load, the first job to run takes the connection's
+# backlog along (one transaction, one detection pass, one audit append and one Graph batch
+# for its hides), the way a backfill page goes; with no backlog it is just its own event.
+REALTIME_BATCH = 50
 
 
 def comment_from_payload(event: InboxEvent, value: dict[str, Any]) -> CommentView | None:
@@ -231,10 +249,16 @@ async def fetch_comment(
 
 
 async def process_event(
-    pctx: PipelineContext, tenant_id: TenantId, event_id: uuid.UUID
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    event_id: uuid.UUID,
+    *,
+    batch_size: int = REALTIME_BATCH,
 ) -> EventOutcome:
-    """One inbox event, in one unit of work: skip it, or hand its comment to ``handle_comment``.
-    The caller performs ``outcome.handled.action_ids`` after this returns (committed)."""
+    """One inbox event, in one unit of work: skip it, or hand its comment to
+    ``handle_comments``, with up to ``batch_size - 1`` other pending comments of the same
+    connection (a backlog). The caller performs ``outcome.action_ids`` after this returns
+    (committed)."""
     async with pctx.db.unit_of_work(tenant_id) as uow:
         event = await InboxRepository(uow.session).lock(tenant_id, event_id)
         if event is None:
@@ -259,6 +283,11 @@ async def process_event(
             )
         )
         value = payload.get("value") if isinstance(payload, dict) else None
+        if event.field == "feed" and event.item == "comment" and event.verb == "hide":
+            # The comment is hidden on the platform (by our own call, whose result is not
+            # recorded yet, or by a moderator): the finding follows at once.
+            followed = await follow_platform_hide(uow, connection, event.object_id or "")
+            return _finish(event, InboxStatus.DONE if followed else InboxStatus.SKIPPED, None)
         comment = comment_from_payload(event, value if isinstance(value, dict) else {})
         if comment is None or not comment.comment_id:
             return _finish(
@@ -285,16 +314,55 @@ async def process_event(
             if fetched is None:
                 return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
             comment = fetched
-        handled = await handle_comment(
+        batch = [(event, comment)]
+        if comment.message is not None and batch_size > 1:
+            batch.extend(await _backlog(pctx, uow, event, batch_size - 1))
+        outcomes = await handle_comments(
             pctx,
             uow,
             connection,
-            comment,
+            [c for _, c in batch],
             source=FindingSource.REALTIME,
             received_at=event.received_at,
+            received_ats=[e.received_at for e, _ in batch],
         )
-        outcome = _finish(event, InboxStatus.DONE, None)
-    return EventOutcome(status=outcome.status, handled=handled)
+        for done, _ in batch:
+            _finish(done, InboxStatus.DONE, None)
+    action_ids = list(dict.fromkeys(a for o in outcomes for a in o.action_ids))
+    fresh = tuple(dict.fromkeys(a for o in outcomes for a in o.fresh_action_ids))
+    return EventOutcome(
+        status=InboxStatus.DONE.value,
+        handled=outcomes[0],
+        action_ids=tuple(action_ids),
+        fresh_action_ids=fresh,
+        events=len(batch),
+    )
+
+
+async def _backlog(
+    pctx: PipelineContext, uow: UnitOfWork, event: InboxEvent, limit: int
+) -> list[tuple[InboxEvent, CommentView]]:
+    """Other pending comments of the event's connection that carry their text, locked. Those
+    that need a platform read first are left to their own jobs."""
+    taken: list[tuple[InboxEvent, CommentView]] = []
+    others = await InboxRepository(uow.session).lock_ready(
+        uow.tenant, event.connection_id, exclude=event.id, limit=limit
+    )
+    for other in others:
+        if other.payload_ciphertext is None:
+            continue  # cleared: its own job skips it
+        payload = msgspec.json.decode(
+            pctx.cipher.decrypt(
+                other.payload_ciphertext, tenant_id=uow.tenant, purpose=PAYLOAD_PURPOSE
+            )
+        )
+        value = payload.get("value") if isinstance(payload, dict) else None
+        view = comment_from_payload(other, value if isinstance(value, dict) else {})
+        if view is None or not view.comment_id or view.message is None:
+            continue
+        other.attempts += 1
+        taken.append((other, view))
+    return taken
 
 
 def _finish(event: InboxEvent, status: InboxStatus, reason: str | None) -> EventOutcome:
@@ -317,6 +385,54 @@ def _retry(
         reason=event.last_error,
         retry_after=min(max(delay, 1.0), pctx.config.max_defer_seconds),
     )
+
+
+async def follow_platform_hide(uow: UnitOfWork, connection: Connection, comment_id: str) -> bool:
+    """The platform says the comment is hidden: its hide action is done and its finding hidden,
+    unless a worker holds the action right now (it is performing it and records the result
+    itself). Returns whether anything changed."""
+    if not comment_id:
+        return False
+    tenant_id = uow.tenant
+    actions = ActionRepository(uow.session)
+    hide = (await actions.for_comment(tenant_id, connection.id, comment_id)).get(ActionKind.HIDE)
+    if hide is None or hide.status is ActionStatus.DONE:
+        return False
+    locked = (await actions.lock_many(tenant_id, [hide.id])).get(hide.id)
+    if locked is None or locked.status is ActionStatus.DONE:
+        return False
+    finding = (
+        (await FindingRepository(uow.session).lock_many(tenant_id, [locked.finding_id])).get(
+            locked.finding_id
+        )
+        if locked.finding_id is not None
+        else None
+    )
+    now = utcnow()
+    locked.status = ActionStatus.DONE
+    locked.done_at = now
+    locked.last_error = None
+    if finding is not None and finding.status in {
+        FindingStatus.PENDING_HIDE,
+        FindingStatus.HIDE_FAILED,
+    }:
+        finding.status = FindingStatus.HIDDEN
+        finding.hidden_at = now
+    record(
+        uow,
+        tenant_id,
+        actor=ACTOR,
+        action="comment.hidden",
+        subject_type="finding" if finding is not None else "comment",
+        subject_id=finding.id if finding is not None else comment_id,
+        data={
+            "action_id": str(locked.id),
+            "comment_id": comment_id,
+            "connection_id": str(connection.id),
+            "already": True,
+        },
+    )
+    return True
 
 
 async def record_event_failure(

@@ -50,7 +50,8 @@ async def due_connections(pctx: PipelineContext) -> int:
     )
     async with pctx.db.system_unit_of_work() as uow:
         rows = await ConnectionRepository(uow.session).due_for_poll(due_before)
-    polls = [jobs.poll_connection(t, c) for t, c in rows]
+    slot = int(utcnow().timestamp()) // max(1, pctx.config.poll_interval_seconds)
+    polls = [jobs.poll_connection(t, c, slot) for t, c in rows]
     return await pctx.queue.send(polls) if polls else 0
 
 

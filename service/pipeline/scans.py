@@ -15,9 +15,10 @@ arq's job timeout and other jobs get their turn.
 The walk itself (which platform pages, in which order, from which checkpoint) is the scanning
 domain's (service/scanning/walk.py); this module runs it through the comment pipeline.
 
-``reconcile_scans`` (cron, every minute) re-enqueues scans whose job was lost: no heartbeat for
-``stale_after_seconds`` (killed worker, Redis restart), a rate-limit wait that arq never
-resumed, or a wait on a connection that is active again after re-authorisation.
+``reconcile_scans`` (cron, every few seconds) re-enqueues scans whose job was lost: no heartbeat
+for ``lease_seconds`` (killed worker, Redis restart; a second job of a scan that is alive only
+finds its advisory lock held), a rate-limit wait that arq never resumed, or a wait on a
+connection that is active again after re-authorisation.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ from service.scanning.walk import (
 log = structlog.get_logger(__name__)
 
 ACTOR = "system:scan"
-# One job works this long, then queues its continuation (well below the job timeout).
-SLICE_SECONDS = 120.0
+# One job works this long, then queues its continuation from its checkpoint (well below the job
+# timeout): short jobs keep the claim on a job short (service/queue.py, ResilientWorker), so a
+# killed worker's scan is resumed within seconds, not minutes.
+SLICE_SECONDS = 20.0
 # The arq registration the worker uses (service/workers/jobs.py): a slice and its settling.
-SCAN_JOB_TIMEOUT = 600
+SCAN_JOB_TIMEOUT = jobs.LONGEST_JOB_SECONDS
 SCAN_MAX_TRIES = 25
 # Back-off after the platform stayed unavailable through the client's own retries.
 UNAVAILABLE_BASE_DELAY = 15.0
@@ -492,7 +495,7 @@ async def reconcile_scans(
     ids of the scans it sent a job for."""
     db = pctx.db
     if stale_after is None:
-        stale_after = dt.timedelta(seconds=pctx.config.stale_after_seconds)
+        stale_after = dt.timedelta(seconds=pctx.config.lease_seconds)
     now = utcnow()
     async with db.system_unit_of_work() as uow:
         scans = await ScanRepository(uow.session).needing_a_job(stale_before=now - stale_after)

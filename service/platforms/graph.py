@@ -21,6 +21,7 @@ import hmac
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -39,6 +40,7 @@ from service.platforms.errors import (
     RateLimited,
     TokenInvalid,
 )
+from service.platforms.limits import APP, LimitStore, MemoryLimits, page_scope, token_scope
 from service.platforms.schemas import (
     AppUsage,
     BusinessUsage,
@@ -444,6 +446,7 @@ class GraphClient:
         appsecret_proof: bool = True,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        limits: LimitStore | None = None,
     ) -> None:
         self.app_id = app_id
         self._app_secret = app_secret
@@ -459,6 +462,9 @@ class GraphClient:
         self._appsecret_proof = appsecret_proof and bool(app_secret)
         self._sleep = sleep
         self._jitter = jitter
+        # The rate-limit waits every caller honours (service/platforms/limits.py); the
+        # pipeline shares them between processes through Redis.
+        self.limits: LimitStore = limits or MemoryLimits()
         self._app_usage: AppUsage | None = None
         self._page_usage: dict[str, BusinessUsage] = {}
         # token fingerprint -> page id, learnt from BUC headers, so a call by comment id can
@@ -505,6 +511,34 @@ class GraphClient:
         if token and len(pages) == 1:
             self._token_pages[_fingerprint(token)] = next(iter(pages))
 
+    def _scopes(self, page_id: str | None, token: str | None) -> list[str]:
+        scopes = [APP]
+        if page_id:
+            scopes.append(page_scope(page_id))
+        if token:
+            scopes.append(token_scope(_fingerprint(token)))
+        return scopes
+
+    async def _learn_waits(
+        self, response: httpx.Response, error: RateLimited | None, scopes: Sequence[str]
+    ) -> None:
+        """Record the waits an answer gives: a page's regain time in its usage header (also
+        on successful answers), and for a rate-limit error its wait on the app (code 4) or on
+        the page and token of the call."""
+        now = time.time()
+        _, pages = parse_usage_headers(response.headers)
+        for page, usage in pages.items():
+            if usage.estimated_time_to_regain_access > 0:
+                until = now + float(usage.estimated_time_to_regain_access) * 60.0
+                await self.limits.block([page_scope(page)], until)
+        if error is None:
+            return
+        until = now + max(1.0, error.retry_after)
+        if error.code == 4:
+            await self.limits.block([APP], until)
+        else:
+            await self.limits.block([s for s in scopes if s != APP] or [APP], until)
+
     # --- transport -----------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -544,6 +578,14 @@ class GraphClient:
         context = "POST / (batch)" if root else f"{method} /{self.version}/{path.lstrip('/')}"
         if page_id is None and token is not None:
             page_id = self._token_pages.get(_fingerprint(token))
+        scopes = self._scopes(page_id, token)
+        until = await self.limits.blocked_until(scopes)
+        if until:
+            # A known wait (learnt here or by another process): calling would only earn
+            # another rate-limit answer and lengthen it.
+            raise RateLimited(
+                f"{context}: waiting out a rate limit", retry_after=until - time.time()
+            )
         pause = self.throttle_delay(page_id)
         if pause > 0:
             _log.info("graph.throttle", path=context, seconds=round(pause, 3))
@@ -576,9 +618,12 @@ class GraphClient:
                 ) from None
             self._record_usage(response, token)
             _log.debug("graph.response", path=context, status=response.status_code)
+            await self._learn_waits(response, None, scopes)
             if response.is_success:
                 return response.content
             error = error_from_response(response, context=context)
+            if isinstance(error, RateLimited):
+                await self._learn_waits(response, error, scopes)
             if isinstance(error, PlatformUnavailable) and idempotent and attempt < self.max_retries:
                 _log.warning(
                     "graph.retry", path=context, status=response.status_code, attempt=attempt

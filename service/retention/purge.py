@@ -238,6 +238,29 @@ class Scans(_DeleteOlder):
     via_connection = True
 
 
+class TrackedComments(_DeleteOlder):
+    """Response-time rows (platform comment ids and times, no text or author): they are
+    findings-grade history of a client's page, so they age with the findings period rather
+    than a kind of their own. A customer comment still unanswered goes too once it is that old
+    (it then leaves /v1/unanswered and the reports)."""
+
+    name = "tracked_comments"
+    period = "findings_days"
+    table = "tracked_comments"
+    time_column = "commented_at"
+
+
+class Storms(_DeleteOlder):
+    """Ended storms, by when they started, with the findings period; a storm in progress is
+    live state of the storm watcher and stays whatever its age."""
+
+    name = "storms"
+    period = "findings_days"
+    table = "storms"
+    time_column = "started_at"
+    condition = " AND status = 'ended'"
+
+
 class AuditEvents:
     """The oldest events of the tenant's chain, through the database function that alone may
     delete them and moves the chain's anchor with them (never anything younger than 30 days)."""
@@ -329,6 +352,8 @@ KINDS: list[PurgeKind] = [
     Findings(),
     ModerationActions(),
     Scans(),
+    TrackedComments(),
+    Storms(),
     WebhookDeliveries(),
     AuditEvents(),
 ]

@@ -20,6 +20,7 @@ Content
   POST   /_sandbox/reset                       back to the configured start
 Faults
   POST   /_sandbox/faults                      rate_limit | server_error | latency | expire_token
+                                                | batch_error
                                         (per page, after N calls, for N calls, one method)
   GET    /_sandbox/faults ; DELETE /_sandbox/faults
   POST   /_sandbox/tokens/expire               expire one token, a page's tokens or all tokens
@@ -175,7 +176,10 @@ class StreamOut(msgspec.Struct):
 
 
 class FaultCreate(msgspec.Struct, forbid_unknown_fields=True):
-    kind: Literal["rate_limit", "server_error", "latency", "expire_token"]
+    # server_error: http_status (500 by default; a 4xx answers a non-transient refusal).
+    # batch_error: a batch request (POST /) answered with one error for the whole batch
+    # (http_status, 400 by default), as Meta does when it refuses the batch itself.
+    kind: Literal["rate_limit", "server_error", "latency", "expire_token", "batch_error"]
     page_id: str | None = None
     after_calls: int = 0
     count: int | None = None

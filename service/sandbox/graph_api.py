@@ -254,6 +254,10 @@ class GraphApi:
             problem = bad_param(
                 f"(#100) Too many requests in batch message. Maximum batch size is {BATCH_LIMIT}"
             )
+        for fault in self.store.firing_faults(None, "POST", batch=True):
+            problem = GraphError(
+                fault.http_status or 400, 100, "(#100) The batch request could not be completed."
+            )
         if problem is not None or not isinstance(operations, list):
             return await self._answer(outer, problem or bad_param("(#100) Invalid batch"))
         include_headers = params.get("include_headers", "true").lower() != "false"
@@ -547,11 +551,14 @@ class GraphApi:
                 status = fault.http_status or 500
                 raise GraphError(
                     status,
-                    2 if status == 503 else 1,
+                    2 if status == 503 else 1 if status >= 500 else 100,
                     "An unexpected error has occurred. Please retry your request later."
                     if status == 503
-                    else "An unknown error has occurred.",
-                    transient=True,
+                    else "An unknown error has occurred."
+                    if status >= 500
+                    else "(#100) The request could not be completed.",
+                    # A 4xx status asks for a refusal the client must not retry by itself.
+                    transient=status >= 500,
                 )
             if fault.kind == "rate_limit":
                 minutes = fault.regain_minutes

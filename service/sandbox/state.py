@@ -115,7 +115,7 @@ class Fault:
     """An injected failure; ``page_id`` None means every call."""
 
     id: int
-    kind: Literal["rate_limit", "server_error", "latency", "expire_token"]
+    kind: Literal["rate_limit", "server_error", "latency", "expire_token", "batch_error"]
     page_id: str | None = None
     after_calls: int = 0
     remaining: int | None = None  # calls that fail; None: until cleared
@@ -628,13 +628,17 @@ class Store:
         with self.lock:
             self.faults.clear()
 
-    def firing_faults(self, page_id: str | None, method: str | None = None) -> list[Fault]:
-        """Faults in scope for a ``method`` call on ``page_id`` that fire for this call."""
+    def firing_faults(
+        self, page_id: str | None, method: str | None = None, *, batch: bool = False
+    ) -> list[Fault]:
+        """Faults in scope for a ``method`` call on ``page_id`` that fire for this call;
+        ``batch``: the faults of a whole batch request (``batch_error``), not of one call."""
         with self.lock:
             return [
                 f
                 for f in self.faults
-                if (f.page_id is None or f.page_id == page_id)
+                if (f.kind == "batch_error") is batch
+                and (f.page_id is None or f.page_id == page_id)
                 and (f.method is None or method is None or f.method == method)
                 and f.fires()
             ]

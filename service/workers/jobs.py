@@ -27,11 +27,15 @@ from service.pipeline.actions import perform_action, perform_quietly, record_act
 from service.pipeline.context import PipelineContext
 from service.pipeline.inbox import process_event, record_event_failure
 from service.pipeline.polling import POLL_TICK_SECONDS, due_connections, poll_once
-from service.pipeline.reconcile import reconcile_once
+from service.pipeline.reconcile import RECONCILE_EVERY_SECONDS, reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
 from service.pipeline.scans import reconcile_scans as reconcile_stale_scans
 from service.queue import JobName
+from service.responses.steps import TRACK_TICK_SECONDS
+from service.responses.steps import track_responses as track_responses_once
 from service.retention.purge import purge_tenant, tenants_to_purge
+from service.storms.steps import WATCH_TICK_SECONDS
+from service.storms.steps import watch_storms as watch_storms_once
 from service.webhooks.service import deliver_due, reconcile_deliveries
 from service.workers.webhooks_context import webhooks_of
 
@@ -63,9 +67,12 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
         raise queue.retry_later(backoff(_try(ctx))) from None
     if outcome.status == "retry":
         raise queue.retry_later(outcome.retry_after)
-    handled = outcome.handled
-    if handled is not None and handled.action_ids:
-        await perform_quietly(pctx, tid, handled.action_ids, handled.fresh_action_ids)
+    if outcome.status == "busy":
+        # Another transaction holds the row (a duplicate job, or reconcile looking at it):
+        # look again shortly rather than leave a pending event to the next reconcile pass.
+        raise queue.retry_later(1.0)
+    if outcome.action_ids:
+        await perform_quietly(pctx, tid, outcome.action_ids, outcome.fresh_action_ids)
     return outcome.status
 
 
@@ -81,6 +88,8 @@ async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) ->
         raise queue.retry_later(backoff(_try(ctx))) from None
     if outcome.result == "retry":
         raise queue.retry_later(outcome.retry_after)
+    if outcome.result == "busy":
+        raise queue.retry_later(1.0)  # see process_inbox_event
     return outcome.result
 
 
@@ -118,6 +127,19 @@ async def reconcile_scans(
     return await reconcile_stale_scans(pipeline_of(ctx), stale_after=stale_after)
 
 
+async def track_responses(ctx: dict[str, Any]) -> int:
+    """Cron: apply service hours to new comments, link the page's replies, mark broken
+    promises (service/responses/steps.py). Returns how many rows were worked."""
+    outcome = await track_responses_once(pipeline_of(ctx).db)
+    return outcome.processed + outcome.overdue
+
+
+async def watch_storms(ctx: dict[str, Any]) -> int:
+    """Cron: the storm rule over every page commented on in the last minutes
+    (service/storms/steps.py). Returns how many connections were watched."""
+    return (await watch_storms_once(pipeline_of(ctx).db)).watched
+
+
 async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str) -> str:
     """Drain one webhook endpoint's due deliveries (service/webhooks/service.py). One drain per
     endpoint runs in this process: a second job for an endpoint being drained returns at once
@@ -137,8 +159,8 @@ async def deliver_webhooks(ctx: dict[str, Any], tenant_id: str, endpoint_id: str
 
 
 async def reconcile_webhook_deliveries(ctx: dict[str, Any]) -> int:
-    """Cron: wake the endpoints whose deliveries are overdue (their job was lost), update the
-    oldest-pending gauge (old history is the retention purge's)."""
+    """Cron: wake the endpoints whose deliveries are overdue (their job was lost) and update
+    the oldest-pending gauge."""
     wctx = webhooks_of(ctx)
     return await reconcile_deliveries(wctx.db, wctx.queue, wctx.sender.config)
 
@@ -221,7 +243,7 @@ FUNCTIONS: list[queue.WorkerFunction] = [
         JobName.EXECUTE_ACTION, execute_action, max_tries=20, timeout=60, keep_result=0
     ),
     queue.job_function(
-        JobName.POLL_CONNECTION, poll_connection, max_tries=1, timeout=120, keep_result=0
+        JobName.POLL_CONNECTION, poll_connection, max_tries=1, timeout=60, keep_result=0
     ),
     queue.job_function(
         JobName.RUN_SCAN, run_scan, timeout=SCAN_JOB_TIMEOUT, max_tries=SCAN_MAX_TRIES
@@ -243,8 +265,31 @@ CRON_JOBS: list[queue.WorkerCron] = [
     queue.cron_job(
         JobName.POLL_RECENT, poll_recent, second=set(range(0, 60, POLL_TICK_SECONDS)), timeout=30
     ),
-    queue.cron_job(JobName.RECONCILE, reconcile, second=15, timeout=60),
-    queue.cron_job(JobName.RECONCILE_SCANS, reconcile_scans, second=45, timeout=60),
+    queue.cron_job(
+        JobName.RECONCILE,
+        reconcile,
+        second=set(range(0, 60, RECONCILE_EVERY_SECONDS)),
+        timeout=queue.LONGEST_JOB_SECONDS,
+    ),
+    queue.cron_job(
+        JobName.RECONCILE_SCANS,
+        reconcile_scans,
+        second=set(range(2, 60, RECONCILE_EVERY_SECONDS)),
+        timeout=queue.LONGEST_JOB_SECONDS,
+    ),
+    # Off the hot path: the pipeline only inserts; these two do the arithmetic every 15 s.
+    queue.cron_job(
+        JobName.TRACK_RESPONSES,
+        track_responses,
+        second=set(range(0, 60, TRACK_TICK_SECONDS)),
+        timeout=60,
+    ),
+    queue.cron_job(
+        JobName.WATCH_STORMS,
+        watch_storms,
+        second=set(range(7, 60, WATCH_TICK_SECONDS)),
+        timeout=60,
+    ),
     queue.cron_job(
         JobName.RECONCILE_WEBHOOK_DELIVERIES,
         reconcile_webhook_deliveries,

@@ -313,7 +313,7 @@ POSITIVE += [
         [(T.POSTAL_ADDRESS, "Stureplan 4, 114 35 Stockholm")],
     ),
     ("da", "12345678 er mit kundenummer", [(T.CUSTOMER_NUMBER, "12345678")]),
-    ("da", "Ring (+45) 22 33 44 55 efter kl. 16", [(T.PHONE_NUMBER, "+45) 22 33 44 55")]),
+    ("da", "Ring (+45) 22 33 44 55 efter kl. 16", [(T.PHONE_NUMBER, "(+45) 22 33 44 55")]),
 ]
 NEGATIVE += [
     ("de", "Hallo Jonas, du erreichst uns telefonisch unter 030 1234567, Mo–Fr. /Melanie", []),

@@ -1,4 +1,10 @@
-"""The quality bar on the labelled development corpus, measured by its own scorer."""
+"""The quality bar on both labelled corpora, measured by their own scorer.
+
+The corpora live next to the repository (``../shared/eval`` from its root;
+``WALLGUARD_EVAL_DIR`` points elsewhere).  They are regression checks: the engine is
+judged on unseen comments of the same kind, which the variation properties
+(``test_variations.py``) stand in for.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +19,15 @@ import pytest
 
 from service.cli import jsonl
 
-EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", "/work/shared/eval"))
+REPO = Path(__file__).resolve().parents[2]
+EVAL_DIR = Path(os.environ.get("WALLGUARD_EVAL_DIR", REPO.parent / "shared" / "eval"))
 
 
-@pytest.mark.skipif(not (EVAL_DIR / "dev.jsonl").exists(), reason="evaluation corpus not here")
-def test_development_corpus_meets_the_quality_bar(tmp_path: Path) -> None:
-    gold = EVAL_DIR / "dev.jsonl"
+@pytest.mark.parametrize("corpus", ["dev.jsonl", "dev-b.jsonl"])
+def test_corpus_meets_the_quality_bar(corpus: str, tmp_path: Path) -> None:
+    gold = EVAL_DIR / corpus
+    if not gold.exists():
+        pytest.skip(f"evaluation corpus {gold} not here")
     out = io.BytesIO()
     assert jsonl.run(io.BytesIO(gold.read_bytes()), out, []) == 0
     predictions = tmp_path / "predictions.jsonl"
@@ -33,7 +42,7 @@ def test_development_corpus_meets_the_quality_bar(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
 
     assert result["comment"]["recall"] >= 0.99
-    assert result["comment"]["precision"] >= 0.98
+    assert result["comment"]["precision"] >= 0.99
     low = {kind: block["f1"] for kind, block in result["per_type"].items() if block["f1"] < 0.95}
     assert low == {}
     assert result["missing_ids"] == []

@@ -25,6 +25,7 @@ from service.pipeline.inbox import accept_delivery
 from service.pipeline.polling import poll_once
 from service.platforms.signatures import sign_body
 from service.queue import JobName, Queue
+from service.responses.models import TrackedComment
 from service.sandbox import RunningSandbox
 from service.settings import Settings
 from service.webhooks.delivery import DeliveryConfig
@@ -123,10 +124,14 @@ async def test_erased_author_is_gone_and_stays_gone(
     assert done["counts"]["findings"] == 3
     assert done["counts"]["inbox_events"] == 1
     assert done["counts"]["moderation_actions"] == 3  # the three done hides
+    assert done["counts"]["tracked_comments"] == 3  # her comments' response-time rows
     assert done["counts"]["tombstones"] == 4  # the author and three comments
     assert "platform_comments_deleted" not in done["counts"]
 
     assert {f.comment_id for f in await _findings(db, tenant.tenant_id)} == {ole.id}
+    async with db.unit_of_work(tenant.tenant_id) as uow:
+        tracked = set((await uow.session.scalars(select(TrackedComment.comment_id))).all())
+    assert tracked == {ole.id}
     # Nothing held links to the author any more (tombstones are keyed hashes).
     assert await rows_containing(db, author_id) == []
     for comment in (first, second, third):

@@ -62,11 +62,22 @@ async def test_delete_tenant_needs_its_id_then_revokes_keys_and_deletes_everythi
 
     removed = await delete_tenant_data(db, tenant.tenant_id)
     assert removed["findings"] == 3
-    for table in ("tenants", "findings", "inbox_events", "audit_events", "api_keys", "clients"):
+    assert removed["tracked_comments"] == 3 and removed["storms"] == 1
+    for table in (
+        "tenants",
+        "findings",
+        "inbox_events",
+        "audit_events",
+        "api_keys",
+        "clients",
+        "tracked_comments",
+        "storms",
+    ):
         assert await _rows(db, table, tenant.tenant_id) == 0, table
     # Again (a retried job): nothing left to do.
     assert await delete_tenant_data(db, tenant.tenant_id) == {}
     assert await _rows(db, "findings", other.tenant_id) == 2
+    assert await _rows(db, "tracked_comments", other.tenant_id) == 2
     assert (await api.get("/v1/tenant", headers=other.headers)).status_code == 200
 
 

@@ -347,3 +347,90 @@ async def test_instagram_moderation_reads_the_comment_before_acting_again(
             )
         ).all()
     assert [d["already"] for d in audited] == [False, True]
+
+
+async def test_a_batch_refused_as_a_whole_falls_back_to_single_calls(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    comments = [add(sandbox, page, f"{EMAIL} [{i}]") for i in range(4)]
+    outcomes = await handle_page(pctx, page, comments)
+    action_ids = [a for o in outcomes for a in o.action_ids]  # type: ignore[attr-defined]
+    # Meta refuses the batch request itself (one 400 for the whole call).
+    await control.post("/_sandbox/faults", json={"kind": "batch_error", "count": 1})
+
+    results = await perform_actions(pctx, page.tenant_id, action_ids, fresh=action_ids)
+
+    assert {r.result for r in results} == {"done"}
+    assert (await control.get("/_sandbox/faults")).json()[0]["remaining"] == 0  # it did fire
+    for c in comments:
+        state = await comment_state(control, c.comment_id)
+        assert state["is_hidden"] is True and state["hide_calls"] == 1
+
+
+async def test_a_refused_hide_is_retried_with_back_off_then_fails_visibly(
+    sandbox: RunningSandbox,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    [comment] = [add(sandbox, page, f"{PHONE} (refused)")]
+    [outcome] = await handle_page(pctx, page, [comment])
+    action_ids = list(outcome.action_ids)  # type: ignore[attr-defined]
+    # Two 4xx answers to the hide, then Meta takes it.
+    await control.post(
+        "/_sandbox/faults",
+        json={"kind": "server_error", "http_status": 400, "method": "POST", "count": 2},
+    )
+
+    first = await perform_actions(pctx, page.tenant_id, action_ids, fresh=action_ids)
+    second = await perform_actions(pctx, page.tenant_id, action_ids)
+    third = await perform_actions(pctx, page.tenant_id, action_ids)
+
+    assert [first[0].result, second[0].result, third[0].result] == ["retry", "retry", "done"]
+    assert first[0].retry_after is not None and second[0].retry_after is not None
+    assert second[0].retry_after > first[0].retry_after  # back-off
+    state = await comment_state(control, comment.comment_id)
+    assert state["is_hidden"] is True and state["hide_calls"] == 1
+    async with db.unit_of_work(page.tenant_id) as uow:
+        finding = await uow.session.scalar(
+            select(Finding).where(Finding.comment_id == comment.comment_id)
+        )
+    assert finding is not None and finding.status is FindingStatus.HIDDEN
+
+    # Refused every time: bounded, then hide_failed and an audit event users can see.
+    [other] = [add(sandbox, page, f"{PHONE} (never)")]
+    [outcome] = await handle_page(pctx, page, [other])
+    ids = list(outcome.action_ids)  # type: ignore[attr-defined]
+    await control.post(
+        "/_sandbox/faults", json={"kind": "server_error", "http_status": 400, "method": "POST"}
+    )
+    results = [
+        (await perform_actions(pctx, page.tenant_id, ids))[0].result
+        for _ in range(pctx.config.max_attempts)
+    ]
+    await control.delete("/_sandbox/faults")
+    assert results == ["retry"] * (pctx.config.max_attempts - 1) + ["failed"]
+    async with db.unit_of_work(page.tenant_id) as uow:
+        finding = await uow.session.scalar(
+            select(Finding).where(Finding.comment_id == other.comment_id)
+        )
+        failed_events = await uow.session.scalar(
+            select(func.count()).where(
+                AuditEvent.tenant_id == page.tenant_id,
+                AuditEvent.action == "comment.hide_failed",
+                AuditEvent.subject_id == str(finding.id if finding else ""),
+            )
+        )
+    assert finding is not None and finding.status is FindingStatus.HIDE_FAILED
+    assert failed_events == 1

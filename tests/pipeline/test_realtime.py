@@ -19,14 +19,17 @@ from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingStatus
 from service.inbox.models import InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.pipeline.actions import perform_pending_actions
 from service.pipeline.context import PipelineContext
-from service.pipeline.inbox import accept_delivery
+from service.pipeline.inbox import accept_delivery, process_event
 from service.pipeline.reconcile import reconcile_once
+from service.platforms.limits import MemoryLimits
 from service.platforms.signatures import sign_body
+from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
 from service.policies.models import Policy, PolicyMode
 from service.sandbox import RunningSandbox
 from service.settings import Settings
-from service.workers.jobs import execute_action, process_inbox_event
+from service.workers.jobs import CONTEXT_KEY, execute_action, process_inbox_event
 from tests.conftest import MakeTenant
 from tests.pipeline.conftest import (
     APP_SECRET,
@@ -342,7 +345,13 @@ async def test_rate_limited_hide_is_retried_and_hides_once(
     [finding] = await findings_of(db, page)
     assert finding.status is FindingStatus.PENDING_HIDE
 
-    # The job queued for later would now run: it checks the comment first, then hides.
+    # Run early (a poll, a duplicate job), it waits out what Meta said without calling.
+    with pytest.raises(Retry) as early:
+        await execute_action(ctx, str(page.tenant_id), str(action.id))
+    assert early.value.defer_score is not None and early.value.defer_score > 60_000
+    assert len(await hide_calls(control, leaky)) == 1
+    # The job queued for later runs once the wait is over: it checks the comment, then hides.
+    ctx[CONTEXT_KEY].graph.limits = MemoryLimits()
     assert await execute_action(ctx, str(page.tenant_id), str(action.id)) == "done"
     state = await comment_state(control, leaky)
     assert state["is_hidden"] is True and state["hide_calls"] == 1
@@ -395,6 +404,7 @@ async def test_execute_action_raises_retry_with_the_platforms_wait(
     with pytest.raises(Retry) as retry:
         await execute_action(ctx, str(page.tenant_id), str(action_id))
     assert retry.value.defer_score == 180_000
+    ctx[CONTEXT_KEY].graph.limits = MemoryLimits()  # three minutes later
     assert await execute_action(ctx, str(page.tenant_id), str(action_id)) == "done"
     assert (await comment_state(control, leaky))["hide_calls"] == 1
 
@@ -640,3 +650,83 @@ async def test_an_event_without_the_message_fetches_the_comment(
         await uow.session.flush()
         gone_event = event.id
     assert await process_inbox_event(ctx, str(page.tenant_id), str(gone_event)) == "skipped"
+
+
+async def test_a_short_comment_gets_the_pages_language_not_english(
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    ctx: dict[str, Any],
+) -> None:
+    """ "Fødselsnr: 07029223011" is too short for a language guess: the page is Norwegian (its
+    country; no language configured anywhere), so detection reads it as Norwegian and the
+    reply is in Norwegian, not in English."""
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id, default_language=None)
+    async with db.unit_of_work(page.tenant_id) as uow:
+        connection = await uow.session.get(Connection, (page.tenant_id, page.connection_id))
+        assert connection is not None
+        connection.country = "NO"
+    await set_mode(db, page, PolicyMode.HIDE_AND_REPLY)
+    short = await comment(
+        sandbox, db, settings, receiver, page, "Fødselsnr: 07029223011", author="Ola Kunde"
+    )
+    for event_id in await event_ids(db, page):
+        await process_inbox_event(ctx, str(page.tenant_id), event_id)
+    for action in await actions_of(db, page):
+        if action.status is ActionStatus.PENDING:
+            await execute_action(ctx, str(page.tenant_id), str(action.id))
+
+    state = await comment_state(control, short)
+    assert state["is_hidden"] is True
+    [reply] = state["page_replies"]
+    [finding] = await findings_of(db, page)
+    assert finding.language == "nb"
+    expected = DEFAULT_REPLY_TEMPLATES["nb"].split("{")[0].strip()
+    assert reply["message"].startswith(expected), reply["message"]
+
+
+async def test_a_backlog_is_handled_in_one_batch_by_the_first_job(
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    control: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_tenant: MakeTenant,
+    pctx: PipelineContext,
+    ctx: dict[str, Any],
+) -> None:
+    tenant = await make_tenant()
+    page = await connect_page(db, settings, sandbox, tenant.tenant_id)
+    texts = [f"{LEAKY} ({i})" for i in range(4)] + ["Tak for hjælpen i går", "Fint tilbud"]
+    comments = [await comment(sandbox, db, settings, receiver, page, t) for t in texts]
+    first, *rest = await event_ids(db, page)
+
+    outcome = await process_event(pctx, page.tenant_id, uuid.UUID(first))
+
+    assert outcome.status == "done" and outcome.events == len(texts)
+    assert len(outcome.action_ids) == 4 == len(outcome.fresh_action_ids)
+    await process_inbox_event(ctx, str(page.tenant_id), first)  # performs nothing twice
+    for event_id in rest:  # their own jobs find them done
+        assert await process_inbox_event(ctx, str(page.tenant_id), event_id) == "not_pending"
+    await perform_pending_actions(
+        pctx, page.tenant_id, outcome.action_ids, fresh=outcome.fresh_action_ids
+    )
+    for comment_id, text in zip(comments, texts, strict=True):
+        state = await comment_state(control, comment_id)
+        assert state["is_hidden"] is (text.startswith(LEAKY))
+        assert state["hide_calls"] == (1 if text.startswith(LEAKY) else 0)
+    findings = await findings_of(db, page)
+    assert len(findings) == 4 and {f.status for f in findings} == {FindingStatus.HIDDEN}
+    async with db.unit_of_work(page.tenant_id) as uow:
+        events = (
+            await uow.session.scalars(
+                select(InboxEvent).where(InboxEvent.connection_id == page.connection_id)
+            )
+        ).all()
+    assert {e.status for e in events} == {InboxStatus.DONE}
+    # Each finding keeps the time its own webhook arrived.
+    assert len({f.received_at for f in findings}) == 4

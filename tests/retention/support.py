@@ -14,7 +14,9 @@ from service.db import Database, utcnow
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
 from service.moderation.models import ActionKind, ActionStatus, ModerationAction
+from service.responses.models import TrackedComment
 from service.scanning.models import Scan, ScanStatus
+from service.storms.models import Storm, StormStatus
 from service.tenancy.models import Client
 
 
@@ -52,8 +54,9 @@ async def add_records(
     author_id: str = "5000000000000001",
     at: dt.datetime | None = None,
 ) -> list[uuid.UUID]:
-    """``count`` findings (each with a done hide action), processed inbox events whose payload
-    is still there, and a completed scan, all received at ``at`` (now by default)."""
+    """``count`` findings (each with a done hide action, a processed inbox event whose payload
+    is still there and a tracked comment), a completed scan and an ended storm, all received at
+    ``at`` (now by default)."""
     at = at or utcnow()
     tenant_id = page.tenant_id
     ids: list[uuid.UUID] = []
@@ -98,6 +101,7 @@ async def add_records(
                     done_at=at,
                 )
             )
+            uow.session.add(tracked_comment(page, comment_id, at))
             uow.session.add(
                 InboxEvent(
                     tenant_id=tenant_id,
@@ -119,6 +123,7 @@ async def add_records(
                     processed_at=at,
                 )
             )
+        uow.session.add(ended_storm(page, at))
         uow.session.add(
             Scan(
                 tenant_id=tenant_id,
@@ -131,3 +136,37 @@ async def add_records(
             )
         )
     return ids
+
+
+def tracked_comment(page: Page, comment_id: str, at: dt.datetime) -> TrackedComment:
+    """A customer's comment still waiting for the page's first reply."""
+    return TrackedComment(
+        tenant_id=page.tenant_id,
+        connection_id=page.connection_id,
+        client_id=page.client_id,
+        comment_id=comment_id,
+        post_id="1_2",
+        thread_id=comment_id,
+        by_page=False,
+        commented_at=at,
+        received_at=at,
+        processed=True,
+    )
+
+
+def ended_storm(page: Page, at: dt.datetime, status: StormStatus = StormStatus.ENDED) -> Storm:
+    return Storm(
+        tenant_id=page.tenant_id,
+        connection_id=page.connection_id,
+        client_id=page.client_id,
+        status=status,
+        started_at=at,
+        detected_at=at,
+        last_elevated_at=at,
+        ended_at=at if status is StormStatus.ENDED else None,
+        baseline_per_minute=1.0,
+        rate_per_minute=40.0,
+        peak_per_minute=55.0,
+        comments=900,
+        posts=[{"post_id": "1_2", "comments": 900}],
+    )

@@ -23,11 +23,13 @@ from service.db import Database, utcnow
 from service.findings.models import Finding
 from service.inbox.models import InboxEvent
 from service.moderation.models import ModerationAction
+from service.responses.models import TrackedComment
 from service.retention.purge import KINDS, ClientScope, PurgeKind, purge_tenant
 from service.scanning.models import Scan
 from service.settings import Settings
+from service.storms.models import Storm, StormStatus
 from tests.conftest import MakeTenant
-from tests.retention.support import Page, add_page, add_records
+from tests.retention.support import Page, add_page, add_records, ended_storm, tracked_comment
 
 
 def later(days: float) -> Callable[[], dt.datetime]:
@@ -78,17 +80,21 @@ async def test_each_kind_goes_after_its_period_and_a_client_override_applies(
     assert await _count(db, tenant.tenant_id, InboxEvent) == 0
     assert await _count(db, tenant.tenant_id, Finding) == 6
 
-    # Eleven days on: the strict client's findings (and their actions) are gone, not the rest.
+    # Eleven days on: the strict client's findings (and their actions), tracked comments and
+    # ended storm are gone, not the rest.
     result = await purge_tenant(db, tenant.tenant_id, now=later(11))
-    assert result.counts == {"findings": 3}
+    assert result.counts == {"findings": 3, "tracked_comments": 3, "storms": 1}
     assert await _count(db, tenant.tenant_id, Finding, Finding.client_id == strict.client_id) == 0
     assert await _count(db, tenant.tenant_id, Finding, Finding.client_id == default.client_id) == 3
     assert await _count(db, tenant.tenant_id, ModerationAction) == 3
+    for row in (TrackedComment, Storm):
+        assert await _count(db, tenant.tenant_id, row, row.client_id == strict.client_id) == 0
+        assert await _count(db, tenant.tenant_id, row, row.client_id == default.client_id) > 0
 
     # Ninety-one days on: everything of the default client too, and the finished scans.
     result = await purge_tenant(db, tenant.tenant_id, now=later(91))
-    assert result.counts == {"findings": 3, "scans": 2}
-    for model in (Finding, ModerationAction, Scan, InboxEvent):
+    assert result.counts == {"findings": 3, "scans": 2, "tracked_comments": 3, "storms": 1}
+    for model in (Finding, ModerationAction, Scan, InboxEvent, TrackedComment, Storm):
         assert await _count(db, tenant.tenant_id, model) == 0
     assert await _count(db, other.tenant_id, Finding) == 3
 
@@ -104,8 +110,8 @@ async def test_each_kind_goes_after_its_period_and_a_client_override_applies(
         assert [e.data["counts"] for e in events] == [
             {"inbox_payloads_cleared": 6},
             {"inbox_events": 6},
-            {"findings": 3},
-            {"findings": 3, "scans": 2},
+            {"findings": 3, "tracked_comments": 3, "storms": 1},
+            {"findings": 3, "scans": 2, "tracked_comments": 3, "storms": 1},
         ]
         assert {e.actor for e in events} == {"system:retention"}
         assert (await verify(uow, tenant.tenant_id)).valid
@@ -279,3 +285,36 @@ async def test_client_scopes_cover_every_client_exactly_once() -> None:
     ]
     [audit] = [k for k in KINDS if k.name == "audit_events"]
     assert _plan(audit, resolved, now) == [(ClientScope(), now - dt.timedelta(days=365))]
+
+
+async def test_response_rows_go_with_the_findings_period_and_a_storm_in_progress_stays(
+    db: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    page = await add_page(db, tenant.tenant_id)
+    now = utcnow()
+    async with db.unit_of_work(tenant.tenant_id) as uow:
+        for days, comment_id in ((100, "1_100"), (10, "1_10")):
+            uow.session.add(tracked_comment(page, comment_id, now - dt.timedelta(days=days)))
+        uow.session.add(ended_storm(page, now - dt.timedelta(days=100)))
+        uow.session.add(ended_storm(page, now - dt.timedelta(days=10)))
+        # A storm in progress for ages is live state, not history.
+        uow.session.add(ended_storm(page, now - dt.timedelta(days=200), StormStatus.ACTIVE))
+
+    result = await purge_tenant(db, tenant.tenant_id, now=lambda: now)
+    assert result.counts == {"tracked_comments": 1, "storms": 1}
+    async with db.unit_of_work(tenant.tenant_id) as uow:
+        kept = (await uow.session.scalars(select(TrackedComment.comment_id))).all()
+        assert kept == ["1_10"]
+        storms = (await uow.session.scalars(select(Storm).order_by(Storm.started_at))).all()
+        assert [(s.status, (now - s.started_at).days) for s in storms] == [
+            (StormStatus.ACTIVE, 200),
+            (StormStatus.ENDED, 10),
+        ]
+
+    # Ninety-one days later the recent ones go too; the storm in progress still stays.
+    result = await purge_tenant(db, tenant.tenant_id, now=later(91))
+    assert result.counts == {"tracked_comments": 1, "storms": 1}
+    assert await _count(db, tenant.tenant_id, TrackedComment) == 0
+    assert await _count(db, tenant.tenant_id, Storm, Storm.status == StormStatus.ACTIVE) == 1
+    assert await _count(db, tenant.tenant_id, Storm) == 1

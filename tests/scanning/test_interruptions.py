@@ -24,12 +24,13 @@ from service.connections.models import Connection, ConnectionStatus
 from service.db import Database
 from service.moderation.models import ActionStatus, ModerationAction
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES
+from service.platforms.limits import MemoryLimits
 from service.queue import JobName, Queue
 from service.sandbox import RunningSandbox
 from service.scanning.models import ScanStatus
 from service.scanning.service import ScanService
 from service.settings import Settings
-from service.workers.jobs import execute_action, reconcile_scans, run_scan
+from service.workers.jobs import CONTEXT_KEY, execute_action, reconcile_scans, run_scan
 from service.workers.main import pipeline_shutdown, pipeline_startup
 from tests.conftest import MakeTenant, TenantHandle
 from tests.helpers import draining_worker
@@ -350,7 +351,8 @@ async def test_rate_limit_waits_and_resumes_from_the_checkpoint(
     # arq's retry is deferred: the reconcile cron leaves the scan to it.
     assert str(scan_id) not in await reconcile_scans(ctx, stale_after=NOW)
 
-    # arq runs the job again after the deferral.
+    # arq runs the job again after the deferral (the wait every Graph caller honours is over).
+    ctx[CONTEXT_KEY].graph.limits = MemoryLimits()
     assert await run_scan({**ctx, "job_try": 2}, str(tenant.tenant_id), str(scan_id)) == (
         "completed"
     )
