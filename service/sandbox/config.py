@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_APP_ID = "sandbox-app"
 DEFAULT_APP_SECRET = "sandbox-secret"
@@ -44,6 +45,8 @@ class SandboxConfig:
     id_offset: int = 0
     # Verified by the sandbox only when the client sends appsecret_proof.
     check_appsecret_proof: bool = True
+    # Where the platform is kept between runs (service/sandbox/persistence.py); None: memory only.
+    state_file: Path | None = None
 
     @classmethod
     def from_env(
@@ -64,7 +67,9 @@ class SandboxConfig:
             chosen = (env_seed if env_seed is not None else DEFAULT_SEED) if seed else None
         else:
             chosen = seed
+        state_file = values.get("WALLGUARD_SANDBOX_STATE_FILE")
         return cls(
+            state_file=Path(state_file) if state_file else None,
             app_id=values.get("META_APP_ID") or DEFAULT_APP_ID,
             app_secret=values.get("META_APP_SECRET") or DEFAULT_APP_SECRET,
             user_name=values.get("WALLGUARD_SANDBOX_USER") or DEFAULT_USER_NAME,
