@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
@@ -18,6 +17,7 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
+from service.api.docs import docs_asset, docs_render_plugins
 from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
@@ -101,7 +101,7 @@ def openapi_config(settings: Settings) -> WallguardOpenAPIConfig:
         license=License(name="Proprietary", url="https://wallguard.io/terms", identifier=None),
         servers=[Server(url=settings.public_url, description="This Wallguard deployment")],
         use_handler_docstrings=False,
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=docs_render_plugins(),
         path="/schema",
         components=Components(
             security_schemes={
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClientRetentionController,
             ErasureRequestController,
             SubjectDataController,
+            docs_asset,
         ],
         dependencies=DEPENDENCIES,
         middleware=[
