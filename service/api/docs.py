@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
@@ -71,7 +72,7 @@ def _compressed(name: str) -> bytes:
     opt={"exclude_from_auth": True},
     sync_to_thread=False,
 )
-def docs_asset(request: Request[object, object, object], name: FromPath[str]) -> Response[bytes]:
+def docs_asset(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     media_type = ASSETS.get(name)
     if media_type is None:
         raise NotFoundException(f"no docs asset {name!r}")
