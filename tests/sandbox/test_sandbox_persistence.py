@@ -88,3 +88,35 @@ def test_an_unreadable_state_file_is_named(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(SandboxStateError, match=r"sandbox\.json"):
         load(Store(_config(path)), path)
+
+
+async def test_webhooks_go_to_the_configured_base_when_the_callback_names_another_host() -> None:
+    """Compose: the API registers http://localhost:8000/webhooks/meta (its public URL), which
+    inside the sandbox's container is the sandbox itself; the sandbox sends to the API's service
+    name instead, path kept."""
+    from service.platforms.graph import GraphClient
+    from service.sandbox.testing import webhook_receiver
+
+    with webhook_receiver("verify-me") as receiver:
+        config = SandboxConfig(pages=1, webhook_base_url=receiver.url)
+        with RunningSandbox(config) as sandbox:
+            async with GraphClient(
+                app_id=config.app_id, app_secret=config.app_secret, base_url=sandbox.url
+            ) as graph:
+                assert await graph.subscribe_app_webhook(
+                    "http://localhost:1/webhooks/meta", "verify-me"
+                )
+                page_id = next(iter(sandbox.store.pages))
+                token = sandbox.store.new_token(
+                    "page", user_id=sandbox.store.user_id, page_id=page_id
+                )
+                assert await graph.subscribe_page(page_id, token.value)
+            assert [v["hub.mode"] for v in receiver.verifications] == ["subscribe"]
+            post = sandbox.store.add_post(page_id, "Hello")
+            sandbox.store.add_comment(post.id, "Ring 40 52 37 46", author_name="Mette Kunde")
+            assert receiver.wait_for(lambda: bool(receiver.posts))
+            assert {p.path for p in receiver.posts} == {"/webhooks/meta"}
+            # What the platform shows as the subscription is what the app registered.
+            assert sandbox.store.app_subscriptions["page"].callback_url == (
+                "http://localhost:1/webhooks/meta"
+            )
