@@ -2,7 +2,7 @@
 
 Revision ID: hardening_oauth_state_uses
 Revises: 0003_findings_by_scan
-Create Date: 2026-12-02 09:00:00
+Create Date: 2026-12-02 09:30:00
 """
 
 from __future__ import annotations
