@@ -23,7 +23,7 @@ from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.idempotency import idempotency_middleware
 from service.api.inbox import MetaWebhookController
-from service.api.middleware import rate_limit_middleware, request_id_middleware
+from service.api.middleware import rate_limit_middleware, wrap_application
 from service.api.openapi import WallguardOpenAPIConfig, document_operations
 from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
@@ -195,7 +195,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         middleware=[
-            request_id_middleware,
             prometheus.middleware,
             DefineMiddleware(
                 ApiKeyAuthMiddleware, exclude=["^/health", "^/ready", "^/metrics", "^/schema"]
@@ -213,4 +212,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_operations(app)
-    return app
+    return wrap_application(app)

@@ -16,6 +16,7 @@ from litestar.exceptions import ClientException, HTTPException, ValidationExcept
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.api.middleware import CLIENT_CLOSED_REQUEST, CLIENT_GONE_KEY
 from service.errors import FieldError, WallguardError
 
 log = structlog.get_logger(__name__)
@@ -115,6 +116,18 @@ def validation_handler(
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
+    if request.scope.get("state", {}).get(CLIENT_GONE_KEY):
+        # The client went away while its body was read: nobody reads this answer, and it is no
+        # server error (the access log says 499).
+        return _response(
+            request,
+            Problem(
+                type=_TYPE_BASE + "client-closed-request",
+                title="Client closed request",
+                status=CLIENT_CLOSED_REQUEST,
+                detail="The client closed the connection before the request was read.",
+            ),
+        )
     title = {
         404: "Not found",
         405: "Method not allowed",
