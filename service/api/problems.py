@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from service.api.middleware import CLIENT_CLOSED_REQUEST, CLIENT_GONE_KEY
 from service.errors import FieldError, WallguardError
+from service.inputs import explain
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +80,7 @@ def _field_errors(extra: Any) -> list[FieldError]:
             field = f"{source}.{key}"
         else:
             field = "$" if not key or key == "data" else f"$.{key}"
-        out.append(FieldError(field=field, message=message))
+        out.append(FieldError(field=field, message=explain(message)))
     return out
 
 

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.api import middleware, problems
+from tests.conftest import MakeTenant
 
 PROBLEM = "application/problem+json"
 
@@ -81,3 +82,66 @@ async def test_a_client_that_went_away_is_logged_as_499_not_as_a_server_error(
     await client.app(scope, receive, send)  # type: ignore[arg-type]
     assert [(e, f["status"]) for _, e, f in access.events] == [("request", 499)]
     assert errors.events == []
+
+
+NUL = "a\u0000b"
+
+
+async def test_a_nul_in_any_stored_string_is_refused_and_nothing_changes(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    h = t.headers
+    created = await client.post("/v1/clients", json={"name": "Telco"}, headers=h)
+    client_id = created.json()["id"]
+    policy = f"/v1/clients/{client_id}/policy"
+    before = {
+        path: (await client.get(path, headers=h)).json()
+        for path in ("/v1/tenant", f"/v1/clients/{client_id}", policy, "/v1/api-keys")
+    }
+    refused = [
+        ("POST", "/v1/clients", {"name": NUL}, "$.name"),
+        ("POST", "/v1/clients", {"name": "x", "external_ref": NUL}, "$.external_ref"),
+        ("POST", "/v1/clients", {"name": "x", "private_channel_url": "https://a\u0000"}, None),
+        ("PATCH", f"/v1/clients/{client_id}", {"name": NUL}, "$.name"),
+        ("PATCH", f"/v1/clients/{client_id}", {"external_ref": NUL}, "$.external_ref"),
+        ("PATCH", "/v1/tenant", {"name": NUL}, "$.name"),
+        ("POST", "/v1/api-keys", {"name": NUL, "scopes": ["read"]}, "$.name"),
+        ("PUT", policy, {"allowlist": ["+45 70 10 20 30", NUL]}, "$.allowlist[1]"),
+        ("PUT", policy, {"custom_patterns": [{"name": NUL, "pattern": "KN-\\d{6}"}]}, None),
+        ("PUT", policy, {"custom_patterns": [{"name": "kn", "pattern": "KN\u0000"}]}, None),
+        (
+            "PUT",
+            policy,
+            {"reply_templates": {"da": "Skriv til os \u0000"}},
+            "$.reply_templates[...]",
+        ),
+    ]
+    for method, path, body, field in refused:
+        response = await client.request(method, path, json=body, headers=h)
+        problem = _is_problem(response, 422)
+        assert "NUL" in problem["detail"], (path, body, problem)
+        if field is not None:
+            assert [e["field"] for e in problem["errors"]] == [field], problem
+    after = {path: (await client.get(path, headers=h)).json() for path in before}
+    assert after == before
+    names = [c["name"] for c in (await client.get("/v1/clients", headers=h)).json()["items"]]
+    assert names == ["Telco"]
+    # The document says so: the pattern is on the field.
+    spec = (await client.get("/schema/openapi.json")).json()
+    name = spec["components"]["schemas"]["ClientCreate"]["properties"]["name"]
+    assert "\\x00" in name["pattern"]
+
+
+async def test_scan_bounds_refuse_year_one(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    for body in (
+        {"connection_id": "00000000-0000-0000-0000-000000000000", "since": "0001-01-01T00:00:00Z"},
+        {"connection_id": "00000000-0000-0000-0000-000000000000", "until": "9999-12-31T23:59:59Z"},
+    ):
+        problem = _is_problem(await client.post("/v1/scans", json=body, headers=t.headers), 422)
+        assert "must lie between 1970-01-01T00:00:00Z and 2200-01-01T00:00:00Z" in problem["detail"]
