@@ -29,6 +29,7 @@ from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.ratelimit import RateLimiter
+from service.api.requests import ApiRequest
 from service.api.responses import ResponseTimesController, UnansweredController
 from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             idempotency_middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ApiRequest,
         openapi_config=openapi_config(settings),
         lifespan=[lifespan],
         state=None,

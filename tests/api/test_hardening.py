@@ -145,3 +145,58 @@ async def test_scan_bounds_refuse_year_one(
     ):
         problem = _is_problem(await client.post("/v1/scans", json=body, headers=t.headers), 422)
         assert "must lie between 1970-01-01T00:00:00Z and 2200-01-01T00:00:00Z" in problem["detail"]
+
+
+DEEP = b"[" * 1000 + b"]" * 1000
+NOT_UTF8 = b'{"name":"\xff"}'
+
+
+async def test_bodies_that_are_not_utf8_or_nested_1000_deep_are_400(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    created = (await client.post("/v1/clients", json={"name": "Telco"}, headers=t.headers)).json()
+    operations = [
+        ("POST", "/v1/clients"),
+        ("PATCH", f"/v1/clients/{created['id']}"),
+        ("PATCH", "/v1/tenant"),
+        ("POST", "/v1/api-keys"),
+        ("POST", "/v1/detect"),
+        ("POST", "/v1/scans"),
+        ("POST", "/v1/connections/oauth/start"),
+        ("PUT", f"/v1/clients/{created['id']}/policy"),
+    ]
+    headers = {**t.headers, "Content-Type": "application/json"}
+    for method, path in operations:
+        for body in (NOT_UTF8, DEEP):
+            response = await client.request(method, path, content=body, headers=headers)
+            problem = _is_problem(response, 400)
+            assert problem["title"] == "Malformed request body", (method, path, problem)
+    names = [
+        c["name"] for c in (await client.get("/v1/clients", headers=t.headers)).json()["items"]
+    ]
+    assert names == ["Telco"]
+
+
+async def test_a_body_that_is_not_sent_as_json_is_415(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    body = b'{"name": "Telco"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = dict(t.headers)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        response = await client.post("/v1/clients", content=body, headers=headers)
+        problem = _is_problem(response, 415)
+        assert "Content-Type: application/json" in problem["detail"]
+    assert (await client.get("/v1/clients", headers=t.headers)).json()["items"] == []
+    # JSON with a charset, or a +json type, is JSON.
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        headers = {**t.headers, "Content-Type": content_type}
+        patched = await client.patch(
+            "/v1/tenant", content=b'{"retention_days": 90}', headers=headers
+        )
+        assert patched.status_code == 200, patched.text
