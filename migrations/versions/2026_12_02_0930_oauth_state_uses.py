@@ -1,7 +1,7 @@
 """OAuth states are single-use: the nonces of used states, kept until the state expires.
 
 Revision ID: hardening_oauth_state_uses
-Revises: 0003_findings_by_scan
+Revises: 0004_system_role
 Create Date: 2026-12-02 09:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from migrations.rls import drop_tenant_rls, enable_tenant_rls
 
 revision = "hardening_oauth_state_uses"
-down_revision = "0003_findings_by_scan"
+down_revision = "0004_system_role"
 branch_labels = None
 depends_on = None
 

@@ -73,8 +73,6 @@ class HandleOutcome(msgspec.Struct, frozen=True, kw_only=True):
 _NOTHING = HandleOutcome(finding_id=None, acted=False, new=False)
 
 
-
-
 def _entity(f: Detected) -> dict[str, Any]:
     return {
         "type": f.type.value,

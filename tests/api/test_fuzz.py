@@ -12,6 +12,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -26,19 +27,19 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from service.api.app import create_app
+from service.apikeys.service import onboard_tenant
 from service.db import Database
 from service.tenancy.models import TenantKind
-from service.tenancy.service import onboard_tenant
 from tests.conftest import make_settings
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 MAX_EXAMPLES = int(os.environ.get("WALLGUARD_FUZZ_EXAMPLES", "25"))
-CHECKS = (
+CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
-)
+]
 
 
 async def _tenant_key(database_url: str) -> str:
@@ -48,7 +49,8 @@ async def _tenant_key(database_url: str) -> str:
             onboarded = await onboard_tenant(uow, "fuzzed", TenantKind.AGENCY)
     finally:
         await db.dispose()
-    return onboarded.api_key
+    key: str = onboarded.api_key
+    return key
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,8 @@ schema.config.update(base_url="http://testserver")
 @pytest.fixture(scope="module")
 def asgi_client(database_url: str) -> Iterator[requests.Session]:
     """Calls go to the ASGI app in this process (its lifespan started once, on first use)."""
-    with asgi.get_client(create_app(make_settings(database_url))) as client:
+    app: Any = create_app(make_settings(database_url))
+    with asgi.get_client(app) as client:
         yield client
 
 
@@ -79,7 +82,7 @@ def asgi_client(database_url: str) -> Iterator[requests.Session]:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_operation_answers_a_server_error(
-    case: schemathesis.Case, api_key: str, asgi_client: requests.Session
+    case: schemathesis.Case[Any], api_key: str, asgi_client: requests.Session
 ) -> None:
     response = case.call(session=asgi_client, headers={"Authorization": f"Bearer {api_key}"})
     case.validate_response(response, checks=CHECKS)

@@ -79,7 +79,7 @@ async def test_a_client_that_went_away_is_logged_as_499_not_as_a_server_error(
         "client": ("127.0.0.1", 5000),
         "server": ("testserver", 80),
     }
-    await client.app(scope, receive, send)  # type: ignore[arg-type]
+    await client.app(scope, receive, send)
     assert [(e, f["status"]) for _, e, f in access.events] == [("request", 499)]
     assert errors.events == []
 

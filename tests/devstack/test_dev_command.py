@@ -10,11 +10,10 @@ import pytest
 import redis.asyncio as redis
 
 from service.devstack.embedded import free_port, postgres_data_dir
+from service.devstack.run import SANDBOX_MODULE, SKIP_SANDBOX_ENV
 from tests.devstack.processes import gone, processes_mentioning, remove_private_dirs
 from tests.devstack.stack import (
     SANDBOX_MISSING,
-    SANDBOX_MODULE,
-    SKIP_SANDBOX_ENV,
     WITHOUT_SANDBOX,
     DevStack,
     check_the_demo_works,

@@ -95,10 +95,11 @@ async def test_webhooks_go_to_the_configured_base_when_the_callback_names_anothe
     inside the sandbox's container is the sandbox itself; the sandbox sends to the API's service
     name instead, path kept."""
     from service.platforms.graph import GraphClient
-    from service.sandbox.testing import webhook_receiver
+    from tests.sandbox.receiver import webhook_receiver
 
     with webhook_receiver("verify-me") as receiver:
-        config = SandboxConfig(pages=1, webhook_base_url=receiver.url)
+        base = receiver.url.removesuffix("/webhooks/meta")
+        config = SandboxConfig(pages=1, webhook_base_url=base)
         with RunningSandbox(config) as sandbox:
             async with GraphClient(
                 app_id=config.app_id, app_secret=config.app_secret, base_url=sandbox.url
