@@ -186,8 +186,18 @@ def check_the_demo_works(stack: DevStack, author: str = "Mette Kunde") -> str:
             lambda: sandbox.get(f"/_sandbox/comments/{leaky}").json()["is_hidden"],
             "the new comment to be hidden",
         )
-        [finding] = [f for f in all_items(api, "/v1/findings") if f["comment_id"] == leaky]
-        assert finding["status"] == "hidden" and finding["types"] == ["PHONE_NUMBER"]
-        assert finding["source"] in {"realtime", "poll"}
+
+        def leaky_finding() -> dict[str, Any] | None:
+            found = [f for f in all_items(api, "/v1/findings") if f["comment_id"] == leaky]
+            return found[0] if found else None
+
+        # The platform hides first; the action's result is recorded just after.
+        wait_for(
+            lambda: (f := leaky_finding()) is not None and f["status"] == "hidden",
+            "the hide to be recorded",
+        )
+        hidden_finding = leaky_finding()
+        assert hidden_finding is not None and hidden_finding["types"] == ["PHONE_NUMBER"]
+        assert hidden_finding["source"] in {"realtime", "poll"}
         assert not sandbox.get(f"/_sandbox/comments/{innocent}").json()["is_hidden"]
         return str(leaky)
