@@ -200,3 +200,19 @@ async def test_a_body_that_is_not_sent_as_json_is_415(
             "/v1/tenant", content=b'{"retention_days": 90}', headers=headers
         )
         assert patched.status_code == 200, patched.text
+
+
+async def test_options_without_a_key_lists_the_methods_everywhere(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    for path in (
+        "/v1/api-keys",
+        "/v1/api-keys/00000000-0000-0000-0000-000000000000",
+        "/v1/clients",
+        "/v1/tenant",
+    ):
+        response = await client.options(path)
+        assert response.status_code == 204, (path, response.text)
+        assert "OPTIONS" in response.headers["allow"]
+    # The guards still guard everything else.
+    _is_problem(await client.get("/v1/api-keys"), 401)
