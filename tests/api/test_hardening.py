@@ -216,3 +216,24 @@ async def test_options_without_a_key_lists_the_methods_everywhere(
         assert "OPTIONS" in response.headers["allow"]
     # The guards still guard everything else.
     _is_problem(await client.get("/v1/api-keys"), 401)
+
+
+async def test_time_filters_out_of_range_and_nul_filters_are_400(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    for path, params, field in (
+        ("/v1/stats", {"until": "0001-01-01T00:00:00Z"}, "query.until"),
+        ("/v1/stats", {"since": "9999-12-31T23:59:59"}, "query.since"),
+        ("/v1/findings", {"since": "0001-01-01T00:00:00Z"}, "query.since"),
+        ("/v1/audit-events", {"until": "0001-01-01T00:00:00+14:00"}, "query.until"),
+        ("/v1/audit-events", {"action": "scan.\u0000"}, "query.action"),
+        ("/v1/audit-events", {"subject_type": "\u0000"}, "query.subject_type"),
+        ("/v1/audit-events", {"subject_id": "a\u0000"}, "query.subject_id"),
+    ):
+        problem = _is_problem(await client.get(path, params=params, headers=t.headers), 400)
+        assert [e["field"] for e in problem["errors"]] == [field], (path, problem)
+    # In range, with or without a zone: answered.
+    for params in ({"until": "2026-01-01T00:00:00Z"}, {"since": "2026-01-01T00:00:00"}):
+        assert (await client.get("/v1/stats", params=params, headers=t.headers)).status_code == 200
