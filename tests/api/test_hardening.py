@@ -9,7 +9,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.api import middleware, problems
-from tests.conftest import MakeTenant
+from service.api.app import create_app
+from service.platforms.signatures import SIGNATURE_HEADER, sign_body
+from tests.conftest import MakeTenant, make_settings
 
 PROBLEM = "application/problem+json"
 
@@ -237,3 +239,30 @@ async def test_time_filters_out_of_range_and_nul_filters_are_400(
     # In range, with or without a zone: answered.
     for params in ({"until": "2026-01-01T00:00:00Z"}, {"since": "2026-01-01T00:00:00"}):
         assert (await client.get("/v1/stats", params=params, headers=t.headers)).status_code == 200
+
+
+async def test_a_signed_webhook_body_that_is_not_utf8_nested_or_with_nul_ids_is_400(
+    database_url: str,
+) -> None:
+    secret = "webhook-test-secret"
+    app = create_app(make_settings(database_url, META_APP_SECRET=secret))
+    bodies = [
+        NOT_UTF8,
+        DEEP,
+        b'{"object": "page", "entry": [{"id": "1\\u0000", "changes": '
+        b'[{"field": "feed", "value": {"comment_id": "1_2"}}]}]}',
+        b'{"object": "page", "entry": [{"id": "1", "changes": '
+        b'[{"field": "feed", "value": {"comment_id": "1_\\u0000"}}]}]}',
+    ]
+    async with AsyncTestClient(app=app) as signed_client:
+        for body in bodies:
+            response = await signed_client.post(
+                "/webhooks/meta",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: sign_body(secret, body),
+                },
+            )
+            problem = _is_problem(response, 400)
+            assert "not a Meta delivery" in problem["detail"], (body, problem)
