@@ -23,12 +23,14 @@ from typing import Any
 import msgspec
 
 from service.errors import BadRequest, FieldError, ValidationFailed
+from service.locales import COUNTRY_HINT, COUNTRY_PATTERN
 
 NUL_FREE = r"^[^\x00]*$"
 NUL_FREE_NOT_BLANK = r"^(?=[^\x00]*$)\s*\S"
 # http(s) URLs without whitespace or NUL.
 NUL_FREE_URL = r"^https?://[^\s\x00]+$"
 PATTERN_MESSAGES: dict[str, str] = {
+    COUNTRY_PATTERN: f"must be {COUNTRY_HINT}",
     NUL_FREE: "must not contain the NUL character (\\u0000)",
     NUL_FREE_NOT_BLANK: "must not be blank or contain the NUL character (\\u0000)",
     NUL_FREE_URL: "must be an http(s) URL without spaces or the NUL character (\\u0000)",

@@ -16,6 +16,7 @@ from litestar.exceptions import ClientException, HTTPException, ValidationExcept
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.api.fields import allowed_values
 from service.api.middleware import CLIENT_CLOSED_REQUEST, CLIENT_GONE_KEY
 from service.errors import FieldError, WallguardError
 from service.inputs import explain
@@ -90,10 +91,24 @@ def _without_body(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+def _with_allowed_values(
+    request: Request[Any, Any, Any], errors: list[FieldError]
+) -> list[FieldError]:
+    out = []
+    for error in errors:
+        values = allowed_values(request, error.field)
+        if values:
+            error = FieldError(
+                field=error.field, message=f"{error.message}; allowed: {', '.join(values)}"
+            )
+        out.append(error)
+    return out
+
+
 def validation_handler(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Problem]:
-    errors = _field_errors(exc.extra)
+    errors = _with_allowed_values(request, _field_errors(exc.extra))
     if _without_body(request) and any(e.field == "$" for e in errors):
         return _response(
             request,

@@ -266,3 +266,25 @@ async def test_a_signed_webhook_body_that_is_not_utf8_nested_or_with_nul_ids_is_
             )
             problem = _is_problem(response, 400)
             assert "not a Meta delivery" in problem["detail"], (body, problem)
+
+
+async def test_enum_errors_list_the_allowed_values_and_unknown_countries_are_refused(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    h = t.headers
+    cases = [
+        ("POST", "/v1/api-keys", {"name": "k", "scopes": ["bogus"]}, 422, "admin, read, detect"),
+        ("POST", "/v1/detect", {"text": "x", "lang": "xx"}, 422, "da, de, fi, sv, nb, en"),
+        ("GET", "/v1/findings?type=FOO", None, 400, "EMAIL_ADDRESS, PHONE_NUMBER"),
+        ("POST", "/v1/detect", {"text": "x", "region": "XX"}, 422, "such as DK, DE, FI"),
+        ("POST", "/v1/clients", {"name": "c", "country": "XX"}, 422, "such as DK, DE, FI"),
+    ]
+    for method, path, body, status, listed in cases:
+        problem = _is_problem(await client.request(method, path, json=body, headers=h), status)
+        assert listed in problem["detail"], (path, problem)
+    assert (await client.get("/v1/clients", headers=h)).json()["items"] == []
+    # A real country that is not one of the main markets is still a country.
+    ok = await client.post("/v1/detect", json={"text": "x", "region": "NL"}, headers=h)
+    assert ok.status_code == 200, ok.text
