@@ -432,6 +432,7 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
     from service.db import Database
     from service.tenancy.models import TenantKind
     from service.tenancy.repository import TenantRepository
+    from service.tenancy.service import ONBOARDING
 
     path = state_dir / DEMO_FILE
     stored = _load_demo(path)
@@ -448,7 +449,10 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
                 demo = DemoTenant(onboarded.tenant_id, onboarded.api_key)
             else:
                 key = await ApiKeyService(uow).issue(
-                    system_tenant(tenant.id), "demo admin (wallguard dev)", [Scope.ADMIN]
+                    system_tenant(tenant.id),
+                    "demo admin (wallguard dev)",
+                    [Scope.ADMIN],
+                    actor=ONBOARDING,
                 )
                 demo = DemoTenant(tenant.id, key.secret)
     finally:
