@@ -234,6 +234,7 @@ _DESCRIPTIONS = {
     404: "Not found (also for ids that belong to another tenant)",
     409: "Conflicts with an existing resource",
     413: "Body or text too large",
+    415: "The body was not sent as JSON (`Content-Type: application/json`)",
     422: "The body failed validation; `errors` lists field paths",
     503: "A dependency is unavailable",
 }
