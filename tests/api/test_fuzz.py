@@ -33,7 +33,7 @@ from service.tenancy.models import TenantKind
 from tests.conftest import make_settings
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
-MAX_EXAMPLES = int(os.environ.get("WALLGUARD_FUZZ_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("WALLGUARD_FUZZ_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
