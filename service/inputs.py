@@ -27,8 +27,8 @@ from service.locales import COUNTRY_HINT, COUNTRY_PATTERN
 
 NUL_FREE = r"^[^\x00]*$"
 NUL_FREE_NOT_BLANK = r"^(?=[^\x00]*$)\s*\S"
-# http(s) URLs without whitespace or NUL.
-NUL_FREE_URL = r"^https?://[^\s\x00]+$"
+# http(s) URLs (the scheme in any case) without whitespace or NUL.
+NUL_FREE_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00]+$"
 PATTERN_MESSAGES: dict[str, str] = {
     COUNTRY_PATTERN: f"must be {COUNTRY_HINT}",
     NUL_FREE: "must not contain the NUL character (\\u0000)",
@@ -55,7 +55,8 @@ def text(
 
 
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+# Far enough for a filter meaning "nothing yet" (2999 ...), far from the overflow at 9999.
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 _RANGE = f"between {EARLIEST:%Y-%m-%dT%H:%M:%SZ} and {LATEST:%Y-%m-%dT%H:%M:%SZ}"
 
 

@@ -30,7 +30,7 @@ async def test_router_level_404_and_405_carry_the_request_id(
     client: AsyncTestClient,  # type: ignore[type-arg]
 ) -> None:
     _is_problem(await client.get("/no/such/path"), 404)
-    _is_problem(await client.delete("/v1/tenant"), 405)
+    _is_problem(await client.put("/v1/stats"), 405)
     mine = await client.get("/no/such/path", headers={"X-Request-ID": "trace-42"})
     assert _is_problem(mine, 404)["request_id"] == "trace-42"
 
@@ -146,7 +146,7 @@ async def test_scan_bounds_refuse_year_one(
         {"connection_id": "00000000-0000-0000-0000-000000000000", "until": "9999-12-31T23:59:59Z"},
     ):
         problem = _is_problem(await client.post("/v1/scans", json=body, headers=t.headers), 422)
-        assert "must lie between 1970-01-01T00:00:00Z and 2200-01-01T00:00:00Z" in problem["detail"]
+        assert "must lie between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z" in problem["detail"]
 
 
 DEEP = b"[" * 1000 + b"]" * 1000
@@ -288,3 +288,28 @@ async def test_enum_errors_list_the_allowed_values_and_unknown_countries_are_ref
     # A real country that is not one of the main markets is still a country.
     ok = await client.post("/v1/detect", json={"text": "x", "region": "NL"}, headers=h)
     assert ok.status_code == 200, ok.text
+
+
+async def test_outbound_webhook_inputs_refuse_nul_and_year_one(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    t = await make_tenant()
+    h = t.headers
+    for body in (
+        {"url": "https://hooks.example.com/\u0000"},
+        {"url": "https://hooks.example.com/x", "description": "a\u0000b"},
+    ):
+        problem = _is_problem(await client.post("/v1/webhook-endpoints", json=body, headers=h), 422)
+        assert "NUL" in problem["detail"] or "URL" in problem["detail"], problem
+    assert (await client.get("/v1/webhook-endpoints", headers=h)).json()["items"] == []
+    replay = await client.post(
+        "/v1/webhook-endpoints/00000000-0000-0000-0000-000000000000/replay",
+        json={"since": "0001-01-01T00:00:00Z"},
+        headers=h,
+    )
+    assert "must lie between" in _is_problem(replay, 422)["detail"]
+    listed = await client.get(
+        "/v1/webhook-deliveries", params={"since": "0001-01-01T00:00:00Z"}, headers=h
+    )
+    assert [e["field"] for e in _is_problem(listed, 400)["errors"]] == ["query.since"]
