@@ -119,7 +119,9 @@ def validation_handler(
                 detail="This operation needs a JSON request body.",
             ),
         )
-    if errors and all(e.field.startswith(("query.", "path.", "header.")) for e in errors):
+    # No field errors: Litestar's "missing required query parameter" (a body's problems always
+    # name their fields), a fault of the request line like any other parameter's.
+    if not errors or all(e.field.startswith(("query.", "path.", "header.")) for e in errors):
         status, title, slug = 400, "Invalid parameter", "invalid-parameter"
     else:
         status, title, slug = 422, "Validation failed", "validation"

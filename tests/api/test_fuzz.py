@@ -34,7 +34,7 @@ from service.tenancy.models import TenantKind
 from tests.conftest import make_settings
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
-MAX_EXAMPLES = int(os.environ.get("WALLGUARD_FUZZ_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("WALLGUARD_FUZZ_EXAMPLES", "8"))
 # Schemathesis' coverage phase (boundary and invalid values for every field, several hundred
 # requests an operation) takes about 90 s here: run it on demand, not in every `make test`.
 COVERAGE = os.environ.get("WALLGUARD_FUZZ_COVERAGE", "") in {"1", "true", "yes"}
@@ -74,9 +74,14 @@ schema.config.phases.coverage.enabled = COVERAGE
 @pytest.fixture(scope="module")
 def asgi_client(database_url: str) -> Iterator[requests.Session]:
     """Calls go to the ASGI app in this process (its lifespan started once, on first use)."""
-    app: Any = create_app(make_settings(database_url))
-    with asgi.get_client(app) as client:
-        yield client
+    # A small pool, closed after the module: schemathesis keeps an app's lifespan (and so its
+    # connections) open until the process exits otherwise, and the server is shared.
+    app: Any = create_app(make_settings(database_url, WALLGUARD_DB_POOL_SIZE="2"))
+    try:
+        with asgi.get_client(app) as client:
+            yield client
+    finally:
+        asgi.shutdown_lifespans()
 
 
 @schema.parametrize()

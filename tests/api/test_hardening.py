@@ -313,3 +313,13 @@ async def test_outbound_webhook_inputs_refuse_nul_and_year_one(
         "/v1/webhook-deliveries", params={"since": "0001-01-01T00:00:00Z"}, headers=h
     )
     assert [e["field"] for e in _is_problem(listed, 400)["errors"]] == ["query.since"]
+
+
+async def test_a_missing_required_query_parameter_is_400(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    make_tenant: MakeTenant,
+) -> None:
+    """Found by the fuzzer: 422, which the document does not list for a query."""
+    t = await make_tenant()
+    response = await client.get("/v1/subject-data", params={"author_id": "123"}, headers=t.headers)
+    assert "platform" in _is_problem(response, 400)["detail"]
