@@ -1,8 +1,8 @@
 """OAuth states are single-use: the nonces of used states, kept until the state expires.
 
 Revision ID: hardening_oauth_state_uses
-Revises: 20261202_webhook_purge_index
-Create Date: 2026-12-02 10:50:00
+Revises: 0005_openapi_idempotency_feeds
+Create Date: 2026-12-02 11:00:00
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from migrations.rls import drop_tenant_rls, enable_tenant_rls
 
 revision = "hardening_oauth_state_uses"
-down_revision = "20261202_webhook_purge_index"
+down_revision = "0005_openapi_idempotency_feeds"
 branch_labels = None
 depends_on = None
 
