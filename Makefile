@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test check lint typecheck format bench openapi migrate clean lint-openapi sdk-check
+.PHONY: install run test check lint typecheck format bench openapi migrate clean lint-openapi sdk-check docs-assets
 
 # The tools agencies use on the OpenAPI document (package.json pins them). Without Node the
 # OpenAPI linting and the TypeScript SDK check are skipped, saying so.
@@ -68,6 +68,25 @@ bench: install  ## benchmarks; figures go to bench/README.md
 
 openapi: install  ## regenerate openapi/openapi.json from the app
 	$(BIN)/wallguard openapi
+
+# The docs' assets, vendored from npm at pinned versions (see service/api/docs_assets/README.md).
+SCALAR_VERSION := 1.72.1
+SWAGGER_UI_VERSION := 5.35.0
+DOCS_ASSETS := service/api/docs_assets
+docs-assets:
+	rm -rf .docs-assets && mkdir -p .docs-assets
+	cd .docs-assets && npm pack --silent @scalar/api-reference@$(SCALAR_VERSION) swagger-ui-dist@$(SWAGGER_UI_VERSION)
+	mkdir -p .docs-assets/scalar .docs-assets/swagger
+	tar xzf .docs-assets/scalar-api-reference-$(SCALAR_VERSION).tgz -C .docs-assets/scalar
+	tar xzf .docs-assets/swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz -C .docs-assets/swagger
+	gzip -9 -n -c .docs-assets/scalar/package/dist/browser/standalone.js > $(DOCS_ASSETS)/scalar-api-reference-$(SCALAR_VERSION).js.gz
+	gzip -9 -n -c .docs-assets/scalar/package/dist/style.css > $(DOCS_ASSETS)/scalar-api-reference-$(SCALAR_VERSION).css.gz
+	gzip -9 -n -c .docs-assets/swagger/package/swagger-ui-bundle.js > $(DOCS_ASSETS)/swagger-ui-$(SWAGGER_UI_VERSION)-bundle.js.gz
+	gzip -9 -n -c .docs-assets/swagger/package/swagger-ui-standalone-preset.js > $(DOCS_ASSETS)/swagger-ui-$(SWAGGER_UI_VERSION)-standalone-preset.js.gz
+	gzip -9 -n -c .docs-assets/swagger/package/swagger-ui.css > $(DOCS_ASSETS)/swagger-ui-$(SWAGGER_UI_VERSION).css.gz
+	cp .docs-assets/swagger/package/LICENSE $(DOCS_ASSETS)/swagger-ui-LICENSE
+	cp .docs-assets/swagger/package/NOTICE $(DOCS_ASSETS)/swagger-ui-NOTICE
+	rm -rf .docs-assets
 
 migrate: install
 	$(BIN)/wallguard migrate

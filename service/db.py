@@ -179,6 +179,9 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_pre_ping=True,
+            # A statement's parameters can be personal data (an allowlisted phone number, a
+            # fingerprint): a database error must not put them in its message, which is logged.
+            hide_parameters=True,
             connect_args={
                 "server_settings": {
                     "application_name": "wallguard",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+import phonenumbers
+
 
 class Language(enum.StrEnum):
     DA = "da"
@@ -14,8 +16,21 @@ class Language(enum.StrEnum):
     EN = "en"
 
 
-# ISO 3166-1 alpha-2, upper case, as phone-number parsing expects a region hint.
-COUNTRY_PATTERN = "^[A-Z]{2}$"
+LANGUAGES: tuple[str, ...] = tuple(language.value for language in Language)
+
+# ISO 3166-1 alpha-2, upper case, as phone-number parsing expects a region hint: the countries
+# phonenumbers knows (245), so "XX" is refused rather than silently ignored.
+COUNTRIES: tuple[str, ...] = tuple(
+    sorted(r for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2 and r.isalpha())
+)
+COUNTRY_PATTERN = "^(?:" + "|".join(COUNTRIES) + ")$"
+# Wallguard's markets, named first where a message cannot list all 245.
+MAIN_COUNTRIES = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
+COUNTRY_HINT = (
+    "an upper-case ISO 3166-1 alpha-2 country code, such as "
+    + ", ".join(MAIN_COUNTRIES)
+    + " (the API document lists all)"
+)
 
 # The language a page in this country is written in, for the countries Wallguard serves (and
 # the English-speaking ones whose numbers it reads). A page elsewhere has none: its language

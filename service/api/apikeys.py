@@ -23,7 +23,7 @@ class ApiKeyController(Controller):
         operation_id="createApiKey",
         opt={"idempotent": True},
         summary="Create an API key (its secret is shown once)",
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 415, 422),
     )
     async def create_api_key(
         self, uow: Uow, principal: Caller, data: JSONBody[ApiKeyCreate]

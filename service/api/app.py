@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
@@ -18,17 +17,19 @@ from service.api.auth import ApiKeyAuthMiddleware
 from service.api.connections import ConnectionController, OAuthCallbackController
 from service.api.deps import DEPENDENCIES, ApiServices
 from service.api.detection import DetectController
+from service.api.docs import docs_asset, docs_render_plugins
 from service.api.erasure import ErasureRequestController, SubjectDataController
 from service.api.findings import FindingController
 from service.api.health import HealthController
 from service.api.idempotency import idempotency_middleware
 from service.api.inbox import MetaWebhookController
-from service.api.middleware import rate_limit_middleware, request_id_middleware
+from service.api.middleware import rate_limit_middleware, wrap_application
 from service.api.openapi import WallguardOpenAPIConfig, document_operations
 from service.api.openapi_webhooks import add_webhooks
 from service.api.policies import ClientPolicyController, ConnectionPolicyController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.ratelimit import RateLimiter
+from service.api.requests import ApiRequest
 from service.api.responses import ResponseTimesController, UnansweredController
 from service.api.retention import ClientRetentionController, TenantRetentionController
 from service.api.scanning import ScanController
@@ -101,7 +102,7 @@ def openapi_config(settings: Settings) -> WallguardOpenAPIConfig:
         license=License(name="Proprietary", url="https://wallguard.io/terms", identifier=None),
         servers=[Server(url=settings.public_url, description="This Wallguard deployment")],
         use_handler_docstrings=False,
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=docs_render_plugins(),
         path="/schema",
         components=Components(
             security_schemes={
@@ -191,10 +192,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClientRetentionController,
             ErasureRequestController,
             SubjectDataController,
+            docs_asset,
         ],
         dependencies=DEPENDENCIES,
         middleware=[
-            request_id_middleware,
             prometheus.middleware,
             DefineMiddleware(
                 ApiKeyAuthMiddleware, exclude=["^/health", "^/ready", "^/metrics", "^/schema"]
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             idempotency_middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ApiRequest,
         openapi_config=openapi_config(settings),
         lifespan=[lifespan],
         state=None,
@@ -212,4 +214,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_operations(app)
-    return app
+    return wrap_application(app)

@@ -11,9 +11,11 @@ from service.api.deps import Caller, Cursor, PageSize, Uow
 from service.api.problems import problem_responses
 from service.audit.repository import AuditFilters, AuditTrailService
 from service.audit.schemas import AuditChainReport, AuditEventList, AuditOrder
+from service.inputs import NUL_FREE, instant
 from service.pagination import DEFAULT_LIMIT
 
-Short = Annotated[str | None, QueryParameter(max_length=128)]
+# Compared with stored columns: no NUL (PostgreSQL would fail on it, service/inputs.py).
+Short = Annotated[str | None, QueryParameter(max_length=128, pattern=NUL_FREE)]
 
 
 class AuditController(Controller):
@@ -33,10 +35,12 @@ class AuditController(Controller):
         uow: Uow,
         principal: Caller,
         action: Annotated[
-            str | None, QueryParameter(max_length=64, description="e.g. `scan.created`")
+            str | None,
+            QueryParameter(max_length=64, pattern=NUL_FREE, description="e.g. `scan.created`"),
         ] = None,
         subject_type: Annotated[
-            str | None, QueryParameter(max_length=32, description="e.g. `connection`")
+            str | None,
+            QueryParameter(max_length=32, pattern=NUL_FREE, description="e.g. `connection`"),
         ] = None,
         subject_id: Short = None,
         since: Annotated[dt.datetime | None, QueryParameter(description="Inclusive")] = None,
@@ -49,8 +53,8 @@ class AuditController(Controller):
             action=action,
             subject_type=subject_type,
             subject_id=subject_id,
-            since=since,
-            until=until,
+            since=instant(since, "query.since"),
+            until=instant(until, "query.until"),
         )
         return await AuditTrailService(uow).list(
             principal, filters, order=order, cursor=cursor, limit=limit

@@ -37,7 +37,7 @@ class ConnectionController(Controller):
         summary="Start connecting a client's Facebook Pages (and linked Instagram accounts)",
         description="Returns the Meta login URL to send the page admin's browser to. The "
         "signed state expires after 15 minutes and is bound to the tenant and client.",
-        responses=problem_responses(400, 401, 403, 404, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 415, 422, 503),
     )
     async def start_oauth(
         self,
@@ -88,7 +88,7 @@ class ConnectionController(Controller):
         operation_id="updateConnection",
         guards=[ADMIN],
         summary="Pause or resume a connection, or change its country and language",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def update_connection(
         self,

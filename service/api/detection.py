@@ -24,7 +24,7 @@ class DetectController(Controller):
         description="Agencies also use this to check their own agents' replies before posting. "
         "Offsets are code points into `text`, end exclusive. Texts over 100,000 characters "
         "are refused with 413.",
-        responses=problem_responses(400, 401, 403, 413, 422),
+        responses=problem_responses(400, 401, 403, 413, 415, 422),
     )
     async def detect(self, detector: Engine, data: JSONBody[DetectRequest]) -> DetectResponse:
         try:

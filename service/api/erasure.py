@@ -36,7 +36,7 @@ class ErasureRequestController(Controller):
         "findings, inbox events and finished moderation actions are gone and a keyed-hash "
         "tombstone keeps polling, backfills and redelivered webhooks from bringing them back. "
         "`delete_on_platform: true` also deletes their comments on the page.",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def create_erasure_request(
         self,

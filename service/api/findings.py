@@ -15,6 +15,7 @@ from service.detection import EntityType
 from service.findings.models import FindingStatus
 from service.findings.schemas import Finding, FindingList, UnhideAccepted
 from service.findings.service import FindingService
+from service.inputs import instant
 from service.pagination import DEFAULT_LIMIT
 
 Since = Annotated[
@@ -59,8 +60,8 @@ class FindingController(Controller):
             connection_id=connection_id,
             type_=type,
             status=status,
-            since=since,
-            until=until,
+            since=instant(since, "query.since"),
+            until=instant(until, "query.until"),
             cursor=cursor,
             limit=limit,
             updated_since=updated_since,

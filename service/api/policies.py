@@ -43,7 +43,7 @@ class ClientPolicyController(Controller):
         summary="Replace a client's policy (fields left out take the default)",
         description="Custom patterns must compile with RE2 (no look-around or back-references);"
         " reply templates may use {private_channel_url} and {client_name}. Audited.",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def put_client_policy(
         self,
@@ -79,7 +79,7 @@ class ConnectionPolicyController(Controller):
         operation_id="putConnectionPolicy",
         guards=[ADMIN],
         summary="Replace a connection's override (fields left out inherit)",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def put_connection_policy(
         self,

@@ -16,7 +16,10 @@ from litestar.exceptions import ClientException, HTTPException, ValidationExcept
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.api.fields import allowed_values
+from service.api.middleware import CLIENT_CLOSED_REQUEST, CLIENT_GONE_KEY
 from service.errors import FieldError, WallguardError
+from service.inputs import explain
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +81,7 @@ def _field_errors(extra: Any) -> list[FieldError]:
             field = f"{source}.{key}"
         else:
             field = "$" if not key or key == "data" else f"$.{key}"
-        out.append(FieldError(field=field, message=message))
+        out.append(FieldError(field=field, message=explain(message)))
     return out
 
 
@@ -88,10 +91,24 @@ def _without_body(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+def _with_allowed_values(
+    request: Request[Any, Any, Any], errors: list[FieldError]
+) -> list[FieldError]:
+    out = []
+    for error in errors:
+        values = allowed_values(request, error.field)
+        if values:
+            error = FieldError(
+                field=error.field, message=f"{error.message}; allowed: {', '.join(values)}"
+            )
+        out.append(error)
+    return out
+
+
 def validation_handler(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Problem]:
-    errors = _field_errors(exc.extra)
+    errors = _with_allowed_values(request, _field_errors(exc.extra))
     if _without_body(request) and any(e.field == "$" for e in errors):
         return _response(
             request,
@@ -102,7 +119,9 @@ def validation_handler(
                 detail="This operation needs a JSON request body.",
             ),
         )
-    if errors and all(e.field.startswith(("query.", "path.", "header.")) for e in errors):
+    # No field errors: Litestar's "missing required query parameter" (a body's problems always
+    # name their fields), a fault of the request line like any other parameter's.
+    if not errors or all(e.field.startswith(("query.", "path.", "header.")) for e in errors):
         status, title, slug = 400, "Invalid parameter", "invalid-parameter"
     else:
         status, title, slug = 422, "Validation failed", "validation"
@@ -115,6 +134,18 @@ def validation_handler(
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
+    if request.scope.get("state", {}).get(CLIENT_GONE_KEY):
+        # The client went away while its body was read: nobody reads this answer, and it is no
+        # server error (the access log says 499).
+        return _response(
+            request,
+            Problem(
+                type=_TYPE_BASE + "client-closed-request",
+                title="Client closed request",
+                status=CLIENT_CLOSED_REQUEST,
+                detail="The client closed the connection before the request was read.",
+            ),
+        )
     title = {
         404: "Not found",
         405: "Method not allowed",
@@ -205,6 +236,7 @@ _DESCRIPTIONS = {
     404: "Not found (also for ids that belong to another tenant)",
     409: "Conflicts with an existing resource",
     413: "Body or text too large",
+    415: "The body was not sent as JSON (`Content-Type: application/json`)",
     422: "The body failed validation; `errors` lists field paths",
     503: "A dependency is unavailable",
 }

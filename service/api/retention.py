@@ -37,7 +37,7 @@ class TenantRetentionController(Controller):
         summary="Change the tenant's retention periods",
         description="Each field optional; `null` goes back to the default. Out-of-range values "
         "get 422 (audit events are kept at least 30 days).",
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 415, 422),
     )
     async def update_tenant_retention(
         self, uow: Uow, principal: Caller, data: JSONBody[TenantRetentionUpdate]
@@ -67,7 +67,7 @@ class ClientRetentionController(Controller):
         summary="Override retention periods for one client",
         description="Each field optional; `null` inherits the tenant's period again. The audit "
         "trail's period is the tenant's alone (`/v1/tenant/retention`).",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def update_client_retention(
         self,

@@ -29,7 +29,7 @@ class ScanController(Controller):
         "given) and every comment and reply under them, handling each as a live comment would "
         "be: findings are recorded and hidden according to the policy. Runs in the background; "
         "poll `getScan` for progress. One active scan per connection.",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
     )
     async def create_scan(self, uow: Uow, principal: Caller, data: JSONBody[ScanCreate]) -> Scan:
         return await ScanService(uow).create(principal, data)

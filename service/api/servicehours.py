@@ -44,7 +44,7 @@ class ClientServiceHoursController(Controller):
         guards=[ADMIN],
         summary="Replace a client's service hours",
         description=_PUT_DESCRIPTION,
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def put_client_service_hours(
         self,
@@ -82,7 +82,7 @@ class ConnectionServiceHoursController(Controller):
         guards=[ADMIN],
         summary="Give a connection service hours of its own, replacing its client's",
         description=_PUT_DESCRIPTION,
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def put_connection_service_hours(
         self,

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from service.api.auth import READ
 from service.api.deps import Caller, Uow
 from service.api.problems import problem_responses
+from service.inputs import instant
 from service.stats.schemas import Stats
 from service.stats.service import StatsService
 
@@ -42,6 +43,6 @@ class StatsController(Controller):
             principal,
             client_id=client_id,
             connection_id=connection_id,
-            since=since,
-            until=until,
+            since=instant(since, "query.since"),
+            until=instant(until, "query.until"),
         )

@@ -42,7 +42,7 @@ class TenantController(Controller):
         operation_id="updateTenant",
         guards=[ADMIN],
         summary="Rename or change retention",
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 415, 422),
     )
     async def update_tenant(
         self, uow: Uow, principal: Caller, data: JSONBody[TenantUpdate]
@@ -98,7 +98,7 @@ class ClientController(Controller):
         opt={"idempotent": True},
         guards=[ADMIN],
         summary="Create a client",
-        responses=problem_responses(400, 401, 403, 409, 422),
+        responses=problem_responses(400, 401, 403, 409, 415, 422),
     )
     async def create_client(
         self, uow: Uow, principal: Caller, data: JSONBody[ClientCreate]
@@ -122,7 +122,7 @@ class ClientController(Controller):
         operation_id="updateClient",
         guards=[ADMIN],
         summary="Update a client",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
     )
     async def update_client(
         self,

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from service.api.auth import ADMIN, READ
 from service.api.deps import BEARER, Caller, Ciphers, Cursor, Db, PageSize, Sender, Uow
 from service.api.problems import problem_responses
+from service.inputs import instant
 from service.pagination import DEFAULT_LIMIT
 from service.webhooks import schemas
 from service.webhooks.events import EventType
@@ -48,7 +49,7 @@ class WebhookEndpointController(Controller):
         "event. With `client_id`, only events of that client's pages are sent. The URL must be "
         "`https` in production and may not resolve to a loopback, private, link-local, "
         "multicast or metadata address.",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def create_webhook_endpoint(
         self,
@@ -99,7 +100,7 @@ class WebhookEndpointController(Controller):
         operation_id="updateWebhookEndpoint",
         guards=[ADMIN],
         summary="Update a webhook endpoint (url, event types, description, enabled)",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
     )
     async def update_webhook_endpoint(
         self,
@@ -178,7 +179,7 @@ class WebhookEndpointController(Controller):
         summary="Re-send every failed delivery since a time",
         description="Each is sent again with its own `webhook-id`, from the start of the retry "
         "schedule.",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
     )
     async def replay_webhook_endpoint(
         self,
@@ -219,7 +220,7 @@ class WebhookDeliveryController(Controller):
             endpoint_id=endpoint_id,
             event_type=event_type,
             status=status,
-            since=since,
+            since=instant(since, "query.since"),
             cursor=cursor,
             limit=limit,
         )

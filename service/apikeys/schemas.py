@@ -7,8 +7,9 @@ from typing import Annotated
 import msgspec
 
 from service.auth.types import Scope
+from service.inputs import text
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+Name = Annotated[str, text(min_length=1, max_length=200, blank=False)]
 Scopes = Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=3)]
 
 

@@ -8,6 +8,7 @@ import msgspec
 from service.apikeys import schemas, secrets
 from service.apikeys.models import ApiKey
 from service.apikeys.repository import ApiKeyRepository
+from service.audit.service import record
 from service.auth.tenants import system_tenant
 from service.auth.types import Principal, Scope, TenantId
 from service.db import UnitOfWork, utcnow
@@ -15,7 +16,7 @@ from service.errors import Forbidden, NotFound, ValidationFailed
 from service.structs import to_schema
 from service.tenancy.models import Client, TenantKind
 from service.tenancy.repository import ClientRepository
-from service.tenancy.service import TenantService
+from service.tenancy.service import ONBOARDING, TenantService
 
 
 class ApiKeyService:
@@ -30,6 +31,8 @@ class ApiKeyService:
         scopes: list[Scope],
         client_id: uuid.UUID | None = None,
         expires_at: dt.datetime | None = None,
+        *,
+        actor: str,
     ) -> schemas.ApiKeyCreated:
         full, prefix, secret_hash = secrets.generate(tenant_id)
         key = ApiKey(
@@ -43,6 +46,20 @@ class ApiKeyService:
         )
         self.keys.add(key)
         await self.uow.session.flush()
+        # What the key may do, never its name or secret.
+        record(
+            self.uow,
+            tenant_id,
+            actor=actor,
+            action="api_key.created",
+            subject_type="api_key",
+            subject_id=key.id,
+            data={
+                "scopes": key.scopes,
+                "client_id": None if client_id is None else str(client_id),
+                "expires": expires_at is not None,
+            },
+        )
         view = to_schema(key, schemas.ApiKey)
         return schemas.ApiKeyCreated(
             **{f: getattr(view, f) for f in view.__struct_fields__}, secret=full
@@ -64,7 +81,12 @@ class ApiKeyService:
         if data.expires_at is not None and data.expires_at <= utcnow():
             raise ValidationFailed("expires_at must be in the future.")
         return await self.issue(
-            principal.tenant_id, data.name, data.scopes, data.client_id, data.expires_at
+            principal.tenant_id,
+            data.name,
+            data.scopes,
+            data.client_id,
+            data.expires_at,
+            actor=principal.actor,
         )
 
     async def _load(self, principal: Principal, key_id: uuid.UUID) -> ApiKey:
@@ -95,6 +117,14 @@ class ApiKeyService:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             await self.uow.session.flush()
+            record(
+                self.uow,
+                principal.tenant_id,
+                actor=principal.actor,
+                action="api_key.revoked",
+                subject_type="api_key",
+                subject_id=key.id,
+            )
         return to_schema(key, schemas.ApiKey)
 
 
@@ -128,11 +158,22 @@ class Onboarded(msgspec.Struct, kw_only=True):
 async def onboard_tenant(uow: UnitOfWork, name: str, kind: TenantKind) -> Onboarded:
     """A new tenant, its own first client when it is a company, and an admin key. Runs in a
     system unit of work: before this there is no tenant context to run in."""
-    tenant = await TenantService(uow).create(name, kind)
+    tenant = await TenantService(uow).create(name, kind, actor=ONBOARDING)
     tenant_id = system_tenant(tenant.id)
     if kind is TenantKind.COMPANY:
-        ClientRepository(uow.session).add(Client(tenant_id=tenant_id, name=name))
+        client = Client(tenant_id=tenant_id, name=name)
+        ClientRepository(uow.session).add(client)
+        await uow.session.flush()
+        record(
+            uow,
+            tenant_id,
+            actor=ONBOARDING,
+            action="client.created",
+            subject_type="client",
+            subject_id=client.id,
+            data={"fields": ["name"]},
+        )
     key = await ApiKeyService(uow).issue(
-        tenant_id, "admin (created with the tenant)", [Scope.ADMIN]
+        tenant_id, "admin (created with the tenant)", [Scope.ADMIN], actor=ONBOARDING
     )
     return Onboarded(tenant_id=tenant.id, api_key=key.secret)

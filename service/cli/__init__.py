@@ -9,6 +9,12 @@ web framework or the logging setup (tests/cli/test_detect_imports.py checks it).
 
 from __future__ import annotations
 
+from service.cli.errors import run_app
 from service.cli.main import app
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The console script: the app, with unreachable databases and APIs said in one line."""
+    run_app(app)

@@ -1,5 +1,5 @@
 """`python -m service.cli`: the same as the `wallguard` console script."""
 
-from service.cli import app
+from service.cli import main
 
-app()
+main()

@@ -22,11 +22,16 @@ def detect(
 ) -> None:
     """Detect personal data offline: JSON Lines in, JSON Lines out."""
     from service.cli import jsonl
+    from service.locales import COUNTRIES, COUNTRY_HINT
 
+    regions = [r.strip().upper() for r in region or []]
+    if unknown := [r for r in regions if r not in COUNTRIES]:
+        typer.echo(f"wallguard detect: --region {unknown[0]!r} must be {COUNTRY_HINT}", err=True)
+        raise typer.Exit(2)
     src = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
     dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     try:
-        code = jsonl.run(src, dst, [r.upper() for r in region or []])
+        code = jsonl.run(src, dst, regions)
     finally:
         if src is not sys.stdin.buffer:
             src.close()

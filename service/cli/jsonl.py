@@ -22,6 +22,7 @@ import msgspec
 
 from service.detection.engine import Detector
 from service.detection.types import DetectionError, EntityType
+from service.locales import COUNTRIES, COUNTRY_HINT, LANGUAGES
 
 
 class _Request(msgspec.Struct):
@@ -87,8 +88,13 @@ def detect_line(detector: Detector, line: bytes) -> bytes:
     ident = request.id if isinstance(request.id, (str, int)) else None
     if not isinstance(request.text, str):
         return _encoder.encode(_Error(id=ident, error="'text' must be a string"))
-    lang = request.lang if isinstance(request.lang, str) else None
-    region = request.region if isinstance(request.region, str) else None
+    if request.lang is not None and request.lang not in LANGUAGES:
+        return _encoder.encode(
+            _Error(id=ident, error=f"'lang' must be one of {', '.join(LANGUAGES)} or absent")
+        )
+    if request.region is not None and request.region not in COUNTRIES:
+        return _encoder.encode(_Error(id=ident, error=f"'region' must be {COUNTRY_HINT} or absent"))
+    lang, region = request.lang, request.region
     try:
         spans = detector.detect_spans(request.text, lang=lang, region=region)
     except DetectionError as exc:

@@ -13,6 +13,15 @@ ApiUrl = Annotated[str, typer.Option(envvar="WALLGUARD_API_URL", help="The API's
 ApiKey = Annotated[str, typer.Option(envvar="WALLGUARD_API_KEY", help="An admin API key.")]
 
 
+def _require_key(api_key: str) -> None:
+    if not api_key.strip():
+        typer.echo(
+            "wallguard scans: set WALLGUARD_API_KEY (or pass --api-key) to an admin API key",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 @app.command("start")
 def start(
     connection: Annotated[str, typer.Option(help="The connection (page) to scan.")],
@@ -25,6 +34,7 @@ def start(
     """Start a backfill scan through the API (and follow it with --wait)."""
     from service.cli.progress import exit_code, start_scan, watch_scan
 
+    _require_key(api_key)
     try:
         connection_id = uuid.UUID(connection)
     except ValueError:
@@ -45,6 +55,7 @@ def watch(
     """Show a scan's progress bar until it ends."""
     from service.cli.progress import exit_code, watch_scan
 
+    _require_key(api_key)
     try:
         parsed = uuid.UUID(scan_id)
     except ValueError:

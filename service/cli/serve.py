@@ -64,13 +64,27 @@ def sandbox(
     seed: Annotated[
         int | None, typer.Option(help="Seed demo pages and comments from this number.")
     ] = None,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WALLGUARD_SANDBOX_STATE_FILE",
+            help="Keep the platform in this file between runs (loaded at start, then not seeded).",
+        ),
+    ] = None,
 ) -> None:
     """Run the platform sandbox (a Graph-API-compatible server for demos and tests)."""
     import dataclasses
 
     from service.sandbox import SandboxConfig, run_sandbox
+    from service.sandbox.persistence import SandboxStateError
 
     config = SandboxConfig.from_env()
     if seed is not None:
         config = dataclasses.replace(config, seed=seed)
-    run_sandbox(host, port, config)
+    if state_file is not None:
+        config = dataclasses.replace(config, state_file=state_file)
+    try:
+        run_sandbox(host, port, config)
+    except SandboxStateError as exc:
+        typer.echo(f"wallguard sandbox: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, TenantOwned
+from service.db import Base, TenantOwned, Timestamped
 from service.db_types import str_enum
 
 
@@ -63,3 +63,16 @@ class Connection(TenantOwned, Base):
     subscribed_at: Mapped[dt.datetime | None]
     last_event_at: Mapped[dt.datetime | None]
     last_polled_at: Mapped[dt.datetime | None]
+
+
+class OAuthStateUse(Timestamped, Base):
+    """An OAuth ``state`` that reached the callback, kept until the state expires, so the same
+    state is refused afterwards (a leaked authorisation URL must not attach pages again). In
+    Postgres, not Redis: Redis here only carries messages and may forget."""
+
+    __tablename__ = "oauth_state_uses"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime]

@@ -5,11 +5,13 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
-from service.connections.models import Connection, ConnectionStatus, Platform
+from service.connections.models import Connection, ConnectionStatus, OAuthStateUse, Platform
+from service.db import utcnow
 from service.pagination import page_of, paginate
 
 
@@ -97,3 +99,24 @@ class ConnectionRepository:
 
     async def delete(self, connection: Connection) -> None:
         await self.session.delete(connection)
+
+
+class OAuthStateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, tenant_id: TenantId, nonce: str, expires_at: dt.datetime) -> bool:
+        """Records a state's use; False when it was used before. The tenant's expired uses go
+        at the same time (a state past its expiry is refused by its signature check anyway)."""
+        await self.session.execute(
+            delete(OAuthStateUse).where(
+                OAuthStateUse.tenant_id == tenant_id, OAuthStateUse.expires_at < utcnow()
+            )
+        )
+        stmt = (
+            insert(OAuthStateUse)
+            .values(tenant_id=tenant_id, nonce=nonce, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "nonce"])
+            .returning(OAuthStateUse.nonce)
+        )
+        return (await self.session.execute(stmt)).first() is not None

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from service.connections.models import ConnectionStatus, Platform
+from service.inputs import NUL_FREE_URL
 from service.locales import COUNTRY_PATTERN, Language
 
 PageId = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_]{1,64}$")]
 Country = Annotated[str, msgspec.Meta(pattern=COUNTRY_PATTERN)]
-ReturnUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://\S+$")]
+ReturnUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=NUL_FREE_URL)]
 
 
 class Connection(msgspec.Struct, kw_only=True):

@@ -9,6 +9,7 @@ which takes the request's unit of work and never commits.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import structlog
@@ -19,7 +20,7 @@ from service.auth.types import Principal
 from service.connections import schemas
 from service.connections.models import Connection, ConnectionStatus, Platform
 from service.connections.oauth_state import OAuthState, verify_state
-from service.connections.repository import ConnectionRepository
+from service.connections.repository import ConnectionRepository, OAuthStateRepository
 from service.connections.service import (
     ConnectionService,
     callback_url,
@@ -54,6 +55,15 @@ async def complete_oauth(
     state = verify_state(settings.secret_key, state_token)
     # The state is HMAC-signed by us when the tenant's admin started the flow: a credential.
     tenant_id = claimed_tenant(state.tenant_id)
+    # Claimed (and committed) before the code is exchanged: of two callbacks racing with the same
+    # state, only one gets past here. A failed exchange spends the state too; the user starts
+    # again, as after an expiry.
+    async with db.unit_of_work(tenant_id) as uow:
+        claimed = await OAuthStateRepository(uow.session).claim(
+            tenant_id, state.nonce, dt.datetime.fromtimestamp(state.expires, dt.UTC)
+        )
+    if not claimed:
+        raise BadRequest("This OAuth state was used already; start the connection again.")
     try:
         short = await graph.exchange_code(code, callback_url(settings))
         long = await graph.exchange_long_lived_user_token(short.access_token)

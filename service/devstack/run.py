@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import shlex
 import signal
 import socket
 import sys
@@ -26,7 +27,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from rich.console import Console
@@ -40,6 +41,7 @@ from service.settings import Settings
 
 DEMO_TENANT_NAME = "Demo Telecom"
 DEMO_FILE = "demo.json"
+SANDBOX_STATE_FILE = "sandbox.json"
 SANDBOX_APP_ID = "sandbox-app"
 SANDBOX_APP_SECRET = "sandbox-secret"
 DEV_WEBHOOK_VERIFY_TOKEN = "wallguard-dev-verify-token"
@@ -168,6 +170,9 @@ def _run(
                     str(sandbox_port),
                     "--seed",
                     "1",
+                    # The platform is kept next to the database, so both remember the same.
+                    "--state-file",
+                    str(state_dir / SANDBOX_STATE_FILE),
                 ],
                 env,
             )
@@ -175,7 +180,7 @@ def _run(
 
     settings = Settings.from_env({**env, "WALLGUARD_LOG_LEVEL": "WARNING"})
     demo = asyncio.run(_seed(console, state_dir, settings, api_url, sandbox_url))
-    _print_banner(console, api_url, sandbox_url, demo, data_note)
+    _print_banner(console, api_url, sandbox_url, demo, data_note, database_url, redis_url)
 
     child = supervisor.wait()
     console.print(
@@ -283,6 +288,27 @@ def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def cli_exports(database_url: str, redis_url: str, api_url: str, api_key: str) -> list[str]:
+    """Shell lines that point `wallguard` at a running dev stack. A password in a configured
+    URL is not printed (it must not reach a terminal or log): the user has it already."""
+    return [
+        f"export DATABASE_URL={shlex.quote(_without_password(database_url))}",
+        f"export REDIS_URL={shlex.quote(_without_password(redis_url))}",
+        f"export WALLGUARD_API_URL={shlex.quote(api_url)}",
+        f"export WALLGUARD_API_KEY={shlex.quote(api_key)}",
+    ]
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
 def _where(url: str) -> str:
     """host:port/path of a URL, without credentials (they must not reach a terminal or log)."""
     parts = urlsplit(url)
@@ -292,7 +318,11 @@ def _where(url: str) -> str:
 
 
 def _port_free(port: int) -> bool:
+    """Whether our servers could listen on `port` now. SO_REUSEADDR, as uvicorn sets it: the
+    connections of the run just stopped linger in TIME_WAIT for a minute, and without it they
+    would make a free port look taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -402,6 +432,7 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
     from service.db import Database
     from service.tenancy.models import TenantKind
     from service.tenancy.repository import TenantRepository
+    from service.tenancy.service import ONBOARDING
 
     path = state_dir / DEMO_FILE
     stored = _load_demo(path)
@@ -418,7 +449,10 @@ async def ensure_demo_tenant(state_dir: Path, settings: Settings, api_url: str) 
                 demo = DemoTenant(onboarded.tenant_id, onboarded.api_key)
             else:
                 key = await ApiKeyService(uow).issue(
-                    system_tenant(tenant.id), "demo admin (wallguard dev)", [Scope.ADMIN]
+                    system_tenant(tenant.id),
+                    "demo admin (wallguard dev)",
+                    [Scope.ADMIN],
+                    actor=ONBOARDING,
                 )
                 demo = DemoTenant(tenant.id, key.secret)
     finally:
@@ -464,7 +498,13 @@ def _save_demo(path: Path, demo: DemoTenant) -> None:
 
 
 def _print_banner(
-    console: Console, api_url: str, sandbox_url: str | None, demo: DemoTenant, data_note: str
+    console: Console,
+    api_url: str,
+    sandbox_url: str | None,
+    demo: DemoTenant,
+    data_note: str,
+    database_url: str,
+    redis_url: str,
 ) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_row("API", api_url)
@@ -473,13 +513,17 @@ def _print_banner(
     table.add_row("Tenant", f"{DEMO_TENANT_NAME} ({demo.tenant_id})")
     table.add_row("Database", data_note)
     console.print(Panel(table, title="Wallguard dev", expand=False), highlight=False)
-    # Outside the panel and never wrapped, so both lines copy and paste cleanly.
+    # Outside the panel and never wrapped, so the lines copy and paste cleanly.
     console.print(f"Demo admin API key: {demo.api_key}", soft_wrap=True, highlight=False)
     console.print(
         f'Try: curl -H "Authorization: Bearer {demo.api_key}" {api_url}/v1/tenant',
         soft_wrap=True,
         highlight=False,
     )
+    # What the other `wallguard` commands (tenants, audit, scans ...) need to reach this stack.
+    console.print("Point the CLI at this stack:", highlight=False)
+    for line in cli_exports(database_url, redis_url, api_url, demo.api_key):
+        console.print(f"  {line}", soft_wrap=True, highlight=False)
     console.print("Press Ctrl-C to stop everything.")
 
 

@@ -23,9 +23,27 @@ def parse_delivery(app_secret: str, raw_body: bytes, signature: str | None) -> D
     if not app_secret or not verify_signature(app_secret, raw_body, signature or ""):
         raise Unauthorized("The X-Hub-Signature-256 header does not match the body.")
     try:
-        return msgspec.json.decode(raw_body, type=Delivery)
+        delivery = msgspec.json.decode(raw_body, type=Delivery)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"The webhook body is not a Meta delivery: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("The webhook body is not a Meta delivery: it is not UTF-8.") from None
+    except RecursionError:
+        raise BadRequest("The webhook body is not a Meta delivery: it nests too deeply.") from None
+    # What is stored in text columns (PostgreSQL refuses NUL in text); a comment's message may
+    # hold anything, it is stored encrypted.
+    for entry in delivery.entry:
+        for change in entry.changes:
+            stored = [
+                entry.id,
+                change.field,
+                *change_ids(change.value),
+                short(change.value.get("item")),
+                short(change.value.get("verb")),
+            ]
+            if any(value is not None and "\x00" in value for value in stored):
+                raise BadRequest("The webhook body is not a Meta delivery: an id holds NUL.")
+    return delivery
 
 
 def platform_of(delivery_object: str) -> Platform | None:

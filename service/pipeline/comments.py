@@ -32,6 +32,7 @@ from service.db import UnitOfWork, utcnow
 from service.detection import DetectionError, fingerprint, guess_language
 from service.detection import Finding as Detected
 from service.erasure.tombstones import erased_comments
+from service.findings.excerpt import masked_excerpt
 from service.findings.models import EXCERPT_PURPOSE, Finding, FindingSource, FindingStatus
 from service.findings.repository import FindingRepository
 from service.findings.service import emit_finding_event
@@ -51,10 +52,8 @@ __all__ = ["CommentView", "HandleOutcome", "comment_view", "handle_comment", "ha
 
 log = structlog.get_logger(__name__)
 
-EXCERPT_CHARS = 280
 # Comments detected between two yields to the event loop.
 _DETECT_SLICE = 100
-_ELLIPSIS = "…"
 # A human's decision on a finding is final: later events for the comment do not act again.
 _REVIEWED = frozenset({FindingStatus.UNHIDDEN, FindingStatus.CONFIRMED})
 
@@ -72,41 +71,6 @@ class HandleOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _NOTHING = HandleOutcome(finding_id=None, acted=False, new=False)
-
-
-def masked_text(text: str, found: Sequence[Detected]) -> tuple[str, int, int]:
-    """``text`` with every found value replaced by its masked form, and where the first
-    finding starts and the last ends in the result."""
-    pieces: list[str] = []
-    pos = 0
-    length = 0
-    first = last = -1
-    for f in sorted(found, key=lambda f: f.start):
-        if f.start < pos:
-            continue  # the engine never overlaps; be safe anyway
-        pieces.append(text[pos : f.start])
-        length += f.start - pos
-        if first < 0:
-            first = length
-        pieces.append(f.masked)
-        length += len(f.masked)
-        last = length
-        pos = f.end
-    pieces.append(text[pos:])
-    return "".join(pieces), max(first, 0), max(last, 0)
-
-
-def masked_excerpt(text: str, found: Sequence[Detected], limit: int = EXCERPT_CHARS) -> str:
-    """The masked comment, cut to about ``limit`` characters around what was found."""
-    masked, first, last = masked_text(text, found)
-    if len(masked) <= limit:
-        return masked
-    span = min(last - first, limit)
-    start = max(0, first - (limit - span) // 2)
-    end = min(len(masked), start + limit)
-    start = max(0, end - limit)
-    excerpt = masked[start:end].strip()
-    return (_ELLIPSIS if start > 0 else "") + excerpt + (_ELLIPSIS if end < len(masked) else "")
 
 
 def _entity(f: Detected) -> dict[str, Any]:

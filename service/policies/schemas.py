@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from service.detection import EntityType
+from service.inputs import text
 from service.locales import Language
 from service.policies.models import PolicyMode
 
@@ -18,7 +19,7 @@ Thresholds = Annotated[
         examples=[{"PHONE_NUMBER": 0.6, "DK_CPR": 0.5}],
     ),
 ]
-AllowedValue = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+AllowedValue = Annotated[str, text(min_length=1, max_length=300)]
 Allowlist = Annotated[
     list[AllowedValue],
     msgspec.Meta(
@@ -26,7 +27,7 @@ Allowlist = Annotated[
         description="The company's own public numbers and addresses: never treated as personal.",
     ),
 ]
-TemplateText = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=r"\S")]
+TemplateText = Annotated[str, text(min_length=1, max_length=1000, blank=False)]
 ReplyTemplates = Annotated[
     dict[Language, TemplateText],
     msgspec.Meta(
@@ -41,8 +42,8 @@ ReplyTemplates = Annotated[
 class CustomPattern(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A company's own value format (RE2 syntax), e.g. customer numbers ``KN-\\d{6}``."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    pattern: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    name: Annotated[str, text(min_length=1, max_length=100)]
+    pattern: Annotated[str, text(min_length=1, max_length=1000)]
     type: EntityType = EntityType.CUSTOMER_NUMBER
     score: Score = 0.9
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 from service.sandbox.app import run_sandbox
 from service.sandbox.config import SandboxConfig
@@ -19,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--posts-per-page", type=int, default=None)
     parser.add_argument("--comments-per-post", type=int, default=None)
     parser.add_argument("--webhook-delay", type=float, default=None, help="seconds")
+    parser.add_argument("--state-file", type=Path, default=None, help="keep the platform here")
     args = parser.parse_args(argv)
     config = SandboxConfig.from_env()
     overrides = {
@@ -27,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "seed_posts_per_page": args.posts_per_page,
         "seed_comments_per_post": args.comments_per_post,
         "webhook_delay_seconds": args.webhook_delay,
+        "state_file": args.state_file,
     }
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
     run_sandbox(args.host, args.port, config)

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import FromPath
 
 from service.sandbox import control as control_module
+from service.sandbox import persistence
 from service.sandbox.config import SandboxConfig
 from service.sandbox.control import SandboxController
 from service.sandbox.graph_api import GraphApi
@@ -44,7 +45,9 @@ def create_sandbox_app(
     """
     config = config or SandboxConfig()
     store = store or Store(config)
-    if config.seed is not None:
+    # A kept platform already has its content: seeding again would add a second copy.
+    restored = config.state_file is not None and persistence.load(store, config.state_file)
+    if config.seed is not None and not restored:
         seed_store(
             store,
             config.seed,
@@ -81,6 +84,18 @@ def create_sandbox_app(
         finally:
             await deliverer.stop()
 
+    @contextlib.asynccontextmanager
+    async def state_lifespan(_: Litestar) -> AsyncIterator[None]:
+        if config.state_file is None:
+            yield
+            return
+        saver = persistence.StateSaver(store, config.state_file)
+        await saver.start()
+        try:
+            yield
+        finally:
+            await saver.stop()
+
     async def provide_store() -> Store:
         return store
 
@@ -92,7 +107,7 @@ def create_sandbox_app(
             graph_edge,
         ],
         dependencies={"store": Provide(provide_store)},
-        lifespan=[webhooks_lifespan],
+        lifespan=[state_lifespan, webhooks_lifespan],
         openapi_config=OpenAPIConfig(
             title="Wallguard platform sandbox",
             version="1.0.0",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_APP_ID = "sandbox-app"
 DEFAULT_APP_SECRET = "sandbox-secret"
@@ -44,6 +46,19 @@ class SandboxConfig:
     id_offset: int = 0
     # Verified by the sandbox only when the client sends appsecret_proof.
     check_appsecret_proof: bool = True
+    # Where the platform is kept between runs (service/sandbox/persistence.py); None: memory only.
+    state_file: Path | None = None
+    # Where webhooks really go when the registered callback URL is the API's public one but the
+    # sandbox cannot reach it by that name (in compose, "localhost:8000" is the sandbox's own
+    # container): scheme, host and port of callbacks are replaced by this base, path kept.
+    webhook_base_url: str | None = None
+
+    def reach(self, callback_url: str) -> str:
+        """The URL the sandbox calls for a registered callback URL."""
+        if not self.webhook_base_url:
+            return callback_url
+        base = urlsplit(self.webhook_base_url)
+        return urlunsplit(urlsplit(callback_url)._replace(scheme=base.scheme, netloc=base.netloc))
 
     @classmethod
     def from_env(
@@ -64,7 +79,10 @@ class SandboxConfig:
             chosen = (env_seed if env_seed is not None else DEFAULT_SEED) if seed else None
         else:
             chosen = seed
+        state_file = values.get("WALLGUARD_SANDBOX_STATE_FILE")
         return cls(
+            state_file=Path(state_file) if state_file else None,
+            webhook_base_url=values.get("WALLGUARD_SANDBOX_WEBHOOK_BASE_URL") or None,
             app_id=values.get("META_APP_ID") or DEFAULT_APP_ID,
             app_secret=values.get("META_APP_SECRET") or DEFAULT_APP_SECRET,
             user_name=values.get("WALLGUARD_SANDBOX_USER") or DEFAULT_USER_NAME,

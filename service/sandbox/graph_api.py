@@ -615,7 +615,8 @@ class GraphApi:
         separator = "&" if "?" in p["callback_url"] else "?"
         try:
             async with self._http_factory() as http:
-                answer = await http.get(f"{p['callback_url']}{separator}{query}")
+                target = self.store.config.reach(p["callback_url"])
+                answer = await http.get(f"{target}{separator}{query}")
             ok = answer.status_code == 200 and answer.text.strip() == challenge
             detail = f"HTTP {answer.status_code}"
         except httpx.HTTPError as exc:

@@ -225,7 +225,9 @@ class Store:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, *, populate: bool = True) -> None:
+        """The platform as configured at start; ``populate`` False leaves it without pages (for
+        a snapshot to fill)."""
         with self.lock:
             self.user_id = "10000000000001"
             self.user_name = self.config.user_name
@@ -244,12 +246,14 @@ class Store:
             self.deliveries: list[Delivery] = []
             self._app_window = _Window()
             self._page_windows: dict[str, _Window] = {}
-            self._counter = self.config.id_offset
+            self._counter = self._first_id()
             self._seq = 0
             self._fault_ids = 0
             self._delivery_ids = 0
             self._call_seq = 0
             self.webhook_delay = self.config.webhook_delay_seconds
+            if not populate:
+                return
             for n in range(self.config.pages):
                 company = COMPANIES[n % len(COMPANIES)]
                 suffix = f" {n // len(COMPANIES) + 1}" if n >= len(COMPANIES) else ""
@@ -258,6 +262,29 @@ class Store:
                     category=company.category,
                     link_instagram=self.config.link_instagram,
                 )
+
+    def _first_id(self) -> int:
+        """Where numbering starts. A sandbox that keeps its state in a file is one whose ids a
+        Wallguard database may remember from an earlier life (a state file removed, a reset):
+        it starts from the clock, so a fresh platform never hands out an id an earlier one did.
+        Seconds x 10,000 stays below 5 x 10^13, the room between two id ranges, until 2128."""
+        if self.config.state_file is None:
+            return self.config.id_offset
+        return max(self.config.id_offset, int(self.clock()) * 10_000)
+
+    @property
+    def id_counter(self) -> int:
+        return self._counter
+
+    @property
+    def seq_counter(self) -> int:
+        return self._seq
+
+    def continue_ids(self, counter: int, seq: int) -> None:
+        """Number new objects after ``counter`` (a restored snapshot's, plus room)."""
+        with self.lock:
+            self._counter = max(self._counter, counter)
+            self._seq = max(self._seq, seq)
 
     def _next(self) -> int:
         self._counter += 1

@@ -129,7 +129,9 @@ class WebhookDeliverer:
             status: int | None = None
             error: str | None = None
             try:
-                response = await self._http.post(callback_url, content=body, headers=headers)
+                response = await self._http.post(
+                    self.store.config.reach(callback_url), content=body, headers=headers
+                )
                 status = response.status_code
             except httpx.HTTPError as exc:
                 error = type(exc).__name__

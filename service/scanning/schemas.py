@@ -6,6 +6,7 @@ from typing import Annotated
 
 import msgspec
 
+from service.inputs import instant_problem
 from service.scanning.models import ScanStatus
 
 AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True, examples=["2025-01-01T00:00:00Z"])]
@@ -16,6 +17,13 @@ class ScanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Only posts created in [since, until] are scanned (all their comments, whatever their age).
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        # Year 1 parses, but the scan's arithmetic overflows and PostgreSQL stores -infinity.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and (problem := instant_problem(value)) is not None:
+                raise ValueError(f"{name} {problem}")
 
 
 class Scan(msgspec.Struct, kw_only=True):

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.inputs import text
+
 Clock = Annotated[
     str,
     msgspec.Meta(
@@ -59,7 +61,7 @@ class DateException(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 TimeZoneName = Annotated[
     str,
-    msgspec.Meta(
+    text(
         min_length=1,
         max_length=64,
         description="IANA time zone the hours are in (DST follows it).",

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import msgspec
 
+from service.inputs import NUL_FREE_URL, text
 from service.locales import COUNTRY_PATTERN, Language
 from service.tenancy.models import TenantKind
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
-ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Name = Annotated[str, text(min_length=1, max_length=200, blank=False)]
+ExternalRef = Annotated[str, text(min_length=1, max_length=200)]
 Country = Annotated[str, msgspec.Meta(pattern=COUNTRY_PATTERN, examples=["DK"])]
-HttpsUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://\S+$")]
+HttpsUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=NUL_FREE_URL)]
 RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
 
 

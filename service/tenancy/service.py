@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from service.audit.service import record
+from service.auth.tenants import system_tenant
 from service.auth.types import Principal, TenantId
 from service.db import UnitOfWork, flush_or_conflict
 from service.errors import Forbidden, NotFound
@@ -11,6 +13,11 @@ from service.structs import apply_changes, changes, to_schema
 from service.tenancy import schemas
 from service.tenancy.models import Client, Tenant, TenantKind
 from service.tenancy.repository import ClientRepository, TenantRepository
+
+# Who creates tenants: an operator (`wallguard tenants create`, `wallguard dev`), not an API key.
+ONBOARDING = "system:onboarding"
+# Audit data names the fields a change set, never their values (names can be people's, and
+# nothing secret may enter the trail).
 
 
 def _tenant_wide(principal: Principal) -> None:
@@ -23,10 +30,21 @@ class TenantService:
         self.uow = uow
         self.tenants = TenantRepository(uow.session)
 
-    async def create(self, name: str, kind: TenantKind = TenantKind.COMPANY) -> Tenant:
+    async def create(
+        self, name: str, kind: TenantKind = TenantKind.COMPANY, *, actor: str = ONBOARDING
+    ) -> Tenant:
         tenant = Tenant(name=name, kind=kind)
         self.tenants.add(tenant)
         await self.uow.session.flush()
+        record(
+            self.uow,
+            system_tenant(tenant.id),
+            actor=actor,
+            action="tenant.created",
+            subject_type="tenant",
+            subject_id=tenant.id,
+            data={"kind": kind.value},
+        )
         return tenant
 
     async def _load(self, tenant_id: TenantId) -> Tenant:
@@ -41,8 +59,19 @@ class TenantService:
     async def update(self, principal: Principal, data: schemas.TenantUpdate) -> schemas.Tenant:
         _tenant_wide(principal)
         tenant = await self._load(principal.tenant_id)
-        apply_changes(tenant, changes(data))
+        values = changes(data)
+        apply_changes(tenant, values)
         await self.uow.session.flush()
+        if values:
+            record(
+                self.uow,
+                principal.tenant_id,
+                actor=principal.actor,
+                action="tenant.updated",
+                subject_type="tenant",
+                subject_id=tenant.id,
+                data={"fields": sorted(values)},
+            )
         return to_schema(tenant, schemas.Tenant)
 
 
@@ -62,10 +91,20 @@ class ClientService:
 
     async def create(self, principal: Principal, data: schemas.ClientCreate) -> schemas.Client:
         _tenant_wide(principal)
-        client = Client(tenant_id=principal.tenant_id, **changes(data))
+        values = changes(data)
+        client = Client(tenant_id=principal.tenant_id, **values)
         self.clients.add(client)
         await flush_or_conflict(
             self.uow.session, "A client with this name or external_ref already exists."
+        )
+        record(
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="client.created",
+            subject_type="client",
+            subject_id=client.id,
+            data={"fields": sorted(k for k, v in values.items() if v is not None)},
         )
         return to_schema(client, schemas.Client)
 
@@ -86,10 +125,21 @@ class ClientService:
         self, principal: Principal, client_id: uuid.UUID, data: schemas.ClientUpdate
     ) -> schemas.Client:
         client = await self.load(principal, client_id)
-        apply_changes(client, changes(data))
+        values = changes(data)
+        apply_changes(client, values)
         await flush_or_conflict(
             self.uow.session, "A client with this name or external_ref already exists."
         )
+        if values:
+            record(
+                self.uow,
+                principal.tenant_id,
+                actor=principal.actor,
+                action="client.updated",
+                subject_type="client",
+                subject_id=client.id,
+                data={"fields": sorted(values)},
+            )
         return to_schema(client, schemas.Client)
 
     async def delete(self, principal: Principal, client_id: uuid.UUID) -> None:
@@ -97,3 +147,11 @@ class ClientService:
         client = await self.load(principal, client_id)
         await self.clients.delete(client)
         await self.uow.session.flush()
+        record(
+            self.uow,
+            principal.tenant_id,
+            actor=principal.actor,
+            action="client.deleted",
+            subject_type="client",
+            subject_id=client_id,
+        )

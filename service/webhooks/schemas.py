@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from service.inputs import NUL_FREE_URL, instant_problem, text
 from service.webhooks.events import EventType
 from service.webhooks.models import DeliveryStatus
 
@@ -13,11 +14,11 @@ EndpointUrl = Annotated[
     str,
     msgspec.Meta(
         max_length=2000,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$",
+        pattern=NUL_FREE_URL,
         examples=["https://hooks.example.com/wallguard"],
     ),
 ]
-Description = Annotated[str, msgspec.Meta(max_length=500)]
+Description = Annotated[str, text(max_length=500)]
 EventTypes = Annotated[
     list[EventType],
     msgspec.Meta(max_length=len(EventType), description="Empty: every event type"),
@@ -71,6 +72,11 @@ class WebhookEndpointList(msgspec.Struct, kw_only=True):
 
 class ReplayRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     since: AwareDatetime
+
+    def __post_init__(self) -> None:
+        # Year 1 parses, but arithmetic on it overflows (service/inputs.py).
+        if (problem := instant_problem(self.since)) is not None:
+            raise ValueError(f"since {problem}")
 
 
 class ReplayAccepted(msgspec.Struct, kw_only=True):

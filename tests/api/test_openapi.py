@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,29 @@ async def test_interactive_docs_are_served(client: AsyncTestClient[Litestar]) ->
     r = await client.get("/schema")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
+
+
+async def test_the_docs_need_no_other_host(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    """Offline docs: every script and stylesheet of both pages comes from the API itself, pinned,
+    and is what the package ships."""
+    for page, expected in (("/schema", 2), ("/schema/swagger", 3)):
+        html = (await client.get(page)).text
+        urls = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', html)
+        assert len(urls) == expected, (page, urls)
+        # The inlined document may hold example URLs; nothing is loaded from another host.
+        assert not re.search(r"jsdelivr|unpkg|cdnjs|fonts\.", html), page
+        for url in urls:
+            assert url.startswith("/schema/assets/"), url
+            zipped = await client.get(url, headers={"Accept-Encoding": "gzip"})
+            assert zipped.status_code == 200, url
+            assert zipped.headers["content-type"].startswith(("text/javascript", "text/css"))
+            assert "immutable" in zipped.headers["cache-control"]
+            plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+            assert "content-encoding" not in plain.headers
+            # httpx decompresses the gzip answer: both carry the same asset.
+            assert zipped.content == plain.content and len(plain.content) > 10_000
+
+
+async def test_an_unknown_docs_asset_is_a_404(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    response = await client.get("/schema/assets/nope.js")
+    assert response.status_code == 404

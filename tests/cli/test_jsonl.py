@@ -66,3 +66,19 @@ def test_text_streams_work_too() -> None:
     code = jsonl.run(io.StringIO('{"id": 7, "text": "CPR 010190-1234"}\n'), out, [])
     assert code == 0
     assert json.loads(out.getvalue())["findings"][0]["type"] == "DK_CPR"
+
+
+def test_an_unknown_lang_or_region_is_an_error_line_naming_the_allowed_values() -> None:
+    data = (
+        b'{"id": "a", "text": "Ring 40 52 37 46", "lang": "xx"}\n'
+        b'{"id": "b", "text": "Ring 40 52 37 46", "region": "XX"}\n'
+        b'{"id": "c", "text": "Ring 40 52 37 46", "lang": "da", "region": "DK"}\n'
+    )
+    code, lines = _run(data)
+    assert code == 0
+    assert lines[0] == {
+        "id": "a",
+        "error": "'lang' must be one of da, de, fi, sv, nb, en or absent",
+    }
+    assert lines[1]["id"] == "b" and "such as DK, DE, FI" in str(lines[1]["error"])
+    assert lines[2]["id"] == "c" and lines[2]["findings"]

@@ -270,3 +270,72 @@ async def test_oauth_isolation_and_bad_state(api: ApiServer, make_tenant: MakeTe
                 json={"status": "paused"} if method == "PATCH" else None,
             )
             assert r.status_code == 404, (method, path, r.text)
+
+
+async def test_an_oauth_state_connects_once(api: ApiServer, make_tenant: MakeTenant, db) -> None:  # type: ignore[no-untyped-def]
+    """A leaked authorisation URL (its state) must not attach pages again: the same state with a
+    fresh code from Meta is refused, while a new start works."""
+    t = await make_tenant()
+    with httpx.Client(base_url=api.url, headers=t.headers) as http:
+        client = http.post("/v1/clients", json={"name": "Telco", "country": "DK"}).json()
+        url = http.post("/v1/connections/oauth/start", json={"client_id": client["id"]}).json()[
+            "authorization_url"
+        ]
+    first = httpx.get(url, follow_redirects=True, timeout=30)
+    assert first.status_code == 200, first.text
+    # The consent dialog again: a new code for the same state.
+    again = httpx.get(url, follow_redirects=True, timeout=30)
+    assert again.status_code == 400, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert "used already" in again.json()["detail"]
+    async with db.unit_of_work(t.tenant_id) as uow:
+        events = (
+            (
+                await uow.session.execute(
+                    text("SELECT action FROM audit_events WHERE action LIKE 'connection.%'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        # Connected once, never re-authorised by the replay.
+        assert events and set(events) == {"connection.connected"}
+        # The use is remembered under the tenant, with the state's expiry, and row-level
+        # security keeps it to that tenant.
+        forced = (
+            await uow.session.execute(
+                text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'oauth_state_uses'")
+            )
+        ).scalar()
+        assert forced is True
+        uses = (
+            await uow.session.execute(text("SELECT tenant_id, expires_at FROM oauth_state_uses"))
+        ).all()
+        assert [u.tenant_id for u in uses] == [t.tenant_id]
+    other = await make_tenant()
+    async with db.unit_of_work(other.tenant_id) as uow:
+        assert (
+            await uow.session.execute(text("SELECT count(*) FROM oauth_state_uses"))
+        ).scalar() == 0
+    # A new start is a new state, and connects (re-authorises) again.
+    with httpx.Client(base_url=api.url, headers=t.headers) as http:
+        url = http.post("/v1/connections/oauth/start", json={"client_id": client["id"]}).json()[
+            "authorization_url"
+        ]
+    assert httpx.get(url, follow_redirects=True, timeout=30).status_code == 200
+
+
+async def test_used_states_are_forgotten_once_expired(make_tenant: MakeTenant, db) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from service.connections.repository import OAuthStateRepository
+
+    t = await make_tenant()
+    now = dt.datetime.now(dt.UTC)
+    async with db.unit_of_work(t.tenant_id) as uow:
+        repo = OAuthStateRepository(uow.session)
+        assert await repo.claim(t.tenant_id, "old", now - dt.timedelta(seconds=1))
+        assert await repo.claim(t.tenant_id, "live", now + dt.timedelta(minutes=15))
+        assert not await repo.claim(t.tenant_id, "live", now + dt.timedelta(minutes=15))
+        nonces = (await uow.session.execute(text("SELECT nonce FROM oauth_state_uses"))).scalars()
+        assert set(nonces) == {"live"}

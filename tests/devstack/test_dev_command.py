@@ -2,122 +2,34 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import queue
-import re
-import signal
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
+import asyncpg
 import httpx
-import psutil
 import pytest
+import redis.asyncio as redis
 
 from service.devstack.embedded import free_port, postgres_data_dir
 from service.devstack.run import SANDBOX_MODULE, SKIP_SANDBOX_ENV
-from tests.devstack.processes import (
-    gone,
-    postmaster_pid,
-    processes_mentioning,
-    remove_private_dirs,
+from tests.devstack.processes import gone, processes_mentioning, remove_private_dirs
+from tests.devstack.stack import (
+    SANDBOX_MISSING,
+    WITHOUT_SANDBOX,
+    DevStack,
+    check_the_demo_works,
+    dev_stack_running,
 )
 
 pytestmark = pytest.mark.e2e
-
-SANDBOX_MISSING = importlib.util.find_spec(SANDBOX_MODULE) is None
-WITHOUT_SANDBOX = SANDBOX_MISSING or os.environ.get(SKIP_SANDBOX_ENV, "") in {"1", "true", "yes"}
-KEY_LINE = re.compile(r"^Demo admin API key: (\S+)$")
-# Bounds on waiting, not performance assertions: a cold start takes a few seconds.
-START_WAIT = 120.0
-DEMO_WAIT = 60.0
-
-
-@dataclass
-class DevStack:
-    process: subprocess.Popen[str]
-    state_dir: Path
-    api_url: str
-    sandbox_url: str
-    api_key: str = ""
-    output: list[str] = field(default_factory=list)
-    pids: list[int] = field(default_factory=list)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     state_dir = tmp_path_factory.mktemp("dev") / "state"
-    api_port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    if SANDBOX_MISSING:
-        env[SKIP_SANDBOX_ENV] = "1"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "dev",
-            "--port",
-            str(api_port),
-            "--sandbox-port",
-            str(sandbox_port),
-            "--state-dir",
-            str(state_dir),
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    stack = DevStack(
-        process, state_dir, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
     try:
-        deadline = time.monotonic() + START_WAIT
-        while not stack.api_key:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail("no API key printed:\n" + "\n".join(stack.output))
-            if line is None:
-                pytest.fail("`wallguard dev` exited:\n" + "\n".join(stack.output))
-            stack.output.append(line)
-            if match := KEY_LINE.match(line):
-                stack.api_key = match.group(1)
-        # Everything it started: children (API, worker, sandbox) and the two daemons.
-        stack.pids = [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
-        stack.pids.append(postmaster_pid(postgres_data_dir(state_dir)))
-        stack.pids.append(int((state_dir / "valkey" / "valkey.pid").read_text()))
-        yield stack
+        with dev_stack_running(state_dir, free_port(), free_port()) as stack:
+            yield stack
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        reader.join(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
         remove_private_dirs(state_dir)
 
 
@@ -143,79 +55,34 @@ def test_the_sandbox_answers(dev_stack: DevStack) -> None:
     assert response.json()
 
 
-def _all(client: httpx.Client, path: str, **params: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        query = {**params, "limit": "200", **({"cursor": cursor} if cursor else {})}
-        page = client.get(path, params=query)
-        assert page.status_code == 200, page.text
-        items.extend(page.json()["items"])
-        cursor = page.json()["next_cursor"]
-        if not cursor:
-            return items
-
-
-def _wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEMO_WAIT
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {DEMO_WAIT:.0f} s for {what}")
-        time.sleep(0.2)
-
-
 @pytest.mark.skipif(WITHOUT_SANDBOX, reason="needs the sandbox")
 def test_the_demo_pages_exposing_comments_are_hidden_and_listed_the_rest_untouched(
     dev_stack: DevStack,
 ) -> None:
-    api = httpx.Client(
-        base_url=dev_stack.api_url, headers={"Authorization": f"Bearer {dev_stack.api_key}"}
-    )
-    sandbox = httpx.Client(base_url=dev_stack.sandbox_url)
-    with api, sandbox:
-        # The demo backfills its seeded pages on start.
-        _wait_for(
-            lambda: (
-                all(s["status"] == "completed" for s in _all(api, "/v1/scans"))
-                and bool(_all(api, "/v1/scans"))
-            ),
-            "the demo's backfill scans",
-        )
-        findings = _all(api, "/v1/findings")
-        assert findings, "the seeded demo pages expose personal data"
-        pages = {c["external_id"] for c in _all(api, "/v1/connections")}
-        hidden_on_platform = {
-            c["id"]: c
-            for page_id in pages
-            for c in sandbox.get("/_sandbox/hidden", params={"page_id": page_id}).json()
-        }
-        hidden = {f["comment_id"] for f in findings if f["status"] == "hidden"}
-        # Every exposing comment is hidden, once; nothing else on the pages is.
-        assert set(hidden_on_platform) == hidden
-        assert {c["hide_calls"] for c in hidden_on_platform.values()} == {1}
-        assert {f["status"] for f in findings} <= {"hidden", "reported"}
-        for finding in findings:
-            assert finding["masked_excerpt"] and "•" in finding["masked_excerpt"]
+    check_the_demo_works(dev_stack)
 
-        # In real time: a customer posts a phone number under a demo post, another says thanks.
-        post_id = next(f["post_id"] for f in findings if f["post_id"])
-        created = [
-            sandbox.post(
-                f"/_sandbox/objects/{post_id}/comments",
-                json={"message": text, "author_name": "Mette Kunde"},
-            )
-            for text in ("Ring mig på 40 52 37 46, tak", "Tak for den hurtige hjælp i dag")
-        ]
-        assert [r.status_code for r in created] == [201, 201]
-        leaky, innocent = (r.json()["id"] for r in created)
-        _wait_for(
-            lambda: sandbox.get(f"/_sandbox/comments/{leaky}").json()["is_hidden"],
-            "the new comment to be hidden",
-        )
-        [finding] = [f for f in _all(api, "/v1/findings") if f["comment_id"] == leaky]
-        assert finding["status"] == "hidden" and finding["types"] == ["PHONE_NUMBER"]
-        assert finding["source"] in {"realtime", "poll"}
-        assert not sandbox.get(f"/_sandbox/comments/{innocent}").json()["is_hidden"]
+
+async def test_the_banner_says_how_to_point_the_cli_at_the_stack(dev_stack: DevStack) -> None:
+    exports = dict(
+        line.strip().removeprefix("export ").split("=", 1)
+        for line in dev_stack.output
+        if line.strip().startswith("export ")
+    )
+    assert set(exports) == {"DATABASE_URL", "REDIS_URL", "WALLGUARD_API_URL", "WALLGUARD_API_KEY"}
+    assert exports["WALLGUARD_API_URL"] == dev_stack.api_url
+    assert exports["WALLGUARD_API_KEY"] == dev_stack.api_key
+    # Both URLs reach the running embedded servers.
+    dsn = exports["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
+    connection = await asyncpg.connect(dsn)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM alembic_version") == 1
+    finally:
+        await connection.close()
+    client = redis.Redis.from_url(exports["REDIS_URL"])
+    try:
+        assert await client.ping()
+    finally:
+        await client.aclose()
 
 
 def test_ctrl_c_stops_everything_it_started(dev_stack: DevStack) -> None:

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from service.connections.models import Connection
 from service.db import Database, utcnow
 from service.detection import Detector, EntityType
+from service.findings.excerpt import masked_excerpt
 from service.findings.models import Finding, FindingSource, FindingStatus
 from service.moderation.models import ActionKind, ModerationAction
 from service.moderation.service import choose_language, render_reply
 from service.pipeline.actions import perform_pending_actions
-from service.pipeline.comments import CommentView, HandleOutcome, handle_comment, masked_excerpt
+from service.pipeline.comments import CommentView, HandleOutcome, handle_comment
 from service.pipeline.context import DetectorCache, PipelineContext
 from service.policies.defaults import DEFAULT_REPLY_TEMPLATES
 from service.policies.models import Policy, PolicyMode

@@ -183,7 +183,9 @@ async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
     client: AsyncTestClient[Litestar],
     make_tenant: MakeTenant,
 ) -> None:
-    tenant = await make_tenant()
+    # Onboarded long ago: its trail starts with the tenant's and its key's creation (2 events).
+    with time_machine.travel(utcnow() - dt.timedelta(days=401), tick=True):
+        tenant = await make_tenant()
     await _old_audit_events(db, tenant.tenant_id, 400, 5)
     await _old_audit_events(db, tenant.tenant_id, 100, 2)
     async with db.unit_of_work(tenant.tenant_id) as uow:
@@ -191,10 +193,10 @@ async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
     assert before.valid and before.first_seq == 1 and before.anchor_seq == 0
 
     result = await purge_tenant(db, tenant.tenant_id, batch=2)
-    assert result.counts == {"audit_events": 5}
+    assert result.counts == {"audit_events": 7}
     report = (await client.get("/v1/audit-events/verify", headers=tenant.headers)).json()
     assert report["valid"] is True, report
-    assert report["anchor_seq"] == 5 and report["first_seq"] == 6
+    assert report["anchor_seq"] == 7 and report["first_seq"] == 8
     # The two 100-day-old events and the purge's own event are left.
     assert report["events"] == 3
 
@@ -209,7 +211,7 @@ async def test_the_audit_chain_stays_verifiable_after_its_oldest_events_go(
     assert r.status_code == 200, r.text
     assert (await purge_tenant(db, tenant.tenant_id)).counts == {"audit_events": 2}
     report = (await client.get("/v1/audit-events/verify", headers=tenant.headers)).json()
-    assert report["valid"] is True and report["anchor_seq"] == 7, report
+    assert report["valid"] is True and report["anchor_seq"] == 9, report
 
 
 async def test_removing_the_first_retained_event_is_still_caught(
