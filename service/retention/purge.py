@@ -22,7 +22,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import msgspec
 import structlog
@@ -144,7 +144,15 @@ class _DeleteOlder:
         result = await session.execute(
             text(self.statement(scope)), _params(tenant_id, cutoff, scope, limit)
         )
-        return len(result.all())
+        ids = [row[0] for row in result.all()]
+        if ids:
+            await self.after_delete(session, tenant_id, ids)
+        return len(ids)
+
+    async def after_delete(
+        self, session: AsyncSession, tenant_id: TenantId, ids: list[Any]
+    ) -> None:
+        """What goes with the deleted rows (none by default)."""
 
 
 class Findings(_DeleteOlder):
@@ -153,28 +161,17 @@ class Findings(_DeleteOlder):
     table = "findings"
     time_column = "received_at"
 
-    async def purge_batch(
-        self,
-        session: AsyncSession,
-        tenant_id: TenantId,
-        cutoff: dt.datetime,
-        scope: ClientScope,
-        limit: int,
-    ) -> int:
-        result = await session.execute(
-            text(self.statement(scope)), _params(tenant_id, cutoff, scope, limit)
+    async def after_delete(
+        self, session: AsyncSession, tenant_id: TenantId, ids: list[Any]
+    ) -> None:
+        # Their finished moderation actions go with them (a pending one still has to run).
+        await session.execute(
+            text(
+                "DELETE FROM moderation_actions WHERE tenant_id = :tenant "
+                "AND finding_id = ANY(:ids) AND status <> 'pending'"
+            ),
+            {"tenant": tenant_id, "ids": ids},
         )
-        ids = [row[0] for row in result.all()]
-        if ids:
-            # Their finished moderation actions go with them (a pending one still has to run).
-            await session.execute(
-                text(
-                    "DELETE FROM moderation_actions WHERE tenant_id = :tenant "
-                    "AND finding_id = ANY(:ids) AND status <> 'pending'"
-                ),
-                {"tenant": tenant_id, "ids": ids},
-            )
-        return len(ids)
 
 
 class ModerationActions(_DeleteOlder):
