@@ -41,6 +41,7 @@ from tests.pipeline.conftest import (
     comment_state,
     connect_page,
     deliver,
+    delivered_changes,
     event_ids,
     rows_containing,
 )
@@ -114,7 +115,14 @@ async def test_erased_author_is_gone_and_stays_gone(
     assert r.status_code == 200, r.text
     held = r.json()
     assert {f["comment_id"] for f in held["findings"]} == {first.id, second.id, third.id}
-    assert held["erased"] is False and held["inbox_events"] == 1
+    # The delivery that carried her third comment may also carry the hide events of the first
+    # two (the sandbox, like Meta, batches changes made in the same moment): each is an event
+    # from her that the inbox holds.
+    from_her = sum(
+        1 for v in delivered_changes(body) if (v.get("from") or {}).get("id") == author_id
+    )
+    assert from_her >= 1
+    assert held["erased"] is False and held["inbox_events"] == from_her
     assert "40 52 37 46" not in r.text and "mette.k@gmail.com" not in r.text
     assert any("•" in f["masked_excerpt"] for f in held["findings"])
 
@@ -122,7 +130,7 @@ async def test_erased_author_is_gone_and_stays_gone(
         api, ctx, tenant.headers, tenant.tenant_id, platform="facebook", author_id=author_id
     )
     assert done["counts"]["findings"] == 3
-    assert done["counts"]["inbox_events"] == 1
+    assert done["counts"]["inbox_events"] == from_her
     assert done["counts"]["moderation_actions"] == 3  # the three done hides
     assert done["counts"]["tracked_comments"] == 3  # her comments' response-time rows
     assert done["counts"]["tombstones"] == 4  # the author and three comments

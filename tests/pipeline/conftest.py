@@ -198,7 +198,7 @@ def _more(receiver: WebhookReceiver, seen: int) -> bool:
     return len(receiver.posts) > seen
 
 
-def _changes(body: bytes) -> list[dict[str, Any]]:
+def delivered_changes(body: bytes) -> list[dict[str, Any]]:
     payload = msgspec.json.decode(body)
     return [c.get("value", {}) for e in payload.get("entry", []) for c in e.get("changes", [])]
 
@@ -218,7 +218,7 @@ async def deliver(
     def wanted(body: bytes) -> bool:
         return any(
             (v.get("comment_id") or v.get("post_id")) == object_id and v.get("verb") == verb
-            for v in _changes(body)
+            for v in delivered_changes(body)
         )
 
     while True:
