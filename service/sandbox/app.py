@@ -117,6 +117,10 @@ def create_sandbox_app(
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,
+        # Litestar's default sends the root logger (so httpx's line per webhook delivery) at
+        # INFO through a QueueHandler: a log record per request in the measuring instrument.
+        # Without it nothing is logged per request; warnings still reach stderr.
+        logging_config=None,
     )
     app.state.store = store
     app.state.config = config

@@ -34,6 +34,10 @@ class SandboxConfig:
     webhook_max_attempts: int = 4
     webhook_retry_base_seconds: float = 0.2
     webhook_timeout_seconds: float = 5.0
+    # Deliveries in flight at once, each on a kept-alive connection: under load the callback sees
+    # this many concurrent POSTs at most (more wait for a free connection, not counted against
+    # the timeout), and the sandbox never pays a TCP handshake per delivery.
+    webhook_max_connections: int = 32
     seed: int | None = None
     seed_posts_per_page: int = 5
     seed_comments_per_post: int = 8

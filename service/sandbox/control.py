@@ -9,6 +9,9 @@ Content
   POST   /_sandbox/ig/{ig_user_id}/media       an Instagram media item
   POST   /_sandbox/objects/{object_id}/comments  a customer comments on a post, comment or media
                                         (on media or an IG comment: an Instagram comment)
+  POST   /_sandbox/comments                    several customers comment at once (up to 1,000,
+                                        each on its own object; all or none): a load
+                                        generator's tick in one request
   PATCH  /_sandbox/comments/{comment_id}       the customer edits the comment
   DELETE /_sandbox/comments/{comment_id}       the customer removes it
   GET    /_sandbox/comments/{comment_id}       state: hidden? how often? replies by the page?
@@ -84,6 +87,28 @@ class CommentCreate(msgspec.Struct, forbid_unknown_fields=True):
     author_name: str = "Alex Customer"
 
 
+class CommentBatchItem(msgspec.Struct, forbid_unknown_fields=True):
+    object_id: str
+    message: str
+    author_name: str = "Alex Customer"
+
+
+class CommentBatchCreate(msgspec.Struct, forbid_unknown_fields=True):
+    comments: Annotated[list[CommentBatchItem], msgspec.Meta(min_length=1, max_length=1_000)]
+
+
+class CreatedComment(msgspec.Struct):
+    id: str
+    object_id: str
+    # The sandbox's clock when it was made (unix seconds, microseconds): the instant the
+    # commenter posted, from which benchmarks measure time to hide.
+    created_at: float
+
+
+class CommentBatchOut(msgspec.Struct):
+    comments: list[CreatedComment]
+
+
 class CommentEdit(msgspec.Struct, forbid_unknown_fields=True):
     message: str
 
@@ -99,6 +124,7 @@ class ObjectOut(msgspec.Struct):
     message: str
     created_time: int
     by_page: bool
+    created_at: float
 
 
 class PageReply(msgspec.Struct):
@@ -126,6 +152,7 @@ class CommentState(msgspec.Struct):
     hide_history: list[HideEvent]
     page_replies: list[PageReply]
     seed_pii: list[str]
+    created_at: float
 
 
 class SeedRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -268,6 +295,7 @@ def _object_out(node: Node) -> ObjectOut:
         message=node.message,
         created_time=node.created_time,
         by_page=node.by_page,
+        created_at=node.created_at,
     )
 
 
@@ -303,6 +331,7 @@ def _comment_state(store: Store, node: Node) -> CommentState:
         hide_history=[HideEvent(hidden, at) for hidden, at in node.hide_history],
         page_replies=replies,
         seed_pii=list(node.pii),
+        created_at=node.created_at,
     )
 
 
@@ -413,6 +442,28 @@ class SandboxController(Controller):
         if not data.author_name.strip():
             raise ValidationException("author_name must not be empty")
         return _object_out(store.add_comment(object_id, data.message, author_name=data.author_name))
+
+    @post("/comments", operation_id="sandbox_create_comments", status_code=200)
+    async def create_comments(
+        self, store: StoreDep, data: JSONBody[CommentBatchCreate]
+    ) -> CommentBatchOut:
+        """Several customers comment in one request, in order. A benchmark's generator posts
+        each tick's comments this way: one request per comment would cost the instrument more
+        than the system it measures. Their webhooks batch like any comments made together."""
+        with store.lock:
+            for item in data.comments:
+                node = store.nodes.get(item.object_id)
+                if node is None or node.deleted:
+                    raise NotFoundException(f"unknown object {item.object_id}")
+                if not item.author_name.strip():
+                    raise ValidationException("author_name must not be empty")
+            created = [
+                store.add_comment(item.object_id, item.message, author_name=item.author_name)
+                for item in data.comments
+            ]
+            return CommentBatchOut(
+                [CreatedComment(node.id, node.parent_id, node.created_at) for node in created]
+            )
 
     def _comment(self, store: StoreDep, comment_id: str) -> Node:
         node = store.nodes.get(comment_id)

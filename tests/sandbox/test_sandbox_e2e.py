@@ -429,6 +429,66 @@ async def test_webhooks_batch_several_changes(
     assert sum(len(e["changes"]) for e in batch["entry"]) == 6
 
 
+async def test_comments_posted_in_one_request_are_created_in_order_and_batched(
+    graph: GraphClient,
+    control: httpx.AsyncClient,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    page, post_id = await _subscribed_page(graph, control, webhook_receiver)
+    await control.put("/_sandbox/webhooks/settings", json={"max_batch": 10})
+    assert webhook_receiver.wait_for(lambda: len(_changes(webhook_receiver)) >= 1)  # the post
+    before = len(webhook_receiver.posts)
+    first = (
+        await control.post(f"/_sandbox/objects/{post_id}/comments", json={"message": "first"})
+    ).json()
+    made = await control.post(
+        "/_sandbox/comments",
+        json={
+            "comments": [
+                {"object_id": post_id, "message": f"comment {n}", "author_name": f"Customer {n}"}
+                for n in range(4)
+            ]
+            + [{"object_id": first["id"], "message": "a reply", "author_name": "Customer 4"}]
+        },
+    )
+    assert made.status_code == 200, made.text
+    created = made.json()["comments"]
+    assert [c["object_id"] for c in created] == [post_id] * 4 + [first["id"]]
+    times = [c["created_at"] for c in created]
+    assert times == sorted(times) and times[0] >= first["created_at"]
+    for item in created:
+        state = (await control.get(f"/_sandbox/comments/{item['id']}")).json()
+        assert state["created_at"] == item["created_at"]
+    listed = [c async for c in graph.iter_comments(post_id, page.access_token, "toplevel")]
+    assert [c.message for c in listed] == ["first", "comment 0", "comment 1", "comment 2", "comment 3"]
+    # Made together, so sent together (the single comment before them may share the POST).
+    ids = {c["id"] for c in created}
+    assert webhook_receiver.wait_for(
+        lambda: ids <= {str(v.get("comment_id")) for v in _changes(webhook_receiver)}
+    )
+    sent = [
+        {str(c["value"]["comment_id"]) for e in json.loads(r.body)["entry"] for c in e["changes"]}
+        for r in webhook_receiver.posts[before:]
+    ]
+    assert any(ids <= batch for batch in sent)
+
+
+async def test_comments_in_one_request_are_all_or_none(
+    graph: GraphClient, control: httpx.AsyncClient, sandbox: RunningSandbox
+) -> None:
+    page = (await connect(graph, control))[0]
+    post = (await control.post(f"/_sandbox/pages/{page.id}/posts", json={"message": "x"})).json()
+    comment = {"object_id": post["id"], "message": "fine"}
+    unknown = {"object_id": "1_404", "message": "nowhere"}
+    answer = await control.post("/_sandbox/comments", json={"comments": [comment, unknown]})
+    assert answer.status_code == 404
+    nameless = {**comment, "author_name": " "}
+    answer = await control.post("/_sandbox/comments", json={"comments": [comment, nameless]})
+    assert answer.status_code == 400
+    assert (await control.post("/_sandbox/comments", json={"comments": []})).status_code == 400
+    assert sandbox.store.live_children(post["id"]) == []
+
+
 async def test_failed_webhook_delivery_is_retried(
     graph: GraphClient,
     control: httpx.AsyncClient,
