@@ -4,7 +4,7 @@
                                                 [--seconds 30] [--personal 0.2]
 
 Each cell is one ``bench.pipeline.time_to_hide`` run (API, workers and sandbox as processes on a
-fresh database). The machine's load average (``/proc/loadavg``) is recorded before each run: on
+fresh database, comments posted a 20 ms tick at a time). The machine's load average (``/proc/loadavg``) is recorded before each run: on
 a shared machine the absolute figures move with it. Prints a Markdown table.
 """
 
@@ -41,16 +41,20 @@ async def table(
 
 
 HEADER = (
-    "| workers | rate/s | comments | hidden | p50 ms | p99 ms | max ms | max hide calls "
-    "| webhook answers | load before |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| workers | rate/s | achieved/s | comments | hidden | p50 ms | p99 ms | max ms "
+    "| from created p50 / p99 ms | max hide calls | webhook answers | CPU s sandbox / api "
+    "/ workers | load before |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
 def _row(r: dict[str, Any]) -> str:
     return (
-        f"| {r['workers']} | {r['rate']:g} | {r['comments_sent']} | {r['hidden_realtime']}"
-        f"/{r['findings']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} "
-        f"| {r['max_hide_calls']} | {r['webhook_answers']} | {r['load_before']} |"
+        f"| {r['workers']} | {r['rate']:g} | {r['achieved_rate']} | {r['comments_sent']} "
+        f"| {r['hidden_realtime']}/{r['findings']} | {r['p50_ms']} | {r['p99_ms']} "
+        f"| {r['max_ms']} | {r['from_created_p50_ms']} / {r['from_created_p99_ms']} "
+        f"| {r['max_hide_calls']} | {r['webhook_answers']} "
+        f"| {r['cpu_sandbox_s']} / {r['cpu_api_s']} / {r['cpu_workers_s']} "
+        f"| {r['load_before']} |"
     )
 
 

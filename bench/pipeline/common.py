@@ -90,7 +90,7 @@ def bench_settings(database_url: str, **extra: str) -> Settings:
 class Sandbox:
     """`python -m service.sandbox` as a separate process (it must not share our GIL)."""
 
-    def __init__(self, pages: int = 1) -> None:
+    def __init__(self, pages: int = 1, webhook_connections: int | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -99,8 +99,11 @@ class Sandbox:
             "META_APP_SECRET": APP_SECRET,
             "WALLGUARD_SANDBOX_PAGES": str(pages),
         }
+        options = ["--port", str(self.port)]
+        if webhook_connections is not None:
+            options += ["--webhook-connections", str(webhook_connections)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.sandbox", "--port", str(self.port)],
+            [sys.executable, "-m", "service.sandbox", *options],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -34,6 +34,7 @@ from bench.pipeline.common import (
 )
 from bench.pipeline.generator import generate, plan
 from bench.pipeline.time_to_hide import DEFAULT_WEBHOOK_BATCH, percentile
+from service.logging import configure_logging
 from service.platforms.graph import GraphClient
 
 
@@ -153,6 +154,7 @@ def main() -> None:
     parser.add_argument("--hide", type=float, default=0.2, help="share the receiver hides")
     parser.add_argument("--webhook-batch", type=int, default=DEFAULT_WEBHOOK_BATCH)
     args = parser.parse_args()
+    configure_logging("WARNING", json=False)
     result = asyncio.run(bench(args.rate, args.seconds, args.hide, args.webhook_batch))
     width = max(len(k) for k in result)
     for key, value in result.items():

@@ -55,7 +55,7 @@ from service.settings import Settings
 
 # Changes per webhook POST: the sandbox's default, Meta's batching when it is not under load
 # (bench/README.md says why the benchmark keeps it).
-DEFAULT_WEBHOOK_BATCH = SandboxConfig.webhook_max_batch
+DEFAULT_WEBHOOK_BATCH = SandboxConfig().webhook_max_batch
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -105,10 +105,12 @@ async def bench(
     personal: float,
     workers: int = 1,
     webhook_batch: int = DEFAULT_WEBHOOK_BATCH,
+    webhook_connections: int | None = None,
+    drain_seconds: float = 120.0,
 ) -> dict[str, Any]:
     name = f"wallguard_bench_tth_{os.getpid()}"
     database_url = await fresh_database(name)
-    sandbox = Sandbox()
+    sandbox = Sandbox(webhook_connections=webhook_connections)
     api_port = free_port()
     queue_name = f"wallguard:bench:{uuid.uuid4().hex[:8]}"
     env = {
@@ -164,21 +166,27 @@ async def bench(
         sent = {comment_id: c.personal for comment_id, c in generated.created.items()}
         created_at = {comment_id: c.created_at for comment_id, c in generated.created.items()}
 
-        # The pipeline decides what is personal: wait until every finding is hidden.
+        # The pipeline decides what is personal: wait until every comment's webhook has arrived
+        # (under overload they wait in the sandbox, as at Meta) and every finding is hidden.
         admin = await asyncpg.connect(
             database_url.replace("postgresql+asyncpg://", "postgresql://")
         )
         try:
-            for _ in range(600):
+            deadline = time.monotonic() + drain_seconds
+            while time.monotonic() < deadline:
+                arrived = await admin.fetchval(
+                    "SELECT count(DISTINCT object_id) FROM inbox_events"
+                    " WHERE item = 'comment' AND verb = 'add'"
+                )
                 pending = await admin.fetchval(
                     "SELECT count(*) FROM findings WHERE status = 'pending_hide'"
                 )
                 inbox = await admin.fetchval(
                     "SELECT count(*) FROM inbox_events WHERE status = 'pending'"
                 )
-                if pending == 0 and inbox == 0:
+                if arrived >= len(sent) and pending == 0 and inbox == 0:
                     break
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.2)
             received = {
                 r["object_id"]: r["received_at"].timestamp()
                 for r in await admin.fetch(
@@ -223,6 +231,7 @@ async def bench(
             "workers": workers,
             "rate": rate,
             "webhook_max_batch": webhook_batch,
+            "webhook_connections": webhook_connections or SandboxConfig().webhook_max_connections,
             "comments_sent": len(sent),
             "comment_posts_failed": generated.failed,
             "sent_with_personal_data": sum(sent.values()),
@@ -276,9 +285,22 @@ def main() -> None:
         default=DEFAULT_WEBHOOK_BATCH,
         help="most changes the sandbox puts in one webhook POST",
     )
+    parser.add_argument(
+        "--webhook-connections",
+        type=int,
+        default=None,
+        help="webhook deliveries the sandbox has in flight at once (its default: 32)",
+    )
     args = parser.parse_args()
     result = asyncio.run(
-        bench(args.rate, args.seconds, args.personal, args.workers, args.webhook_batch)
+        bench(
+            args.rate,
+            args.seconds,
+            args.personal,
+            args.workers,
+            args.webhook_batch,
+            args.webhook_connections,
+        )
     )
     width = max(len(k) for k in result)
     for key, value in result.items():

@@ -20,6 +20,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--posts-per-page", type=int, default=None)
     parser.add_argument("--comments-per-post", type=int, default=None)
     parser.add_argument("--webhook-delay", type=float, default=None, help="seconds")
+    parser.add_argument(
+        "--webhook-connections", type=int, default=None, help="deliveries in flight at once"
+    )
     parser.add_argument("--state-file", type=Path, default=None, help="keep the platform here")
     args = parser.parse_args(argv)
     config = SandboxConfig.from_env()
@@ -29,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "seed_posts_per_page": args.posts_per_page,
         "seed_comments_per_post": args.comments_per_post,
         "webhook_delay_seconds": args.webhook_delay,
+        "webhook_max_connections": args.webhook_connections,
         "state_file": args.state_file,
     }
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})

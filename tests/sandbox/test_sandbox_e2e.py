@@ -460,7 +460,13 @@ async def test_comments_posted_in_one_request_are_created_in_order_and_batched(
         state = (await control.get(f"/_sandbox/comments/{item['id']}")).json()
         assert state["created_at"] == item["created_at"]
     listed = [c async for c in graph.iter_comments(post_id, page.access_token, "toplevel")]
-    assert [c.message for c in listed] == ["first", "comment 0", "comment 1", "comment 2", "comment 3"]
+    assert [c.message for c in listed] == [
+        "first",
+        "comment 0",
+        "comment 1",
+        "comment 2",
+        "comment 3",
+    ]
     # Made together, so sent together (the single comment before them may share the POST).
     ids = {c["id"] for c in created}
     assert webhook_receiver.wait_for(
