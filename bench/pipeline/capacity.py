@@ -4,8 +4,9 @@
                                                 [--seconds 30] [--personal 0.2]
 
 Each cell is one ``bench.pipeline.time_to_hide`` run (API, workers and sandbox as processes on a
-fresh database, comments posted a 20 ms tick at a time). The machine's load average (``/proc/loadavg``) is recorded before each run: on
-a shared machine the absolute figures move with it. Prints a Markdown table.
+fresh database, comments posted a 20 ms tick at a time). The machine's load average
+(``/proc/loadavg``) is recorded before each run: on a shared machine the absolute figures move
+with it. Prints a Markdown table.
 """
 
 from __future__ import annotations
