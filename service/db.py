@@ -176,8 +176,11 @@ class Database:
         self.queue = queue
         self.engine: AsyncEngine = create_async_engine(
             settings.database_url,
+            # Connections stay open: an overflow connection is closed as soon as it is back, and
+            # a burst of webhooks then pays a connect, a role switch and type introspection per
+            # request, on both sides.
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            max_overflow=0,
             pool_pre_ping=True,
             # A statement's parameters can be personal data (an allowlisted phone number, a
             # fingerprint): a database error must not put them in its message, which is logged.
@@ -207,7 +210,7 @@ class Database:
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Requests that may use the pool at once (its size and overflow): see ``admitted``.
-        self._admission = asyncio.Semaphore(settings.db_pool_size * 2)
+        self._admission = asyncio.Semaphore(settings.db_pool_size)
 
     @asynccontextmanager
     async def admitted(self, wait: float, retry_after: int = 2) -> AsyncIterator[None]:

@@ -112,7 +112,11 @@ class ConnectionController(Controller):
         self, principal: Caller, services: Services, connection_id: FromPath[uuid.UUID]
     ) -> Connection:
         s = services
-        return await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
+        revoked = await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
+        # This process stops routing the page's deliveries to it at once (others within the
+        # router's few seconds; the worker skips events of a revoked connection).
+        s.router.forget()
+        return revoked
 
     @post(
         "/{connection_id:uuid}/verify",
