@@ -181,7 +181,11 @@ class Database:
             # request, on both sides.
             pool_size=settings.db_pool_size,
             max_overflow=0,
-            pool_pre_ping=True,
+            # No ping per checkout: on asyncpg it is three round trips (BEGIN, ";", ROLLBACK),
+            # a quarter of all statements of the real-time path. A connection Postgres dropped
+            # fails its next statement instead; SQLAlchemy then discards every pooled
+            # connection opened before, the job is retried and the request answered 503
+            # (service/api/problems.py).
             # A statement's parameters can be personal data (an allowlisted phone number, a
             # fingerprint): a database error must not put them in its message, which is logged.
             hide_parameters=True,
