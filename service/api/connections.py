@@ -167,6 +167,8 @@ class OAuthCallbackController(Controller):
         verified, completed = await complete_oauth(
             s.db, s.settings, s.graph, s.cipher, code, oauth_state
         )
+        # The pages may already be routed to another tenant: this process routes afresh.
+        s.router.forget()
         if verified.redirect_to:
             sep = "&" if "?" in verified.redirect_to else "?"
             query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})

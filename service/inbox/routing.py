@@ -3,11 +3,13 @@
 Every webhook delivery names pages, not tenants, so answering one starts with a cross-tenant
 lookup (a system unit of work: a transaction, a role switch and a query). A busy page sends
 hundreds of deliveries a second and its answer is the same every time, so the API process keeps
-the answer for ``ttl`` seconds. Only positive answers are kept: a page connected a moment ago is
-routed by its very first delivery. A connection revoked or deleted meanwhile may still get
-events for up to ``ttl`` seconds from another API process; the worker skips events of a
-connection that is not active, and a connection that no longer exists fails the insert, which
-empties the memory and routes again (``accept_delivery``).
+the answer for ``ttl`` seconds. Only positive answers are kept: a page nobody had connected is
+routed by the first delivery after its connection. ``accept_delivery`` checks each remembered
+connection in the tenant's own transaction (one indexed read instead of a cross-tenant unit of
+work), so a connection revoked or deleted meanwhile gets nothing. What the memory can miss: a
+second tenant connecting a page the process already routes to another tenant gets that page's
+deliveries only after ``ttl`` seconds (at once in the process that completed the OAuth); the
+poll of recent posts (every 30 s) finds what arrived in between.
 
 The same memory spares the ``connections`` row its ``last_event_at`` update on every delivery:
 each process writes it at most once per ``touch_every`` (the row lock of a busy page would

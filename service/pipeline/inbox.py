@@ -27,7 +27,6 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy.exc import IntegrityError
 
 from service import queue as jobs
 from service.audit.service import record
@@ -81,28 +80,6 @@ async def accept_delivery(
         return Accepted(changes=len(changes), stored=0, duplicates=0, unrouted=len(changes))
     router = router or DeliveryRouter(ttl=0.0, touch_every=0.0)
     page_ids = sorted({entry.id for entry, _ in changes})
-    try:
-        return await _store_delivery(
-            db, cipher, router, platform_kind, page_ids, changes, secret_key=secret_key
-        )
-    except IntegrityError:
-        # A remembered route to a connection deleted since: route afresh, once.
-        router.forget()
-        return await _store_delivery(
-            db, cipher, router, platform_kind, page_ids, changes, secret_key=secret_key
-        )
-
-
-async def _store_delivery(
-    db: Database,
-    cipher: Cipher,
-    router: DeliveryRouter,
-    platform_kind: Platform,
-    page_ids: list[str],
-    changes: list[tuple[Entry, Change]],
-    *,
-    secret_key: str,
-) -> Accepted:
     routes = await router.route(db, platform_kind, page_ids)
     received_at = utcnow()
     stored = duplicates = unrouted = erased = 0
@@ -115,8 +92,19 @@ async def _store_delivery(
         for route in targets:
             by_tenant[route.tenant_id].append((route.connection_id, entry, change))
 
-    for tenant_id, items in by_tenant.items():
+    for tenant_id, routed in by_tenant.items():
         async with db.unit_of_work(tenant_id) as uow:
+            # A remembered route is checked in the tenant's own transaction: a connection
+            # revoked or deleted since gets nothing, exactly as if it had been asked now.
+            watching = await ConnectionRepository(uow.session).watching(
+                tenant_id, {connection_id for connection_id, _, _ in routed}
+            )
+            items = [item for item in routed if item[0] in watching]
+            if len(items) < len(routed):
+                unrouted += len(routed) - len(items)
+                router.forget()
+                if not items:
+                    continue
             ids = [change_ids(change.value) for _, _, change in items]
             # Erased stays erased: a change by an erased author or about an erased comment is
             # acknowledged and dropped here, before its text is stored (service/erasure).
@@ -402,8 +390,6 @@ async def process_event(
             if fetched is None:
                 return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
             own = _Ready(event, comment=fetched)
-        else:
-            event.attempts += 1
         backlog = (
             await _backlog(pctx, uow, connection.id, exclude=event.id, limit=batch_size - 1)
             if batch_size > 1
@@ -489,7 +475,7 @@ async def _backlog(
         ready = _ready(other, value if isinstance(value, dict) else {})
         if ready is None:
             continue
-        other.attempts += 1
+        # No attempt is counted: the event is settled in this transaction, or not at all.
         taken.append(ready)
     return taken
 
