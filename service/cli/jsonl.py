@@ -144,5 +144,51 @@ def run(in_stream: IO[Any], out_stream: IO[Any], regions: Sequence[str] = ()) ->
 _COLLECT_EVERY = 10_000
 
 
+def run_files(input: str, output: str, regions: Sequence[str]) -> int:
+    """``wallguard detect --input ... --output ...``: ``-`` is stdin or stdout."""
+    src = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
+    dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        return run(src, dst, regions)
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+        else:
+            dst.flush()
+
+
+def detect_arguments(args: Sequence[str]) -> tuple[str, str, list[str]] | None:
+    """The input, output and regions of ``wallguard detect ARGS`` when ARGS are plain
+    options with valid values; None for anything else (help, a bad region, an unknown
+    option), which the Typer command answers."""
+    values = {"--input": "-", "--output": "-"}
+    regions: list[str] = []
+    names = {"--input": "--input", "-i": "--input", "--output": "--output", "-o": "--output"}
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        name, equals, value = arg.partition("=")
+        if not equals or not name.startswith("--"):
+            name = arg
+            if position + 1 >= len(args):
+                return None
+            position += 1
+            value = args[position]
+        position += 1
+        if name == "--region":
+            regions.append(value.strip().upper())
+        elif name in names:
+            values[names[name]] = value
+        else:
+            return None
+    from service.locales import COUNTRIES
+
+    if any(region not in COUNTRIES for region in regions):
+        return None
+    return values["--input"], values["--output"], regions
+
+
 if __name__ == "__main__":
     sys.exit(run(sys.stdin, sys.stdout, sys.argv[1:]))
