@@ -13,7 +13,6 @@ import codecs
 import gc
 import io
 import json
-import logging
 import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
@@ -49,7 +48,6 @@ class _Error(msgspec.Struct):
     error: str
 
 
-_log = logging.getLogger(__name__)
 _decoder = msgspec.json.Decoder(_Request)
 _encoder = msgspec.json.Encoder()
 
@@ -100,7 +98,9 @@ def detect_line(detector: Detector, line: bytes) -> bytes:
     except DetectionError as exc:
         return _encoder.encode(_Error(id=ident, error=str(exc)))
     except Exception:  # a defect must cost one line, not the stream
-        _log.exception("detection failed on line with id %r", ident)
+        import logging  # only for a defect: loading it costs 5 % of the start-up
+
+        logging.getLogger(__name__).exception("detection failed on line with id %r", ident)
         return _encoder.encode(_Error(id=ident, error="internal error while detecting"))
     return _encoder.encode(
         _Result(

@@ -157,6 +157,8 @@ class Detector:
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
         """Highest score first (then longest); drop overlaps and allowlisted values."""
+        if not candidates:
+            return candidates
         chosen: list[Candidate] = []  # sorted by start, never overlapping
         starts: list[int] = []
         rules = self.rules
