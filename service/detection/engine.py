@@ -53,6 +53,8 @@ def check_text(text: object) -> str:
         raise InvalidTextError(f"text must be a string, not {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
         raise TextTooLongError(len(text))
+    if text.isascii():
+        return text  # no lone surrogate (the encoding below costs more than this test)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
