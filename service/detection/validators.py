@@ -13,17 +13,20 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum import luhn, numdb
 from stdnum.de import idnr
 from stdnum.dk import cpr
+from stdnum.exceptions import ValidationError
 from stdnum.fi import hetu
 from stdnum.no import fodselsnummer, kontonr
 from stdnum.se import personnummer
+from stdnum.util import get_cc_module
 
 #: Regions whose phone numbers we look for, in the default order of preference.
 DEFAULT_REGIONS: tuple[str, ...] = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
@@ -270,7 +273,40 @@ def is_iban(compact: str) -> bool:
     number = "".join(str(int(ch, 36)) for ch in rearranged)
     if int(number) % 97 != 1:
         return False
-    return bool(stdnum_iban.is_valid(compact))
+    if not compact.isascii():
+        return bool(stdnum_iban.is_valid(compact))
+    # stdnum.iban after its checksum: the country's BBAN structure from its copy of the
+    # SWIFT registry, then the country's own rule where stdnum has one (BE, ES, NO ...).
+    country = _iban_country(compact[:2])
+    if country is None:
+        return False
+    structure, national = country
+    if structure.match(compact[4:]) is None:
+        return False
+    if national is not None:
+        try:
+            national(compact)
+        except ValidationError:
+            return False
+    return True
+
+
+_IBAN_PARTS = re.compile(r"([1-9][0-9]*)!([nac])")
+_IBAN_CHARS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+
+
+@functools.cache
+def _iban_country(code: str) -> tuple[re.Pattern[str], Callable[[str], object] | None] | None:
+    """The BBAN structure ("4!n9!n1!n") as a pattern and the national IBAN rule of a
+    country, as stdnum.iban reads them; None for a country without IBANs."""
+    props = numdb.get("iban").info(code)[0][1]
+    if not props:
+        return None
+    pattern = _IBAN_PARTS.sub(
+        lambda part: f"{_IBAN_CHARS[part.group(2)]}{{{part.group(1)}}}", props.get("bban", "")
+    )
+    module = get_cc_module(code, "iban")
+    return re.compile(f"^{pattern}$"), None if module is None else module.validate
 
 
 def is_date(groups: list[str]) -> bool:

@@ -4,6 +4,7 @@ ID rules with python-stdnum."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 
 import phonenumbers
@@ -11,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
-from stdnum import luhn
+from stdnum import iban as stdnum_iban
+from stdnum import luhn, numdb
 from stdnum.de import idnr
 from stdnum.dk import cpr
 from stdnum.fi import hetu
@@ -19,6 +21,7 @@ from stdnum.no import fodselsnummer, kontonr
 from stdnum.se import personnummer
 
 from service.detection import validators as v
+from service.detection.numbers import IBAN_COUNTRIES
 
 _PERSONAL = {
     PhoneNumberType.MOBILE,
@@ -238,3 +241,29 @@ def test_non_ascii_digits_go_to_stdnum() -> None:
         wide = value.translate(fullwidth)
         expected = v._date_ok(2000, int(value[2:4]), int(value[:2])) and bool(cpr.is_valid(wide))
         assert v.is_dk_cpr.__wrapped__(wide) == expected
+
+
+def _iban(rng: random.Random) -> str:
+    """A country (mostly one the engine reads), a BBAN of its length or near it (digits,
+    sometimes letters), and check digits that pass mod 97."""
+    country = rng.choice([*sorted(IBAN_COUNTRIES), "XX", "US", "BR", "ME"])
+    structure = numdb.get("iban").info(country)[0][1].get("bban", "")
+    length = sum(int(count) for count in re.findall(r"(\d+)!", structure)) or rng.randint(10, 26)
+    length += rng.choice([0, 0, 0, -1, 1])
+    alphabet = rng.choice(["0123456789", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"])
+    bban = _digits(rng, length, alphabet)
+    if country == "GB" and rng.random() < 0.7:
+        bban = _digits(rng, 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + _digits(rng, length - 4)
+    rearranged = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(rearranged) % 97:02d}{bban}"
+
+
+def test_iban_rule_agrees_with_stdnum() -> None:
+    check = v.is_iban.__wrapped__  # past the cache
+    values = _samples(_iban)
+    valid = 0
+    for value in values:
+        expected = bool(stdnum_iban.is_valid(value))
+        assert check(value) == expected, value
+        valid += expected
+    assert len(values) // 10 < valid < len(values) * 9 // 10  # both answers are common
