@@ -176,9 +176,16 @@ class Database:
         self.queue = queue
         self.engine: AsyncEngine = create_async_engine(
             settings.database_url,
+            # Connections stay open: an overflow connection is closed as soon as it is back, and
+            # a burst of webhooks then pays a connect, a role switch and type introspection per
+            # request, on both sides.
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
-            pool_pre_ping=True,
+            max_overflow=0,
+            # No ping per checkout: on asyncpg it is three round trips (BEGIN, ";", ROLLBACK),
+            # a quarter of all statements of the real-time path. A connection Postgres dropped
+            # fails its next statement instead; SQLAlchemy then discards every pooled
+            # connection opened before, the job is retried and the request answered 503
+            # (service/api/problems.py).
             # A statement's parameters can be personal data (an allowlisted phone number, a
             # fingerprint): a database error must not put them in its message, which is logged.
             hide_parameters=True,
@@ -207,7 +214,7 @@ class Database:
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Requests that may use the pool at once (its size and overflow): see ``admitted``.
-        self._admission = asyncio.Semaphore(settings.db_pool_size * 2)
+        self._admission = asyncio.Semaphore(settings.db_pool_size)
 
     @asynccontextmanager
     async def admitted(self, wait: float, retry_after: int = 2) -> AsyncIterator[None]:

@@ -55,7 +55,7 @@ class Settings:
     db_app_role: str = "wallguard_app"
     # System work (cross-tenant) SET LOCAL ROLEs to this one; RLS honours app.system only for it.
     db_system_role: str = "wallguard_system"
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "wallguard:queue"
     encryption_keys: tuple[str, ...] = ()

@@ -112,7 +112,11 @@ class ConnectionController(Controller):
         self, principal: Caller, services: Services, connection_id: FromPath[uuid.UUID]
     ) -> Connection:
         s = services
-        return await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
+        revoked = await disconnect(s.db, s.settings, s.graph, s.cipher, principal, connection_id)
+        # This process stops routing the page's deliveries to it at once (others within the
+        # router's few seconds; the worker skips events of a revoked connection).
+        s.router.forget()
+        return revoked
 
     @post(
         "/{connection_id:uuid}/verify",
@@ -163,6 +167,8 @@ class OAuthCallbackController(Controller):
         verified, completed = await complete_oauth(
             s.db, s.settings, s.graph, s.cipher, code, oauth_state
         )
+        # The pages may already be routed to another tenant: this process routes afresh.
+        s.router.forget()
         if verified.redirect_to:
             sep = "&" if "?" in verified.redirect_to else "?"
             query = urlencode({"wallguard": "connected", "connections": len(completed.connections)})

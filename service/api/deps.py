@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from litestar import Litestar, Request
@@ -24,6 +24,7 @@ from service.auth.types import Principal
 from service.crypto import Cipher
 from service.db import Database, UnitOfWork
 from service.detection import Detector
+from service.inbox.routing import DeliveryRouter
 from service.pagination import MAX_LIMIT
 from service.platforms.graph import GraphClient
 from service.queue import Queue
@@ -47,6 +48,8 @@ class ApiServices:
     rate_limiter: RateLimiter
     # Outbound webhooks: one connection pool and SSRF guard for the process.
     webhook_sender: WebhookSender
+    # Inbound webhooks: which connections watch a page, remembered for a moment.
+    router: DeliveryRouter = field(default_factory=DeliveryRouter)
 
     def install(self, app: Litestar) -> None:
         app.state[_STATE_KEY] = self

@@ -77,6 +77,7 @@ class MetaWebhookController(Controller):
                 body,
                 request.headers.get("x-hub-signature-256"),
                 secret_key=s.settings.secret_key,
+                router=s.router,
             )
         return Response(
             WebhookAck(

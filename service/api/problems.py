@@ -15,10 +15,11 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from service.api.fields import allowed_values
 from service.api.middleware import CLIENT_CLOSED_REQUEST, CLIENT_GONE_KEY
-from service.errors import FieldError, WallguardError
+from service.errors import FieldError, ServiceUnavailable, WallguardError
 from service.inputs import explain
 
 log = structlog.get_logger(__name__)
@@ -184,8 +185,24 @@ def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     )
 
 
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    """A lost database connection (Postgres restarted, a failover) is the service being briefly
+    unavailable, not a fault of the request: 503 with ``Retry-After``. Other database errors
+    are internal."""
+    if not exc.connection_invalidated:
+        return unhandled_error_handler(request, exc)
+    log.warning("database_connection_lost", error=type(exc.orig).__name__)
+    return wallguard_error_handler(
+        request,
+        ServiceUnavailable(
+            "The database connection was lost; retry shortly.", headers={"Retry-After": "1"}
+        ),
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     WallguardError: wallguard_error_handler,
+    DBAPIError: database_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     Exception: unhandled_error_handler,

@@ -5,7 +5,6 @@ Loads the detection engine only: no database, queue, web framework or logging se
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -28,15 +27,4 @@ def detect(
     if unknown := [r for r in regions if r not in COUNTRIES]:
         typer.echo(f"wallguard detect: --region {unknown[0]!r} must be {COUNTRY_HINT}", err=True)
         raise typer.Exit(2)
-    src = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
-    dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
-    try:
-        code = jsonl.run(src, dst, regions)
-    finally:
-        if src is not sys.stdin.buffer:
-            src.close()
-        if dst is not sys.stdout:
-            dst.close()
-        else:
-            dst.flush()
-    raise typer.Exit(code)
+    raise typer.Exit(jsonl.run_files(input, output, regions))

@@ -22,6 +22,18 @@ class ConnectionRepository:
     async def get(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
         return await self.session.get(Connection, (tenant_id, connection_id))
 
+    async def watching(
+        self, tenant_id: TenantId, connection_ids: Collection[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Those of ``connection_ids`` that still exist and are not revoked (a remembered route
+        is checked this way in the tenant's own transaction)."""
+        stmt = select(Connection.id).where(
+            Connection.tenant_id == tenant_id,
+            Connection.id.in_(set(connection_ids)),
+            Connection.status != ConnectionStatus.REVOKED,
+        )
+        return set((await self.session.scalars(stmt)).all())
+
     async def get_for_update(
         self, tenant_id: TenantId, connection_id: uuid.UUID
     ) -> Connection | None:

@@ -806,6 +806,9 @@ for _key, _cue in sorted(_EXACT.items(), key=lambda item: -len(item[0])):
 _AMOUNT_TAIL_START = frozenset(".,:%€$£ \u00a0kKeEsSnNdDgGuUmM")
 _AMOUNT_UNIT_START = frozenset("%€$£kKeEsSnNdDgGuUmMtT")
 _AMOUNT_HEAD_END = frozenset(" .€$£rRkK\u00a0")
+_SPACES = frozenset(" \u00a0")
+#: Last characters of the currencies _AMOUNT_HEAD knows ("kr.", "eur", "sek", "gbp", "usd").
+_UNIT_LAST = frozenset("€$£.rkpd")
 
 
 def _is_amount(lower: str, start: int, end: int) -> bool:
@@ -825,4 +828,6 @@ def _is_amount(lower: str, start: int, end: int) -> bool:
         return True  # the decimals of "349,75", "995:25"
     if previous not in _AMOUNT_HEAD_END:
         return False
+    if previous in _SPACES and lower[start - 2] not in _UNIT_LAST:
+        return False  # "ordre 1234": no currency before the space
     return _AMOUNT_HEAD.search(lower, max(0, start - 5), start) is not None

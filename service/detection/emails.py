@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from .candidate import Candidate
 from .types import EntityType
 
+#: "@", "(at)", "[snabel-a]", " at ": the bare word after white space is group 1 (matching
+#: the space instead of looking behind for it, and spelling out the case variants instead of
+#: IGNORECASE, halves the cost of the scan: it runs over every text with " at ").
 _MARK = re.compile(
-    r"@|[(\[{<] ?(?:at|ät|a|snabel-?a)\b ?[)\]}>]|(?<=\s)(?:at|ät|snabel-a|snabela)(?=\s)",
-    re.IGNORECASE,
+    r"@|[(\[{<] ?(?:[aA][tT]|[äÄ][tT]|[aA]|[sSſ][nN][aA][bB][eE][lL]-?[aA])\b ?[)\]}>]"
+    r"|\s([aA][tT]|[äÄ][tT]|[sSſ][nN][aA][bB][eE][lL]-?[aA])(?=\s)"
 )
 _DOT_WORD = (
     r"(?:\s*[(\[{<] ?(?:dot|punkt|piste|prikk|punktum) ?[)\]}>]\s*"
@@ -87,8 +90,10 @@ _PLAIN_AT = frozenset(["at", "ät"])
 def find_emails(text: str) -> Iterator[Candidate]:
     """E-mail addresses in ``text``, spelled-out ones as one span."""
     for mark in _MARK.finditer(text):
-        start, end = mark.span()
-        literal = mark.group() == "@"
+        group = mark.lastindex or 0
+        start, end = mark.span(group)
+        word = mark.group(group)
+        literal = word == "@"
         domain = _DOMAIN.match(text, end)
         if domain is None:
             continue
@@ -107,7 +112,7 @@ def find_emails(text: str) -> Iterator[Candidate]:
             if text[domain.end() : domain.end() + 1] == "/":
                 continue  # "look at telnet.dk/help": a web address
             spelled_dot = domain_norm != domain_text or local_norm != local_text.strip(".")
-            if mark.group().strip().lower() in _PLAIN_AT and not (
+            if word.strip().lower() in _PLAIN_AT and not (
                 spelled_dot or any(ch in local_norm for ch in "._") or not local_norm.isalpha()
             ):
                 continue  # "look at this.com", "me at gmail.com": words, not an address

@@ -53,6 +53,8 @@ def check_text(text: object) -> str:
         raise InvalidTextError(f"text must be a string, not {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
         raise TextTooLongError(len(text))
+    if text.isascii():
+        return text  # no lone surrogate (the encoding below costs more than this test)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -157,6 +159,8 @@ class Detector:
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
         """Highest score first (then longest); drop overlaps and allowlisted values."""
+        if not candidates:
+            return candidates
         chosen: list[Candidate] = []  # sorted by start, never overlapping
         starts: list[int] = []
         rules = self.rules

@@ -94,6 +94,8 @@ def _after_code_piece(text: str, start: int) -> bool:
     """Whether the word before ``start`` mixes letters and digits ("AA1", "X9Y")."""
     space = text.rfind(" ", max(0, start - 12), start - 1)
     word = text[space + 1 : start - 1]
+    if not word.isalnum() or word.isalpha() or word.isdigit():
+        return False  # most words: letters only (a letter is never a digit, nor the reverse)
     return (
         len(word) >= 2
         and any(ch.isdigit() for ch in word)

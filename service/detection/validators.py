@@ -1,7 +1,11 @@
 """Format, checksum and date rules of each value type, with cheap checks first.
 
-The library validators (python-stdnum, phonenumbers) are the authority; the hand-written
-pre-checks here only reject candidates early, so that the libraries run on few strings.
+The library validators (python-stdnum, phonenumbers) are the authority.  The hand-written
+pre-checks here reject candidates early; for values written in ASCII digits the rest of
+python-stdnum's rules for CPR, personnummer, fødselsnummer, Norwegian accounts, Steuer-ID,
+henkilötunnus and Luhn are applied here too (the same rules without its input cleaning,
+which cost more than the rules), and tests/detection/test_validators.py checks that the
+two agree.  Other digits (fullwidth, Arabic-Indic ...) go to python-stdnum.
 """
 
 from __future__ import annotations
@@ -9,17 +13,20 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum import luhn, numdb
 from stdnum.de import idnr
 from stdnum.dk import cpr
+from stdnum.exceptions import ValidationError
 from stdnum.fi import hetu
 from stdnum.no import fodselsnummer, kontonr
 from stdnum.se import personnummer
+from stdnum.util import get_cc_module
 
 #: Regions whose phone numbers we look for, in the default order of preference.
 DEFAULT_REGIONS: tuple[str, ...] = ("DK", "DE", "FI", "SE", "NO", "GB", "US")
@@ -80,7 +87,14 @@ def is_payment_card(digits: str) -> bool:
             return False
     else:
         return False
-    return luhn_ok(digits) and bool(luhn.is_valid(digits))
+    return luhn_ok(digits) and (digits.isascii() or bool(luhn.is_valid(digits)))
+
+
+def _date(year: int, month: int, day: int) -> datetime.date | None:
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _date_ok(year: int, month: int, day: int) -> bool:
@@ -98,7 +112,20 @@ def is_dk_cpr(digits: str) -> bool:
     """A valid Danish CPR birth date (numbers since 2007 need not pass mod 11)."""
     if len(digits) != 10 or not _date_ok(2000, int(digits[2:4]), int(digits[:2])):
         return False
-    return bool(cpr.is_valid(digits))
+    if not digits.isascii():
+        return bool(cpr.is_valid(digits))
+    # stdnum.dk.cpr: the century from the year and the first digit of the sequence number;
+    # a birth date in the future is no CPR.
+    year = int(digits[4:6])
+    sequence = digits[6]
+    if sequence in "5678" and year >= 58:
+        year += 1800
+    elif sequence in "0123" or (sequence in "49" and year >= 37):
+        year += 1900
+    else:
+        year += 2000
+    born = _date(year, int(digits[2:4]), int(digits[:2]))
+    return born is not None and born <= datetime.date.today()
 
 
 def dk_cpr_mod11(digits: str) -> bool:
@@ -117,7 +144,18 @@ def is_se_personnummer(digits: str) -> bool:
         return False
     if not luhn_ok(digits[-10:]) or not _date_ok(2000, int(digits[-8:-6]), 1):
         return False
-    return bool(personnummer.is_valid(digits))
+    if not digits.isascii():
+        return bool(personnummer.is_valid(digits))
+    # stdnum.se.personnummer: with 10 digits the century is the latest one that does not
+    # put the birth year after this year.
+    if len(digits) == 12:
+        return _date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])) is not None
+    this_year = datetime.date.today().year
+    century = this_year // 100
+    if int(digits[:2]) > this_year % 100:
+        century -= 1
+    year = century * 100 + int(digits[:2])
+    return _date(year, int(digits[2:4]), int(digits[4:6])) is not None
 
 
 def _mod11_check(digits: str, weights: tuple[int, ...]) -> int:
@@ -135,7 +173,32 @@ def is_no_fodselsnummer(digits: str) -> bool:
         return False
     if _mod11_check(digits, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) != int(digits[10]):
         return False
-    return bool(fodselsnummer.is_valid(digits))
+    if not digits.isascii():
+        return bool(fodselsnummer.is_valid(digits))
+    # stdnum.no.fodselsnummer: D-numbers (day + 40), H-numbers (month + 40), no FH-numbers
+    # (day 80 and up), the century from the individual number, no birth in the future.
+    day = int(digits[:2])
+    month = int(digits[2:4])
+    year = int(digits[4:6])
+    individual = int(digits[6:9])
+    if day >= 80:
+        return False
+    if day > 40:
+        day -= 40
+    if month > 40:
+        month -= 40
+    if individual < 500:
+        year += 1900
+    elif individual < 750 and year >= 54:
+        year += 1800
+    elif year < 40:
+        year += 2000
+    elif individual >= 900:
+        year += 1900
+    else:
+        return False
+    born = _date(year, month, day)
+    return born is not None and born <= datetime.date.today()
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -145,7 +208,11 @@ def is_no_bank_account(digits: str) -> bool:
         return False
     if _mod11_check(digits, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)) != int(digits[10]):
         return False
-    return bool(kontonr.is_valid(digits))
+    if not digits.isascii():
+        return bool(kontonr.is_valid(digits))
+    # stdnum.no.kontonr: a leading 0000 is the postgiro bank code; the 7 digits after it
+    # carry a Luhn check digit (the mod 11 check above is the 11-digit rule).
+    return not digits.startswith("0000") or luhn_ok(digits[4:])
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -159,13 +226,42 @@ def is_de_tax_id(digits: str) -> bool:
         product = (2 * total) % 11
     if (11 - product) % 10 != int(digits[10]):
         return False
-    return bool(idnr.is_valid(digits))
+    if not digits.isascii():
+        return bool(idnr.is_valid(digits))
+    # stdnum.de.idnr: in the first ten digits exactly one digit appears twice or three
+    # times, every other at most once.
+    repeated = [count for count in map(digits[:10].count, set(digits[:10])) if count > 1]
+    return len(repeated) == 1 and repeated[0] in (2, 3)
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_fi_hetu(value: str) -> bool:
     """Finnish henkilötunnus with its century sign and check character."""
-    return bool(hetu.is_valid(value.upper()))
+    value = value.upper()
+    if not value.isascii():
+        return bool(hetu.is_valid(value))
+    # stdnum.fi.hetu: date with the century of its sign, individual number 002-899, check
+    # character.
+    match = _HETU.match(value)
+    if match is None:
+        return False
+    individual = int(value[7:10])
+    if _date(_HETU_CENTURIES[value[6]] + int(value[4:6]), int(value[2:4]), int(value[:2])) is None:
+        return False
+    if individual < 2 or individual >= 900:
+        return False
+    return value[10] == _HETU_CHECK[int(value[:6] + value[7:10]) % 31]
+
+
+_HETU = re.compile(
+    r"[0123][0-9][01][0-9][0-9][0-9][-+ABCDEFYXWVU][0-9][0-9][0-9][0-9ABCDEFHJKLMNPRSTUVWXY]\Z"
+)
+_HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+_HETU_CENTURIES = {
+    "+": 1800,
+    **dict.fromkeys("-YXWVU", 1900),
+    **dict.fromkeys("ABCDEF", 2000),
+}
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -177,7 +273,40 @@ def is_iban(compact: str) -> bool:
     number = "".join(str(int(ch, 36)) for ch in rearranged)
     if int(number) % 97 != 1:
         return False
-    return bool(stdnum_iban.is_valid(compact))
+    if not compact.isascii():
+        return bool(stdnum_iban.is_valid(compact))
+    # stdnum.iban after its checksum: the country's BBAN structure from its copy of the
+    # SWIFT registry, then the country's own rule where stdnum has one (BE, ES, NO ...).
+    country = _iban_country(compact[:2])
+    if country is None:
+        return False
+    structure, national = country
+    if structure.match(compact[4:]) is None:
+        return False
+    if national is not None:
+        try:
+            national(compact)
+        except ValidationError:
+            return False
+    return True
+
+
+_IBAN_PARTS = re.compile(r"([1-9][0-9]*)!([nac])")
+_IBAN_CHARS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+
+
+@functools.cache
+def _iban_country(code: str) -> tuple[re.Pattern[str], Callable[[str], object] | None] | None:
+    """The BBAN structure ("4!n9!n1!n") as a pattern and the national IBAN rule of a
+    country, as stdnum.iban reads them; None for a country without IBANs."""
+    props = numdb.get("iban").info(code)[0][1]
+    if not props:
+        return None
+    pattern = _IBAN_PARTS.sub(
+        lambda part: f"{_IBAN_CHARS[part.group(2)]}{{{part.group(1)}}}", props.get("bban", "")
+    )
+    module = get_cc_module(code, "iban")
+    return re.compile(f"^{pattern}$"), None if module is None else module.validate
 
 
 def is_date(groups: list[str]) -> bool:

@@ -17,15 +17,20 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(self, tenant_id: TenantId, event_id: uuid.UUID, **values: object) -> bool:
-        """Insert one event unless its dedupe key is already stored; returns whether it was."""
+    async def store_many(
+        self, tenant_id: TenantId, rows: Sequence[dict[str, object]]
+    ) -> set[uuid.UUID]:
+        """Insert events (each with its ``id``) in one statement, skipping those whose dedupe key
+        is already stored; returns the ids that were inserted."""
+        if not rows:
+            return set()
         result = await self.session.execute(
             insert(InboxEvent)
-            .values(tenant_id=tenant_id, id=event_id, **values)
+            .values([{"tenant_id": tenant_id, **row} for row in rows])
             .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
             .returning(InboxEvent.id)
         )
-        return result.scalar_one_or_none() is not None
+        return set(result.scalars().all())
 
     async def get(self, tenant_id: TenantId, event_id: uuid.UUID) -> InboxEvent | None:
         return await self.session.get(InboxEvent, (tenant_id, event_id))
@@ -42,9 +47,9 @@ class InboxRepository:
     async def lock_ready(
         self, tenant_id: TenantId, connection_id: uuid.UUID, *, exclude: uuid.UUID, limit: int
     ) -> Sequence[InboxEvent]:
-        """Other pending new or edited comments of the connection, oldest first, that no
-        worker holds, row-locked: a backlog handled in one batch by whichever job comes first
-        (their own jobs then find them done)."""
+        """Other pending new, edited or hidden comments of the connection, oldest first, that
+        no worker holds, row-locked: a backlog handled in one batch by whichever job comes
+        first."""
         stmt = (
             select(InboxEvent)
             .where(
@@ -56,7 +61,7 @@ class InboxRepository:
                     and_(
                         InboxEvent.field == "feed",
                         InboxEvent.item == "comment",
-                        InboxEvent.verb.in_(("add", "edited")),
+                        InboxEvent.verb.in_(("add", "edited", "hide")),
                     ),
                     and_(
                         InboxEvent.field == "comments",

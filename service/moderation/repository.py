@@ -149,6 +149,22 @@ class ActionRepository:
             stmt = stmt.order_by(ModerationAction.id).with_for_update()
         return {a.kind: a for a in (await self.session.scalars(stmt)).all()}
 
+    async def of_comments(
+        self,
+        tenant_id: TenantId,
+        connection_id: uuid.UUID,
+        comment_ids: Sequence[str],
+        kind: ActionKind,
+    ) -> dict[str, ModerationAction]:
+        """The action of ``kind`` of each of these comments that has one, by comment id."""
+        stmt = select(ModerationAction).where(
+            ModerationAction.tenant_id == tenant_id,
+            ModerationAction.connection_id == connection_id,
+            ModerationAction.kind == kind,
+            ModerationAction.comment_id == any_(literal(list(comment_ids), ARRAY(String))),
+        )
+        return {a.comment_id: a for a in (await self.session.scalars(stmt)).all()}
+
     async def own_replies(
         self, tenant_id: TenantId, connection_id: uuid.UUID, comment_ids: Sequence[str]
     ) -> set[str]:

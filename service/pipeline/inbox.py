@@ -1,22 +1,27 @@
-"""The way in: a webhook delivery, stored as inbox rows, each routed to ``handle_comment``.
+"""The way in: a webhook delivery, stored as inbox rows, each routed to ``handle_comments``.
 
 ``accept_delivery`` runs in the API's request (``POST /webhooks/meta``): it verifies and decodes
-the delivery, routes each change to every connection of its page (a system unit of work: the
-page id names no tenant yet), and stores one encrypted inbox row per (change, connection) in
-that tenant's unit of work, which commits before Meta gets its 200 and then sends one
-``process_inbox_event`` job per new row.
+the delivery, routes each change to every connection of its page (remembered for a moment by
+the API process, service/inbox/routing.py), and stores the changes as encrypted inbox rows in
+one statement per tenant, committed before Meta gets its 200. Then it sends the jobs: one per
+connection for the delivery's batchable changes (comments that carry their text, comments the
+platform hid), one for each other change.
 
 ``process_event`` is that job's body: one stored event, in one unit of work, skipped or turned
-into a comment (fetched from the platform when the event lacks its text) and handed to
-``handle_comments``, together with the connection's other pending comments no worker holds (a
-backlog, up to ``REALTIME_BATCH``). The caller performs the actions recorded once it has
-committed. A page ``hide`` event makes the comment's finding follow the platform at once.
+into a comment (fetched from the platform when the event lacks its text) and handled together
+with the connection's other batchable events no worker holds (a backlog, up to
+``REALTIME_BATCH``): under load one job, one transaction, one detection pass, one audit append
+and one Graph batch serve many comments, the way a backfill page does. The caller performs the
+actions recorded once it has committed. A page ``hide`` event makes the comment's finding follow
+the platform at once.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +30,6 @@ import structlog
 
 from service import queue as jobs
 from service.audit.service import record
-from service.auth.tenants import system_tenant
 from service.auth.types import TenantId
 from service.connections.errors import NoPageToken
 from service.connections.models import Connection, ConnectionStatus, Platform
@@ -39,6 +43,7 @@ from service.findings.repository import FindingRepository
 from service.ids import new_id
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
 from service.inbox.repository import InboxRepository
+from service.inbox.routing import DeliveryRouter
 from service.inbox.schemas import Accepted, Change, Entry
 from service.inbox.service import change_ids, dedupe_key, parse_delivery, platform_of, short
 from service.moderation.models import ActionKind, ActionStatus
@@ -61,39 +66,45 @@ async def accept_delivery(
     signature: str | None,
     *,
     secret_key: str,
+    router: DeliveryRouter | None = None,
 ) -> Accepted:
     """Verify a delivery and store each change once per connection watching its page, committed
-    before the caller answers Meta; one ``process_inbox_event`` job per new row. ``secret_key``
-    keys the erasure tombstones: a change from an erased author, or about an erased comment, is
-    acknowledged and dropped without being stored."""
+    before the caller answers Meta; then the jobs that process them (``_jobs_for``).
+    ``secret_key`` keys the erasure tombstones: a change from an erased author, or about an
+    erased comment, is acknowledged and dropped without being stored. ``router``: the API
+    process's memory of page routes (none: every delivery asks Postgres)."""
     delivery = parse_delivery(app_secret, raw_body, signature)
     platform_kind = platform_of(delivery.object)
     changes = [(entry, change) for entry in delivery.entry for change in entry.changes]
     if platform_kind is None or not changes:
         return Accepted(changes=len(changes), stored=0, duplicates=0, unrouted=len(changes))
-
+    router = router or DeliveryRouter(ttl=0.0, touch_every=0.0)
     page_ids = sorted({entry.id for entry, _ in changes})
-    async with db.system_unit_of_work() as uow:
-        connections = await ConnectionRepository(uow.session).route(platform_kind, page_ids)
-    by_page: dict[str, list[tuple[TenantId, uuid.UUID]]] = defaultdict(list)
-    for c in connections:
-        if c.status is not ConnectionStatus.REVOKED:
-            by_page[c.external_id].append((system_tenant(c.tenant_id), c.id))
-
+    routes = await router.route(db, platform_kind, page_ids)
     received_at = utcnow()
     stored = duplicates = unrouted = erased = 0
     by_tenant: dict[TenantId, list[tuple[uuid.UUID, Entry, Change]]] = defaultdict(list)
     for entry, change in changes:
-        targets = by_page.get(entry.id)
+        targets = routes.get(entry.id)
         if not targets:
             unrouted += 1  # nobody connected this page: acknowledged and dropped
             continue
-        for tenant_id, connection_id in targets:
-            by_tenant[tenant_id].append((connection_id, entry, change))
+        for route in targets:
+            by_tenant[route.tenant_id].append((route.connection_id, entry, change))
 
-    for tenant_id, items in by_tenant.items():
+    for tenant_id, routed in by_tenant.items():
         async with db.unit_of_work(tenant_id) as uow:
-            inbox = InboxRepository(uow.session)
+            # A remembered route is checked in the tenant's own transaction: a connection
+            # revoked or deleted since gets nothing, exactly as if it had been asked now.
+            watching = await ConnectionRepository(uow.session).watching(
+                tenant_id, {connection_id for connection_id, _, _ in routed}
+            )
+            items = [item for item in routed if item[0] in watching]
+            if len(items) < len(routed):
+                unrouted += len(routed) - len(items)
+                router.forget()
+                if not items:
+                    continue
             ids = [change_ids(change.value) for _, _, change in items]
             # Erased stays erased: a change by an erased author or about an erased comment is
             # acknowledged and dropped here, before its text is stored (service/erasure).
@@ -104,11 +115,17 @@ async def accept_delivery(
                 platform_kind.value,
                 [(object_id, sender_id) for object_id, _, _, sender_id in ids if object_id],
             )
+            rows: dict[str, dict[str, Any]] = {}  # by dedupe key: a change repeated in the body
+            kinds: dict[uuid.UUID, tuple[uuid.UUID, bool]] = {}
             for (connection_id, entry, change), (object_id, post_id, parent_id, sender_id) in zip(
                 items, ids, strict=True
             ):
                 if object_id in skip:
                     erased += 1
+                    continue
+                key = dedupe_key(entry.id, change)
+                if key in rows:
+                    duplicates += 1
                     continue
                 event_id = new_id()
                 payload = msgspec.json.encode(
@@ -119,33 +136,33 @@ async def accept_delivery(
                         "value": change.value,
                     }
                 )
-                new = await inbox.store(
-                    tenant_id,
-                    event_id,
-                    connection_id=connection_id,
-                    field=change.field[:32],
-                    item=short(change.value.get("item")),
-                    verb=short(change.value.get("verb")),
-                    object_id=object_id,
-                    post_id=post_id,
-                    parent_id=parent_id,
-                    sender_id=sender_id,
-                    dedupe_key=dedupe_key(entry.id, change),
-                    payload_ciphertext=cipher.encrypt(
+                rows[key] = {
+                    "id": event_id,
+                    "connection_id": connection_id,
+                    "field": change.field[:32],
+                    "item": short(change.value.get("item")),
+                    "verb": short(change.value.get("verb")),
+                    "object_id": object_id,
+                    "post_id": post_id,
+                    "parent_id": parent_id,
+                    "sender_id": sender_id,
+                    "dedupe_key": key,
+                    "payload_ciphertext": cipher.encrypt(
                         payload, tenant_id=tenant_id, purpose=PAYLOAD_PURPOSE
                     ),
-                    status=InboxStatus.PENDING,
-                    attempts=0,
-                    received_at=received_at,
-                )
-                if not new:
-                    duplicates += 1
-                    continue
-                stored += 1
-                uow.jobs.add(jobs.process_inbox_event(tenant_id, event_id))
-            await ConnectionRepository(uow.session).touch_events(
-                tenant_id, {connection_id for connection_id, _, _ in items}, received_at
-            )
+                    "status": InboxStatus.PENDING,
+                    "attempts": 0,
+                    "received_at": received_at,
+                }
+                kinds[event_id] = (connection_id, batchable(change.field, change.value))
+            new = await InboxRepository(uow.session).store_many(tenant_id, list(rows.values()))
+            stored += len(new)
+            duplicates += len(rows) - len(new)
+            for job in _jobs_for(tenant_id, [(e, *kinds[e]) for e in kinds if e in new]):
+                uow.jobs.add(job)
+            touch = router.due_touch({connection_id for connection_id, _, _ in items})
+            if touch:
+                await ConnectionRepository(uow.session).touch_events(tenant_id, touch, received_at)
     log.info(
         "webhook_accepted",
         changes=len(changes),
@@ -161,6 +178,38 @@ async def accept_delivery(
         unrouted=unrouted,
         erased=erased,
     )
+
+
+def batchable(field: str, value: dict[str, Any]) -> bool:
+    """Whether a change can be handled in a batch of its connection's pending events without a
+    platform read first: a new or edited comment that carries its text, or a comment hidden on
+    the platform (what ``lock_ready`` takes, and ``_ready`` keeps)."""
+    verb = value.get("verb")
+    if field == "feed" and value.get("item") == "comment":
+        return verb == "hide" or (
+            verb in {"add", "edited"} and isinstance(value.get("message"), str)
+        )
+    if field == "comments":
+        return verb in {None, "add", "edited"} and isinstance(value.get("text"), str)
+    return False
+
+
+def _jobs_for(
+    tenant_id: TenantId, events: list[tuple[uuid.UUID, uuid.UUID, bool]]
+) -> list[jobs.Job]:
+    """The jobs for newly stored (event, connection, batchable) rows, in order. A delivery's
+    batchable events of one connection share one job per ``REALTIME_BATCH`` (the job takes the
+    connection's pending batchable events along, see ``process_event``); any other event (a
+    comment whose text must be read from the platform, a post, a reaction) has its own."""
+    sent: list[jobs.Job] = []
+    shared: dict[uuid.UUID, int] = defaultdict(int)
+    for event_id, connection_id, shares in events:
+        if shares:
+            shared[connection_id] += 1
+            if (shared[connection_id] - 1) % REALTIME_BATCH:
+                continue
+        sent.append(jobs.process_inbox_event(tenant_id, event_id))
+    return sent
 
 
 # --- one stored event --------------------------------------------------------------------------
@@ -248,6 +297,16 @@ async def fetch_comment(
     )
 
 
+@dataclass(slots=True)
+class _Ready:
+    """A pending event that needs no platform read: a comment with its text, or a comment the
+    platform hid."""
+
+    event: InboxEvent
+    comment: CommentView | None = None
+    hidden: str | None = None
+
+
 async def process_event(
     pctx: PipelineContext,
     tenant_id: TenantId,
@@ -255,17 +314,30 @@ async def process_event(
     *,
     batch_size: int = REALTIME_BATCH,
 ) -> EventOutcome:
-    """One inbox event, in one unit of work: skip it, or hand its comment to
-    ``handle_comments``, with up to ``batch_size - 1`` other pending comments of the same
-    connection (a backlog). The caller performs ``outcome.action_ids`` after this returns
-    (committed)."""
+    """One inbox event, in one unit of work, with up to ``batch_size - 1`` other pending events
+    of its connection that need no platform read (a backlog): comments are handed to
+    ``handle_comments`` together, hides followed together. A job stands for every batchable
+    event of its delivery (``_jobs_for``), so when its own event is already handled, or held by
+    another job, it still takes the connection's backlog. The caller performs
+    ``outcome.action_ids`` after this returns (committed)."""
     async with pctx.db.unit_of_work(tenant_id) as uow:
-        event = await InboxRepository(uow.session).lock(tenant_id, event_id)
-        if event is None:
-            exists = await InboxRepository(uow.session).get(tenant_id, event_id)
-            return EventOutcome(status="busy" if exists is not None else "not_pending")
-        if event.status is not InboxStatus.PENDING:
-            return EventOutcome(status="not_pending")
+        inbox = InboxRepository(uow.session)
+        event = await inbox.lock(tenant_id, event_id)
+        if event is None or event.status is not InboxStatus.PENDING:
+            known = event or await inbox.get(tenant_id, event_id)
+            if known is None:
+                return EventOutcome(status="not_pending")
+            status = "busy" if event is None else "not_pending"
+            connection = await ConnectionRepository(uow.session).get(tenant_id, known.connection_id)
+            if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+                return EventOutcome(status=status)
+            backlog = await _backlog(
+                pctx, uow, known.connection_id, exclude=event_id, limit=batch_size
+            )
+            if not backlog:
+                return EventOutcome(status=status)
+            taken = await _take(pctx, uow, connection, backlog)
+            return msgspec.structs.replace(taken, status=status, handled=None)
         connection = await ConnectionRepository(uow.session).get(tenant_id, event.connection_id)
         if connection is None:
             return EventOutcome(status="not_pending")
@@ -274,7 +346,14 @@ async def process_event(
             event.last_error = "waiting for the connection to be re-authorised"
             return EventOutcome(status="waiting", reason="needs_reauth")
         if connection.status is not ConnectionStatus.ACTIVE:
-            return _finish(event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
+            # What the job stands for goes the same way: its delivery's other events have no
+            # job of their own (``_jobs_for``).
+            reason = f"connection {connection.status.value}"
+            for other in await _backlog(
+                pctx, uow, connection.id, exclude=event.id, limit=batch_size - 1
+            ):
+                _finish(other.event, InboxStatus.SKIPPED, reason)
+            return _finish(event, InboxStatus.SKIPPED, reason)
         if event.payload_ciphertext is None:  # cleared: nothing left to process
             return _finish(event, InboxStatus.SKIPPED, "the payload was already cleared")
         payload = msgspec.json.decode(
@@ -283,20 +362,17 @@ async def process_event(
             )
         )
         value = payload.get("value") if isinstance(payload, dict) else None
-        if event.field == "feed" and event.item == "comment" and event.verb == "hide":
-            # The comment is hidden on the platform (by our own call, whose result is not
-            # recorded yet, or by a moderator): the finding follows at once.
-            followed = await follow_platform_hide(uow, connection, event.object_id or "")
-            return _finish(event, InboxStatus.DONE if followed else InboxStatus.SKIPPED, None)
-        comment = comment_from_payload(event, value if isinstance(value, dict) else {})
-        if comment is None or not comment.comment_id:
-            return _finish(
-                event,
-                InboxStatus.SKIPPED,
-                f"not a new or edited comment ({event.item}/{event.verb})",
-            )
-        event.attempts += 1
-        if comment.message is None:
+        own = _ready(event, value if isinstance(value, dict) else {})
+        if own is None:
+            comment = comment_from_payload(event, value if isinstance(value, dict) else {})
+            if comment is None or not comment.comment_id:
+                return _finish(
+                    event,
+                    InboxStatus.SKIPPED,
+                    f"not a new or edited comment ({event.item}/{event.verb})",
+                )
+            # A comment whose text the event lacks: read from the platform first.
+            event.attempts += 1
             try:
                 fetched = await fetch_comment(pctx, connection, comment)
             except (platform.TokenInvalid, NoPageToken):
@@ -313,40 +389,79 @@ async def process_event(
                 return _finish(event, InboxStatus.FAILED, describe(exc))
             if fetched is None:
                 return _finish(event, InboxStatus.SKIPPED, "the comment no longer exists")
-            comment = fetched
-        batch = [(event, comment)]
-        if comment.message is not None and batch_size > 1:
-            batch.extend(await _backlog(pctx, uow, event, batch_size - 1))
+            own = _Ready(event, comment=fetched)
+        backlog = (
+            await _backlog(pctx, uow, connection.id, exclude=event.id, limit=batch_size - 1)
+            if batch_size > 1
+            else []
+        )
+        return await _take(pctx, uow, connection, [own, *backlog])
+
+
+async def _take(
+    pctx: PipelineContext, uow: UnitOfWork, connection: Connection, batch: list[_Ready]
+) -> EventOutcome:
+    """Handle a batch of ready events of one connection: comments in one ``handle_comments``
+    (one detection pass, one audit append, one set of statements), then the hides the platform
+    reported; every event is done. The outcome's ``handled`` is the first event's comment."""
+    comments = [r for r in batch if r.comment is not None]
+    outcomes: list[HandleOutcome] = []
+    if comments:
         outcomes = await handle_comments(
             pctx,
             uow,
             connection,
-            [c for _, c in batch],
+            [r.comment for r in comments if r.comment is not None],
             source=FindingSource.REALTIME,
-            received_at=event.received_at,
-            received_ats=[e.received_at for e, _ in batch],
+            received_at=comments[0].event.received_at,
+            received_ats=[r.event.received_at for r in comments],
         )
-        for done, _ in batch:
-            _finish(done, InboxStatus.DONE, None)
-    action_ids = list(dict.fromkeys(a for o in outcomes for a in o.action_ids))
-    fresh = tuple(dict.fromkeys(a for o in outcomes for a in o.fresh_action_ids))
+    hidden = [r.hidden for r in batch if r.hidden]
+    followed = await follow_platform_hides(uow, connection, hidden) if hidden else set()
+    for ready in batch:
+        if ready.hidden is not None and ready.hidden not in followed:
+            _finish(ready.event, InboxStatus.SKIPPED, None)
+        else:
+            _finish(ready.event, InboxStatus.DONE, None)
+    first = batch[0]
     return EventOutcome(
-        status=InboxStatus.DONE.value,
-        handled=outcomes[0],
-        action_ids=tuple(action_ids),
-        fresh_action_ids=fresh,
+        status=InboxStatus.DONE.value
+        if first.comment is not None or first.hidden in followed
+        else InboxStatus.SKIPPED.value,
+        handled=outcomes[0] if outcomes and first.comment is not None else None,
+        action_ids=tuple(dict.fromkeys(a for o in outcomes for a in o.action_ids)),
+        fresh_action_ids=tuple(dict.fromkeys(a for o in outcomes for a in o.fresh_action_ids)),
         events=len(batch),
     )
 
 
+def _ready(event: InboxEvent, value: dict[str, Any]) -> _Ready | None:
+    """The event as batchable work, or None when it is not (see ``batchable``)."""
+    if event.field == "feed" and event.item == "comment" and event.verb == "hide":
+        # The comment is hidden on the platform (by our own call, whose result is not
+        # recorded yet, or by a moderator): the finding follows at once.
+        return _Ready(event, hidden=event.object_id or "")
+    comment = comment_from_payload(event, value)
+    if comment is None or not comment.comment_id or comment.message is None:
+        return None
+    return _Ready(event, comment=comment)
+
+
 async def _backlog(
-    pctx: PipelineContext, uow: UnitOfWork, event: InboxEvent, limit: int
-) -> list[tuple[InboxEvent, CommentView]]:
-    """Other pending comments of the event's connection that carry their text, locked. Those
-    that need a platform read first are left to their own jobs."""
-    taken: list[tuple[InboxEvent, CommentView]] = []
+    pctx: PipelineContext,
+    uow: UnitOfWork,
+    connection_id: uuid.UUID,
+    *,
+    exclude: uuid.UUID,
+    limit: int,
+) -> list[_Ready]:
+    """Other pending events of the connection that need no platform read, oldest first,
+    locked. Those that need a platform read first are left to their own jobs."""
+    taken: list[_Ready] = []
+    if limit <= 0:
+        return taken
     others = await InboxRepository(uow.session).lock_ready(
-        uow.tenant, event.connection_id, exclude=event.id, limit=limit
+        uow.tenant, connection_id, exclude=exclude, limit=limit
     )
     for other in others:
         if other.payload_ciphertext is None:
@@ -357,11 +472,11 @@ async def _backlog(
             )
         )
         value = payload.get("value") if isinstance(payload, dict) else None
-        view = comment_from_payload(other, value if isinstance(value, dict) else {})
-        if view is None or not view.comment_id or view.message is None:
+        ready = _ready(other, value if isinstance(value, dict) else {})
+        if ready is None:
             continue
-        other.attempts += 1
-        taken.append((other, view))
+        # No attempt is counted: the event is settled in this transaction, or not at all.
+        taken.append(ready)
     return taken
 
 
@@ -387,52 +502,59 @@ def _retry(
     )
 
 
-async def follow_platform_hide(uow: UnitOfWork, connection: Connection, comment_id: str) -> bool:
-    """The platform says the comment is hidden: its hide action is done and its finding hidden,
-    unless a worker holds the action right now (it is performing it and records the result
-    itself). Returns whether anything changed."""
-    if not comment_id:
-        return False
+async def follow_platform_hides(
+    uow: UnitOfWork, connection: Connection, comment_ids: Sequence[str]
+) -> set[str]:
+    """The platform says these comments are hidden: each one's hide action is done and its
+    finding hidden, unless a worker holds the action right now (it is performing it and records
+    the result itself). Returns the comments whose state changed. Most are echoes of our own
+    hides, already recorded: one read settles those."""
+    wanted = sorted({c for c in comment_ids if c})
+    if not wanted:
+        return set()
     tenant_id = uow.tenant
     actions = ActionRepository(uow.session)
-    hide = (await actions.for_comment(tenant_id, connection.id, comment_id)).get(ActionKind.HIDE)
-    if hide is None or hide.status is ActionStatus.DONE:
-        return False
-    locked = (await actions.lock_many(tenant_id, [hide.id])).get(hide.id)
-    if locked is None or locked.status is ActionStatus.DONE:
-        return False
-    finding = (
-        (await FindingRepository(uow.session).lock_many(tenant_id, [locked.finding_id])).get(
-            locked.finding_id
-        )
-        if locked.finding_id is not None
-        else None
+    hides = await actions.of_comments(tenant_id, connection.id, wanted, ActionKind.HIDE)
+    open_ids = [a.id for a in hides.values() if a.status is not ActionStatus.DONE]
+    if not open_ids:
+        return set()
+    locked = [
+        a
+        for a in (await actions.lock_many(tenant_id, open_ids)).values()
+        if a.status is not ActionStatus.DONE
+    ]
+    findings = await FindingRepository(uow.session).lock_many(
+        tenant_id, [a.finding_id for a in locked if a.finding_id is not None]
     )
     now = utcnow()
-    locked.status = ActionStatus.DONE
-    locked.done_at = now
-    locked.last_error = None
-    if finding is not None and finding.status in {
-        FindingStatus.PENDING_HIDE,
-        FindingStatus.HIDE_FAILED,
-    }:
-        finding.status = FindingStatus.HIDDEN
-        finding.hidden_at = now
-    record(
-        uow,
-        tenant_id,
-        actor=ACTOR,
-        action="comment.hidden",
-        subject_type="finding" if finding is not None else "comment",
-        subject_id=finding.id if finding is not None else comment_id,
-        data={
-            "action_id": str(locked.id),
-            "comment_id": comment_id,
-            "connection_id": str(connection.id),
-            "already": True,
-        },
-    )
-    return True
+    followed: set[str] = set()
+    for action in locked:
+        finding = findings.get(action.finding_id) if action.finding_id is not None else None
+        action.status = ActionStatus.DONE
+        action.done_at = now
+        action.last_error = None
+        if finding is not None and finding.status in {
+            FindingStatus.PENDING_HIDE,
+            FindingStatus.HIDE_FAILED,
+        }:
+            finding.status = FindingStatus.HIDDEN
+            finding.hidden_at = now
+        record(
+            uow,
+            tenant_id,
+            actor=ACTOR,
+            action="comment.hidden",
+            subject_type="finding" if finding is not None else "comment",
+            subject_id=finding.id if finding is not None else action.comment_id,
+            data={
+                "action_id": str(action.id),
+                "comment_id": action.comment_id,
+                "connection_id": str(connection.id),
+                "already": True,
+            },
+        )
+        followed.add(action.comment_id)
+    return followed
 
 
 async def record_event_failure(

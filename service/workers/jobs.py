@@ -67,10 +67,10 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
         raise queue.retry_later(backoff(_try(ctx))) from None
     if outcome.status == "retry":
         raise queue.retry_later(outcome.retry_after)
-    if outcome.status == "busy":
-        # Another transaction holds the row (a duplicate job, or reconcile looking at it):
-        # look again shortly rather than leave a pending event to the next reconcile pass.
-        raise queue.retry_later(1.0)
+    # "busy": another job's batch holds the event and settles it (this job took what else
+    # its connection had pending). Under load most jobs end so; retrying each a second later
+    # would double the jobs for nothing. A holder that does not settle it (reconcile's brief
+    # look at a stale event) leaves it to the next reconcile pass.
     if outcome.action_ids:
         await perform_quietly(pctx, tid, outcome.action_ids, outcome.fresh_action_ids)
     return outcome.status
