@@ -44,7 +44,7 @@ async def table(
 HEADER = (
     "| workers | rate/s | achieved/s | comments | hidden | p50 ms | p99 ms | max ms "
     "| from created p50 / p99 ms | max hide calls | webhook answers | CPU s sandbox / api "
-    "/ workers | load before |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "/ workers / postgres | load before |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -55,6 +55,7 @@ def _row(r: dict[str, Any]) -> str:
         f"| {r['max_ms']} | {r['from_created_p50_ms']} / {r['from_created_p99_ms']} "
         f"| {r['max_hide_calls']} | {r['webhook_answers']} "
         f"| {r['cpu_sandbox_s']} / {r['cpu_api_s']} / {r['cpu_workers_s']} "
+        f"/ {r['cpu_postgres_s']} "
         f"| {r['load_before']} |"
     )
 

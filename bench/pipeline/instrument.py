@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 import httpx
@@ -29,17 +29,13 @@ from bench.pipeline.common import (
     APP_SECRET,
     VERIFY_TOKEN,
     Sandbox,
-    cpu_seconds,
     free_port,
 )
+from bench.pipeline.cpu import CpuMeter
 from bench.pipeline.generator import generate, plan
 from bench.pipeline.time_to_hide import DEFAULT_WEBHOOK_BATCH, percentile
 from service.logging import configure_logging
 from service.platforms.graph import GraphClient
-
-
-def _used(before: float | None, after: float | None) -> float | None:
-    return None if before is None or after is None else round(after - before, 2)
 
 
 def _start_receiver(port: int, graph: str, token: str, hide: float) -> subprocess.Popen[bytes]:
@@ -83,15 +79,10 @@ async def bench(
         ).json()
         planned = plan(post["id"], rate, seconds, 0.2)
 
-        def cpu() -> dict[str, float | None]:
-            assert receiver is not None
-            return {
-                "sandbox": cpu_seconds(sandbox.process.pid),
-                "bench": time.process_time(),
-                "receiver": cpu_seconds(receiver.pid),
-            }
-
-        before = cpu()
+        meter = CpuMeter()
+        meter.start(
+            {"sandbox": [sandbox.process.pid], "bench": [os.getpid()], "receiver": [receiver.pid]}
+        )
         generated = await generate(control, planned)
         expected_hides = int(len(generated.created) * hide)
         arrivals: dict[str, float] = {}
@@ -107,13 +98,11 @@ async def bench(
             if len(arrivals) >= len(generated.created) and len(hidden_at) >= expected_hides:
                 break
             await asyncio.sleep(0.1)
-        after = cpu()
+        used = {f"cpu_{group}_s": round(cpu, 2) for group, cpu in meter.stop().items()}
         deliveries = (await control.get("/_sandbox/webhooks/deliveries")).json()
         created = {c: made.created_at for c, made in generated.created.items()}
         delivery = [(arrivals[c] - t) * 1000 for c, t in created.items() if c in arrivals]
         hides = [(hidden_at[c] - t) * 1000 for c, t in created.items() if c in hidden_at]
-        used = {name: _used(before[name], after[name]) for name in after}
-        sandbox_cpu = used["sandbox"]
         return {
             "rate": rate,
             "webhook_max_batch": webhook_batch,
@@ -132,11 +121,9 @@ async def bench(
             "delivery_p99_ms": round(percentile(delivery, 0.99), 1),
             "from_created_p50_ms": round(percentile(hides, 0.5), 1),
             "from_created_p99_ms": round(percentile(hides, 0.99), 1),
-            **{f"cpu_{name}_s": value for name, value in used.items()},
-            "sandbox_cpu_ms_per_comment": (
-                None
-                if sandbox_cpu is None or not generated.created
-                else round(sandbox_cpu * 1000 / len(generated.created), 2)
+            **used,
+            "sandbox_cpu_ms_per_comment": round(
+                used["cpu_sandbox_s"] * 1000 / max(1, len(generated.created)), 2
             ),
         }
     finally:

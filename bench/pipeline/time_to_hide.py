@@ -14,7 +14,8 @@ Time to hide, per comment the pipeline hid: from the webhook's arrival at the AP
 event's received_at) to the sandbox logging the successful ``is_hidden=true`` call (``p50_ms``
 ...), and from the comment's creation on the platform, what the commenter sees
 (``from_created_*``). ``achieved_rate`` is the rate the sandbox really took comments at;
-``cpu_*_s`` the CPU each process used from the first comment to the end of the drain.
+``cpu_*_s`` the CPU each process (Postgres: the run database's backends) used from the first
+comment to the end of the drain.
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ import asyncpg
 import httpx
 
 from bench.pipeline.common import (
+    ADMIN_DSN,
     APP_ID,
     APP_SECRET,
     REDIS_URL,
     VERIFY_TOKEN,
     Sandbox,
-    cpu_seconds,
     drop_database,
     free_port,
     fresh_database,
     tenant_with_page,
 )
+from bench.pipeline.cpu import CpuMeter, backend_pids
 from bench.pipeline.generator import generate, plan
 from service.db import Database
 from service.logging import configure_logging
@@ -81,22 +83,6 @@ def percentile(values: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     low, high = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def _cpu(
-    sandbox_pid: int, api: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]]
-) -> dict[str, float | None]:
-    worker_seconds = [cpu_seconds(w.pid) for w in workers]
-    return {
-        "sandbox": cpu_seconds(sandbox_pid),
-        "bench": time.process_time(),
-        "api": cpu_seconds(api.pid),
-        "workers": None if None in worker_seconds else sum(filter(None, worker_seconds)),
-    }
-
-
-def _used(before: float | None, after: float | None) -> float | None:
-    return None if before is None or after is None else round(after - before, 2)
 
 
 async def bench(
@@ -161,7 +147,16 @@ async def bench(
         ).json()
 
         planned = plan(post["id"], rate, seconds, personal)
-        cpu_before = _cpu(sandbox.process.pid, api, worker_processes)
+        meter = CpuMeter()
+        meter.start(
+            {
+                "sandbox": [sandbox.process.pid],
+                "bench": [os.getpid()],
+                "api": [api.pid],
+                "workers": [w.pid for w in worker_processes],
+                "postgres": await backend_pids(ADMIN_DSN, name),
+            }
+        )
         generated = await generate(control, planned)
         sent = {comment_id: c.personal for comment_id, c in generated.created.items()}
         created_at = {comment_id: c.created_at for comment_id, c in generated.created.items()}
@@ -200,7 +195,8 @@ async def bench(
             }
         finally:
             await admin.close()
-        cpu_after = _cpu(sandbox.process.pid, api, worker_processes)
+        meter.add("postgres", await backend_pids(ADMIN_DSN, name))
+        cpu = {f"cpu_{group}_s": round(used, 2) for group, used in meter.stop().items()}
         deliveries = (await control.get("/_sandbox/webhooks/deliveries")).json()
         calls = (await control.get("/_sandbox/calls", params={"method": "POST"})).json()
         hidden_at: dict[str, float] = {}
@@ -226,7 +222,6 @@ async def bench(
             for call in calls
             if call["params"].get("is_hidden") == "true"
         )
-        cpu = {f"cpu_{name}_s": _used(cpu_before[name], cpu_after[name]) for name in cpu_after}
         return {
             "workers": workers,
             "rate": rate,
@@ -260,6 +255,10 @@ async def bench(
             "from_created_p99_ms": round(percentile(from_created, 0.99), 1),
             "from_created_max_ms": round(max(from_created, default=float("nan")), 1),
             **cpu,
+            # The measuring instrument (sandbox and generator) per comment sent.
+            "instrument_cpu_ms_per_comment": round(
+                (cpu["cpu_sandbox_s"] + cpu["cpu_bench_s"]) * 1000 / max(1, len(sent)), 2
+            ),
         }
     finally:
         await control.aclose()
