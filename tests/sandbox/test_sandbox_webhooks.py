@@ -219,3 +219,21 @@ async def test_deliveries_share_a_bounded_pool_of_kept_alive_connections() -> No
         await server.wait_closed()
     assert [d.status for d in store.deliveries] == [200] * 10
     assert 1 <= accepted <= 2
+
+
+# --- usage windows ---------------------------------------------------------------------------
+
+
+def test_usage_counts_the_calls_of_the_last_hour_only() -> None:
+    now = [1_700_000_000.0]
+    store = Store(SandboxConfig(pages=1, app_calls_per_hour=100), clock=lambda: now[0])
+    for _ in range(30):
+        assert store.count_call(None)[0] <= 30
+    now[0] += 30 * 60  # half an hour later
+    for _ in range(20):
+        store.count_call(None)
+    assert store.count_call(None) == (51, None)
+    now[0] += 31 * 60  # the first 30 calls are more than an hour old
+    assert store.count_call(None) == (22, None)
+    now[0] += 2 * 3_600
+    assert store.count_call(None) == (1, None)
