@@ -14,6 +14,7 @@ this module only; ``lint-imports`` keeps arq out of every other module.
 
     job                  args                        job id (arq drops duplicates by it)
     process_inbox_event  tenant_id, event_id         inbox:<event>
+    drain_inbox          tenant_id, connection_id    drain:<connection>:<window> (coalesced)
     execute_action       tenant_id, action_id        action:<action>
     poll_connection      tenant_id, connection_id    poll:<connection>
     run_scan             tenant_id, scan_id          run_scan:<scan>:<attempt>
@@ -68,6 +69,7 @@ class JobName(enum.StrEnum):
     so renaming one strands the jobs already queued under the old name."""
 
     PROCESS_INBOX_EVENT = "process_inbox_event"
+    DRAIN_INBOX = "drain_inbox"
     EXECUTE_ACTION = "execute_action"
     POLL_CONNECTION = "poll_connection"
     RUN_SCAN = "run_scan"
@@ -88,12 +90,20 @@ class JobName(enum.StrEnum):
     RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
 
 
+# A coalesced run starts this long after its window ends (clocks of API and worker hosts agree
+# to within milliseconds; the send after a commit takes about one).
+_COALESCE_MARGIN = 0.005
+
+
 class Job(msgspec.Struct, frozen=True):
     function: JobName
     args: tuple[JobArg, ...] = ()
     # A stable id makes arq drop a duplicate while the first is queued or its result is kept.
     job_id: str | None = None
     defer_by: float | None = None
+    # Sends of this job within one window of this many seconds make one run, at the window's
+    # end: ``Queue.send`` adds the window's number to ``job_id``.
+    coalesce: float | None = None
 
 
 # --- the catalogue: one constructor per job ----------------------------------------------------
@@ -102,6 +112,20 @@ class Job(msgspec.Struct, frozen=True):
 def inbox_job_id(event_id: uuid.UUID | str) -> str:
     # One job per event: arq drops a second enqueue while the first is queued or kept.
     return f"inbox:{event_id}"
+
+
+# The window a connection's inbox events wait for company: under load a delivery arrives every few
+# milliseconds, and one job per window handles them in one batch instead of one job each.
+INBOX_DRAIN_WINDOW = 0.05
+
+
+def drain_inbox(tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Job:
+    return Job(
+        JobName.DRAIN_INBOX,
+        (str(tenant_id), str(connection_id)),
+        f"drain:{connection_id}",
+        coalesce=INBOX_DRAIN_WINDOW,
+    )
 
 
 def action_job_id(action_id: uuid.UUID | str) -> str:
@@ -215,14 +239,17 @@ class Queue:
         sent = 0
         for job in jobs:
             try:
-                defer = dt.timedelta(seconds=job.defer_by) if job.defer_by else None
-                await self.redis.enqueue_job(
-                    job.function.value,
-                    *job.args,
-                    _job_id=job.job_id,
-                    _queue_name=self.queue_name,
-                    _defer_by=defer,
-                )
+                if job.coalesce:
+                    await self._send_coalesced(job, job.coalesce)
+                else:
+                    defer = dt.timedelta(seconds=job.defer_by) if job.defer_by else None
+                    await self.redis.enqueue_job(
+                        job.function.value,
+                        *job.args,
+                        _job_id=job.job_id,
+                        _queue_name=self.queue_name,
+                        _defer_by=defer,
+                    )
                 sent += 1
             except Exception as exc:  # Redis down or restarting: Postgres keeps the work.
                 log.warning(
@@ -232,6 +259,28 @@ class Queue:
                     error=type(exc).__name__,
                 )
         return sent
+
+    async def _send_coalesced(self, job: Job, window: float) -> None:
+        """Send ``job`` to run at the end of the current window, unless that window's run is
+        already queued: the caller's work is committed, and a run that starts after the window
+        ends sees it. A run of this window that already started (a slow send, a clock a little
+        ahead) may have looked before the commit, so the next window's run is sent instead."""
+        window_no = int(time.time() / window)
+        for number in (window_no, window_no + 1, window_no + 2):
+            job_id = f"{job.job_id}:{number}"
+            run_at = dt.datetime.fromtimestamp((number + 1) * window + _COALESCE_MARGIN, dt.UTC)
+            sent = await self.redis.enqueue_job(
+                job.function.value,
+                *job.args,
+                _job_id=job_id,
+                _queue_name=self.queue_name,
+                _defer_until=run_at,
+            )
+            if sent is not None:
+                return
+            status = await ArqJob(job_id, self.redis, _queue_name=self.queue_name).status()
+            if status in {JobStatus.queued, JobStatus.deferred}:
+                return  # not started yet: it will take this work along
 
     async def resend(self, job: Job, *, claimed_longer_than: float | None = None) -> int:
         """Send ``job`` again unless arq already holds it queued, deferred or running (the

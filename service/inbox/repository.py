@@ -45,18 +45,22 @@ class InboxRepository:
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def lock_ready(
-        self, tenant_id: TenantId, connection_id: uuid.UUID, *, exclude: uuid.UUID, limit: int
+        self,
+        tenant_id: TenantId,
+        connection_id: uuid.UUID,
+        *,
+        exclude: uuid.UUID | None = None,
+        limit: int,
     ) -> Sequence[InboxEvent]:
-        """Other pending new, edited or hidden comments of the connection, oldest first, that
-        no worker holds, row-locked: a backlog handled in one batch by whichever job comes
-        first."""
+        """Pending new, edited or hidden comments of the connection (but ``exclude``), oldest
+        first, that no worker holds, row-locked: a backlog handled in one batch by whichever
+        job comes first."""
         stmt = (
             select(InboxEvent)
             .where(
                 InboxEvent.tenant_id == tenant_id,
                 InboxEvent.connection_id == connection_id,
                 InboxEvent.status == InboxStatus.PENDING,
-                InboxEvent.id != exclude,
                 or_(
                     and_(
                         InboxEvent.field == "feed",
@@ -73,6 +77,8 @@ class InboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if exclude is not None:
+            stmt = stmt.where(InboxEvent.id != exclude)
         return (await self.session.scalars(stmt)).all()
 
     async def recent_post_ids(

@@ -197,18 +197,19 @@ def batchable(field: str, value: dict[str, Any]) -> bool:
 def _jobs_for(
     tenant_id: TenantId, events: list[tuple[uuid.UUID, uuid.UUID, bool]]
 ) -> list[jobs.Job]:
-    """The jobs for newly stored (event, connection, batchable) rows, in order. A delivery's
-    batchable events of one connection share one job per ``REALTIME_BATCH`` (the job takes the
-    connection's pending batchable events along, see ``process_event``); any other event (a
-    comment whose text must be read from the platform, a post, a reaction) has its own."""
+    """The jobs for newly stored (event, connection, batchable) rows. A connection's batchable
+    events are drained together: one ``drain_inbox`` job per connection, which the queue
+    coalesces with the other deliveries' in the same few milliseconds (``Queue.send``), so
+    under load one run takes many deliveries' events in one batch. Any other event (a comment
+    whose text must be read from the platform, a post, a reaction) has its own job."""
     sent: list[jobs.Job] = []
-    shared: dict[uuid.UUID, int] = defaultdict(int)
+    drained: set[uuid.UUID] = set()
     for event_id, connection_id, shares in events:
-        if shares:
-            shared[connection_id] += 1
-            if (shared[connection_id] - 1) % REALTIME_BATCH:
-                continue
-        sent.append(jobs.process_inbox_event(tenant_id, event_id))
+        if not shares:
+            sent.append(jobs.process_inbox_event(tenant_id, event_id))
+        elif connection_id not in drained:
+            drained.add(connection_id)
+            sent.append(jobs.drain_inbox(tenant_id, connection_id))
     return sent
 
 
@@ -398,6 +399,33 @@ async def process_event(
         return await _take(pctx, uow, connection, [own, *backlog])
 
 
+async def drain_connection(
+    pctx: PipelineContext,
+    tenant_id: TenantId,
+    connection_id: uuid.UUID,
+    *,
+    batch_size: int = REALTIME_BATCH,
+) -> EventOutcome:
+    """One batch of the connection's pending events that need no platform read (at most
+    ``batch_size``), in one unit of work, like ``process_event``'s backlog. ``events`` in the
+    outcome says how many were taken: a full batch means more may be waiting. The caller
+    performs ``outcome.action_ids`` after this returns (committed)."""
+    async with pctx.db.unit_of_work(tenant_id) as uow:
+        connection = await ConnectionRepository(uow.session).get(tenant_id, connection_id)
+        if connection is None or connection.status is ConnectionStatus.NEEDS_REAUTH:
+            # Left pending: once the page is re-authorised, reconcile sends them again.
+            return EventOutcome(status="not_pending")
+        backlog = await _backlog(pctx, uow, connection_id, limit=batch_size)
+        if not backlog:
+            return EventOutcome(status="not_pending")
+        if connection.status is not ConnectionStatus.ACTIVE:
+            for ready in backlog:
+                _finish(ready.event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
+            return EventOutcome(status=InboxStatus.SKIPPED.value, events=len(backlog))
+        taken = await _take(pctx, uow, connection, backlog)
+        return msgspec.structs.replace(taken, handled=None)
+
+
 async def _take(
     pctx: PipelineContext, uow: UnitOfWork, connection: Connection, batch: list[_Ready]
 ) -> EventOutcome:
@@ -452,7 +480,7 @@ async def _backlog(
     uow: UnitOfWork,
     connection_id: uuid.UUID,
     *,
-    exclude: uuid.UUID,
+    exclude: uuid.UUID | None = None,
     limit: int,
 ) -> list[_Ready]:
     """Other pending events of the connection that need no platform read, oldest first,
@@ -555,6 +583,18 @@ async def follow_platform_hides(
         )
         followed.add(action.comment_id)
     return followed
+
+
+async def one_by_one(
+    pctx: PipelineContext, tenant_id: TenantId, connection_id: uuid.UUID
+) -> list[jobs.Job]:
+    """A job per pending event of the connection that a drain would take (up to
+    ``REALTIME_BATCH``): after a drain failed, each fails or succeeds alone."""
+    async with pctx.db.unit_of_work(tenant_id) as uow:
+        events = await InboxRepository(uow.session).lock_ready(
+            tenant_id, connection_id, limit=REALTIME_BATCH
+        )
+        return [jobs.process_inbox_event(tenant_id, e.id) for e in events]
 
 
 async def record_event_failure(

