@@ -45,7 +45,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.cron import CronJob, cron
 from arq.jobs import Job as ArqJob
-from arq.jobs import JobStatus, deserialize_job
+from arq.jobs import JobStatus, deserialize_job, serialize_job
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, Worker, func, get_kwargs
 from redis.exceptions import RedisError, ResponseError, WatchError
@@ -89,6 +89,19 @@ class JobName(enum.StrEnum):
     RECONCILE_ERASURES = "reconcile_erasures"
     RECONCILE_TENANT_DELETIONS = "reconcile_tenant_deletions"
 
+
+# KEYS: the job's key, result key and in-progress key, the queue. ARGV: job id, when to run
+# (ms), the serialized job, its expiry (ms). A run that is waiting takes the new work along (0);
+# one that started or finished may have looked already (2); otherwise it is sent now (1), the
+# way arq's enqueue_job writes a job.
+_COALESCE_SCRIPT = """
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+return 1
+"""
+_COALESCE_STARTED = 2
 
 # A coalesced run starts this long after its window ends (clocks of API and worker hosts agree
 # to within milliseconds; the send after a commit takes about one).
@@ -223,6 +236,8 @@ class Queue:
     def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self.redis = redis
         self.queue_name = queue_name
+        # Loaded by its hash and again after a Redis restart (redis-py's Script does both).
+        self._coalesce = redis.register_script(_COALESCE_SCRIPT)
 
     @classmethod
     async def connect(cls, url: str, queue_name: str) -> Queue:
@@ -262,25 +277,35 @@ class Queue:
 
     async def _send_coalesced(self, job: Job, window: float) -> None:
         """Send ``job`` to run at the end of the current window, unless that window's run is
-        already queued: the caller's work is committed, and a run that starts after the window
+        already waiting: the caller's work is committed, and a run that starts after the window
         ends sees it. A run of this window that already started (a slow send, a clock a little
-        ahead) may have looked before the commit, so the next window's run is sent instead."""
+        ahead) may have looked before the commit, so the next window's run is sent instead.
+        One round trip: the check and the send are one script in Redis."""
+        assert job.job_id is not None
         window_no = int(time.time() / window)
         for number in (window_no, window_no + 1, window_no + 2):
             job_id = f"{job.job_id}:{number}"
-            run_at = dt.datetime.fromtimestamp((number + 1) * window + _COALESCE_MARGIN, dt.UTC)
-            sent = await self.redis.enqueue_job(
-                job.function.value,
-                *job.args,
-                _job_id=job_id,
-                _queue_name=self.queue_name,
-                _defer_until=run_at,
+            run_at_ms = int(((number + 1) * window + _COALESCE_MARGIN) * 1000)
+            now_ms = int(time.time() * 1000)
+            payload = serialize_job(
+                job.function.value, job.args, {}, None, now_ms, serializer=self.redis.job_serializer
             )
-            if sent is not None:
-                return
-            status = await ArqJob(job_id, self.redis, _queue_name=self.queue_name).status()
-            if status in {JobStatus.queued, JobStatus.deferred}:
-                return  # not started yet: it will take this work along
+            answer = await self._coalesce(
+                keys=[
+                    job_key_prefix + job_id,
+                    result_key_prefix + job_id,
+                    in_progress_key_prefix + job_id,
+                    self.queue_name,
+                ],
+                args=[
+                    job_id,
+                    run_at_ms,
+                    payload,
+                    max(run_at_ms - now_ms, 0) + self.redis.expires_extra_ms,
+                ],
+            )
+            if int(answer) != _COALESCE_STARTED:
+                return  # sent now, or waiting: either takes this work along
 
     async def resend(self, job: Job, *, claimed_longer_than: float | None = None) -> int:
         """Send ``job`` again unless arq already holds it queued, deferred or running (the

@@ -64,19 +64,22 @@ class _Appends:
             return
         events, self.events = self.events, []
         tenant_id = self.tenant_id
-        # Create the head once, then lock it: appends within one tenant are serialised.
-        await session.execute(
-            insert(AuditHead)
-            .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["tenant_id"])
+        # Lock the head: appends within one tenant are serialised. The tenant's first append
+        # creates it (once; a concurrent first append waits on the insert, then locks).
+        lock_head = (
+            select(AuditHead.seq, AuditHead.hash)
+            .where(AuditHead.tenant_id == tenant_id)
+            .with_for_update()
         )
-        seq, prev = (
+        head = (await session.execute(lock_head)).one_or_none()
+        if head is None:
             await session.execute(
-                select(AuditHead.seq, AuditHead.hash)
-                .where(AuditHead.tenant_id == tenant_id)
-                .with_for_update()
+                insert(AuditHead)
+                .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+                .on_conflict_do_nothing(index_elements=["tenant_id"])
             )
-        ).one()
+            head = (await session.execute(lock_head)).one()
+        seq, prev = head
         rows: list[dict[str, Any]] = []
         for event in events:
             seq += 1

@@ -3,14 +3,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus
 from service.inbox.models import InboxEvent, InboxStatus
+
+_EVENTS = cast(Table, InboxEvent.__table__)
+_STORE_MANY = (
+    insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
+    .returning(_EVENTS.c.id)
+)
 
 
 class InboxRepository:
@@ -24,11 +32,10 @@ class InboxRepository:
         is already stored; returns the ids that were inserted."""
         if not rows:
             return set()
+        # One statement, compiled once: the rows go as executemany parameters (SQLAlchemy sends
+        # them as one multi-row INSERT), not as a VALUES list compiled anew for every delivery.
         result = await self.session.execute(
-            insert(InboxEvent)
-            .values([{"tenant_id": tenant_id, **row} for row in rows])
-            .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-            .returning(InboxEvent.id)
+            _STORE_MANY, [{"tenant_id": tenant_id, **row} for row in rows]
         )
         return set(result.scalars().all())
 
