@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,10 @@ def _canonical(event: AuditEvent) -> bytes:
 
 def chain_hash(prev_hash: bytes, event: AuditEvent) -> bytes:
     return hashlib.sha256(prev_hash + _canonical(event)).digest()
+
+
+_EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 class _Appends:
@@ -101,7 +105,8 @@ class _Appends:
                     "hash": event.hash,
                 }
             )
-        await session.execute(insert(AuditEvent), rows)
+        # RETURNING: one multi-row INSERT (insertmanyvalues), not one INSERT per event.
+        await session.execute(_INSERT_EVENTS, rows)
         await session.execute(
             update(AuditHead).where(AuditHead.tenant_id == tenant_id).values(seq=seq, hash=prev)
         )

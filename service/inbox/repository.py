@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import ARRAY, UUID, Table, and_, any_, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,28 @@ class InboxRepository:
             _STORE_MANY, [{"tenant_id": tenant_id, **row} for row in rows]
         )
         return set(result.scalars().all())
+
+    async def settle(
+        self,
+        tenant_id: TenantId,
+        event_ids: Sequence[uuid.UUID],
+        status: InboxStatus,
+        at: dt.datetime,
+        reason: str | None = None,
+    ) -> None:
+        """Mark events done (or skipped, failed) in one statement, and drop their payloads: once
+        an event is settled nothing needs the comment's text."""
+        if not event_ids:
+            return
+        await self.session.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.id == any_(literal(list(event_ids), ARRAY(UUID))),
+            )
+            .values(status=status, last_error=reason, processed_at=at, payload_ciphertext=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def get(self, tenant_id: TenantId, event_id: uuid.UUID) -> InboxEvent | None:
         return await self.session.get(InboxEvent, (tenant_id, event_id))

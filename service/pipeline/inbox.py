@@ -446,11 +446,11 @@ async def _take(
         )
     hidden = [r.hidden for r in batch if r.hidden]
     followed = await follow_platform_hides(uow, connection, hidden) if hidden else set()
-    for ready in batch:
-        if ready.hidden is not None and ready.hidden not in followed:
-            _finish(ready.event, InboxStatus.SKIPPED, None)
-        else:
-            _finish(ready.event, InboxStatus.DONE, None)
+    inbox, now = InboxRepository(uow.session), utcnow()
+    skipped = [r.event.id for r in batch if r.hidden is not None and r.hidden not in followed]
+    done = [r.event.id for r in batch if r.hidden is None or r.hidden in followed]
+    await inbox.settle(uow.tenant, done, InboxStatus.DONE, now)
+    await inbox.settle(uow.tenant, skipped, InboxStatus.SKIPPED, now)
     first = batch[0]
     return EventOutcome(
         status=InboxStatus.DONE.value

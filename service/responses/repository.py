@@ -16,8 +16,12 @@ from service.ids import new_id
 from service.responses.models import TrackedComment
 
 _TRACKED = cast(Table, TrackedComment.__table__)
-_INSERT_NEW = insert(_TRACKED).on_conflict_do_nothing(
-    index_elements=["tenant_id", "connection_id", "comment_id"]
+# RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (insertmanyvalues); without it
+# asyncpg's executemany runs one INSERT per row on the server.
+_INSERT_NEW = (
+    insert(_TRACKED)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id", "comment_id"])
+    .returning(_TRACKED.c.id)
 )
 # A comment hidden for personal data no longer awaits a public reply (unless the terms say so).
 HIDDEN_STATUSES = (FindingStatus.PENDING_HIDE, FindingStatus.HIDDEN)
