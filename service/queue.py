@@ -481,17 +481,30 @@ class ResilientWorker(Worker):
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """arq's ``start_jobs``, claiming each job for its own timeout (see the class), and
-        giving back the concurrency slot when talking to Redis fails (arq's keeps it)."""
-        for job_id_b in job_ids:
+        giving back the concurrency slot when talking to Redis fails (arq's keeps it).
+
+        A started job stays in the queue until it ends, so every poll (20 a second) lists the
+        jobs running anywhere again; arq examines each with three round trips. Here the jobs
+        this worker runs are passed over without asking Redis, and those another worker holds
+        are found with one pipelined read for the lot."""
+        candidates = [j.decode() for j in job_ids]
+        candidates = [j for j in candidates if j not in self.tasks]
+        if not candidates:
+            return
+        async with self.pool.pipeline(transaction=False) as probe:
+            for job_id in candidates:
+                probe.exists(in_progress_key_prefix + job_id)
+            held = await probe.execute()
+        for job_id, is_held in zip(candidates, held, strict=True):
+            if is_held:
+                continue
             await self.sem.acquire()
             if self.job_counter >= self.max_jobs:
                 self.sem.release()
                 return
             self.job_counter += 1
-            job_id = job_id_b.decode()
             in_progress_key = in_progress_key_prefix + job_id
             try:
-                claim_ms = self._claim_ms(await self.pool.get(job_key_prefix + job_id))
                 async with self.pool.pipeline(transaction=True) as pipe:
                     await pipe.watch(in_progress_key)
                     ongoing = await pipe.exists(in_progress_key)
@@ -500,6 +513,7 @@ class ResilientWorker(Worker):
                         # Running elsewhere, finished, or re-deferred by another worker.
                         self._release_sem_dec_counter_on_complete()
                         continue
+                    claim_ms = self._claim_ms(await pipe.get(job_key_prefix + job_id))
                     pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.psetex(in_progress_key, claim_ms, str(int(time.time() * 1000)).encode())
                     try:
