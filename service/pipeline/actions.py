@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import structlog
 
@@ -500,31 +501,22 @@ class _Performer:
 
     def _hidden(self, *, hidden: bool) -> None:
         action, finding = self.action, self.finding
-        now = utcnow()
+        if hidden:
+            self.hid = finding is not None
+            record_hidden(self.uow, action, finding, self.connection, already=self._already)
+            return
         action.status = ActionStatus.DONE
-        action.done_at = now
+        action.done_at = utcnow()
         action.last_error = None
         if finding is not None:
-            if hidden:
-                self.hid = True
-                finding.hidden_at = now
-                if finding.status in {FindingStatus.PENDING_HIDE, FindingStatus.HIDE_FAILED}:
-                    finding.status = FindingStatus.HIDDEN
-            else:
-                finding.status = FindingStatus.UNHIDDEN
-        record(
+            finding.status = FindingStatus.UNHIDDEN
+        _record_done(
             self.uow,
-            self.tenant_id,
-            actor=action.requested_by if not hidden else ACTOR,
-            action="comment.hidden" if hidden else "comment.unhidden",
-            subject_type="finding" if finding is not None else "comment",
-            subject_id=finding.id if finding is not None else action.comment_id,
-            data={
-                "action_id": str(action.id),
-                "comment_id": action.comment_id,
-                "connection_id": str(action.connection_id),
-                "already": self._already,
-            },
+            action,
+            finding,
+            "comment.unhidden",
+            action.requested_by,
+            {"already": self._already},
         )
         comment_event(self.uow, action, finding, self.connection, done=True)
 
@@ -561,19 +553,8 @@ class _Performer:
         action.last_error = None
         if finding is not None:
             finding.replied_at = now
-        record(
-            self.uow,
-            self.tenant_id,
-            actor=ACTOR,
-            action="comment.replied",
-            subject_type="finding" if finding is not None else "comment",
-            subject_id=finding.id if finding is not None else action.comment_id,
-            data={
-                "action_id": str(action.id),
-                "comment_id": action.comment_id,
-                "reply_id": action.result_id,
-                "connection_id": str(action.connection_id),
-            },
+        _record_done(
+            self.uow, action, finding, "comment.replied", ACTOR, {"reply_id": action.result_id}
         )
         comment_event(self.uow, action, finding, self.connection, done=True)
 
@@ -611,6 +592,52 @@ _COMMENT_EVENTS = {
     (ActionKind.UNHIDE, True): EventType.COMMENT_UNHIDDEN,
     (ActionKind.REPLY, True): EventType.COMMENT_REPLIED,
 }
+
+
+def record_hidden(
+    uow: UnitOfWork,
+    action: ModerationAction,
+    finding: Finding | None,
+    connection: Connection,
+    *,
+    already: bool,
+) -> None:
+    """The comment is hidden on the platform (by this hide, or before it: ``already``): the hide
+    action is done, its finding hidden, the audit trail and the tenant's endpoints told."""
+    now = utcnow()
+    action.status = ActionStatus.DONE
+    action.done_at = now
+    action.last_error = None
+    if finding is not None:
+        finding.hidden_at = now
+        if finding.status in {FindingStatus.PENDING_HIDE, FindingStatus.HIDE_FAILED}:
+            finding.status = FindingStatus.HIDDEN
+    _record_done(uow, action, finding, "comment.hidden", ACTOR, {"already": already})
+    comment_event(uow, action, finding, connection, done=True)
+
+
+def _record_done(
+    uow: UnitOfWork,
+    action: ModerationAction,
+    finding: Finding | None,
+    what: str,
+    actor: str,
+    extra: dict[str, Any],
+) -> None:
+    record(
+        uow,
+        uow.tenant,
+        actor=actor,
+        action=what,
+        subject_type="finding" if finding is not None else "comment",
+        subject_id=finding.id if finding is not None else action.comment_id,
+        data={
+            "action_id": str(action.id),
+            "comment_id": action.comment_id,
+            "connection_id": str(action.connection_id),
+            **extra,
+        },
+    )
 
 
 def comment_event(

@@ -29,7 +29,6 @@ import msgspec
 import structlog
 
 from service import queue as jobs
-from service.audit.service import record
 from service.auth.types import TenantId
 from service.connections.errors import NoPageToken
 from service.connections.models import Connection, ConnectionStatus, Platform
@@ -38,7 +37,7 @@ from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
 from service.db import Database, UnitOfWork, utcnow
 from service.erasure.tombstones import erased_comments
-from service.findings.models import FindingSource, FindingStatus
+from service.findings.models import FindingSource
 from service.findings.repository import FindingRepository
 from service.ids import new_id
 from service.inbox.models import PAYLOAD_PURPOSE, InboxEvent, InboxStatus
@@ -49,6 +48,7 @@ from service.inbox.service import change_ids, dedupe_key, parse_delivery, platfo
 from service.moderation.models import ActionKind, ActionStatus
 from service.moderation.repository import ActionRepository
 from service.moderation.service import ACTOR, backoff, describe
+from service.pipeline.actions import record_hidden
 from service.pipeline.comments import CommentView, HandleOutcome, comment_view, handle_comments
 from service.pipeline.context import PipelineContext
 from service.platforms import errors as platform
@@ -554,33 +554,10 @@ async def follow_platform_hides(
     findings = await FindingRepository(uow.session).lock_many(
         tenant_id, [a.finding_id for a in locked if a.finding_id is not None]
     )
-    now = utcnow()
     followed: set[str] = set()
     for action in locked:
         finding = findings.get(action.finding_id) if action.finding_id is not None else None
-        action.status = ActionStatus.DONE
-        action.done_at = now
-        action.last_error = None
-        if finding is not None and finding.status in {
-            FindingStatus.PENDING_HIDE,
-            FindingStatus.HIDE_FAILED,
-        }:
-            finding.status = FindingStatus.HIDDEN
-            finding.hidden_at = now
-        record(
-            uow,
-            tenant_id,
-            actor=ACTOR,
-            action="comment.hidden",
-            subject_type="finding" if finding is not None else "comment",
-            subject_id=finding.id if finding is not None else action.comment_id,
-            data={
-                "action_id": str(action.id),
-                "comment_id": action.comment_id,
-                "connection_id": str(connection.id),
-                "already": True,
-            },
-        )
+        record_hidden(uow, action, finding, connection, already=True)
         followed.add(action.comment_id)
     return followed
 
