@@ -27,6 +27,7 @@ from bench.pipeline.common import (
     bench_settings,
     drop_database,
     fresh_database,
+    print_result,
     tenant_with_page,
 )
 from service.auth.types import Principal, Scope
@@ -149,10 +150,7 @@ def main() -> None:
     parser.add_argument("--personal", type=float, default=0.2)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.posts, args.comments, args.personal, args.keep))
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    print_result(asyncio.run(bench(args.posts, args.comments, args.personal, args.keep)))
 
 
 if __name__ == "__main__":

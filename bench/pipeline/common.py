@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -30,6 +31,13 @@ ADMIN_DSN = os.environ.get(
 )
 REDIS_URL = os.environ.get("WALLGUARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 APP_ID, APP_SECRET, VERIFY_TOKEN = "bench-app", "bench-secret", "bench-verify"
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """A run's figures, one per line, names aligned (what every pipeline bench prints)."""
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
 
 
 def free_port() -> int:

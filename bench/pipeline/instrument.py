@@ -30,6 +30,7 @@ from bench.pipeline.common import (
     VERIFY_TOKEN,
     Sandbox,
     free_port,
+    print_result,
 )
 from bench.pipeline.cpu import CpuMeter
 from bench.pipeline.generator import generate, plan
@@ -142,10 +143,7 @@ def main() -> None:
     parser.add_argument("--webhook-batch", type=int, default=DEFAULT_WEBHOOK_BATCH)
     args = parser.parse_args()
     configure_logging("WARNING", json=False)
-    result = asyncio.run(bench(args.rate, args.seconds, args.hide, args.webhook_batch))
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    print_result(asyncio.run(bench(args.rate, args.seconds, args.hide, args.webhook_batch)))
 
 
 if __name__ == "__main__":

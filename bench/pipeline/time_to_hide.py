@@ -44,6 +44,7 @@ from bench.pipeline.common import (
     drop_database,
     free_port,
     fresh_database,
+    print_result,
     tenant_with_page,
 )
 from bench.pipeline.cpu import CpuMeter, backend_pids
@@ -301,9 +302,7 @@ def main() -> None:
             args.webhook_connections,
         )
     )
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -457,19 +458,13 @@ class _Performer:
             and finding.status is FindingStatus.PENDING_HIDE
         ):
             finding.status = FindingStatus.HIDE_FAILED
-        record(
+        _record_settled(
             self.uow,
-            self.tenant_id,
-            actor=ACTOR,
-            action=f"comment.{action.kind.value}_failed",
-            subject_type="finding" if finding is not None else "comment",
-            subject_id=finding.id if finding is not None else action.comment_id,
-            data={
-                "action_id": str(action.id),
-                "comment_id": action.comment_id,
-                "connection_id": str(action.connection_id),
-                "error": action.last_error,
-            },
+            action,
+            finding,
+            f"comment.{action.kind.value}_failed",
+            ACTOR,
+            {"error": action.last_error},
         )
         comment_event(self.uow, action, finding, self.connection, done=False)
         log.warning(
@@ -505,12 +500,10 @@ class _Performer:
             self.hid = finding is not None
             record_hidden(self.uow, action, finding, self.connection, already=self._already)
             return
-        action.status = ActionStatus.DONE
-        action.done_at = utcnow()
-        action.last_error = None
+        _done(action)
         if finding is not None:
             finding.status = FindingStatus.UNHIDDEN
-        _record_done(
+        _record_settled(
             self.uow,
             action,
             finding,
@@ -547,13 +540,10 @@ class _Performer:
 
     def _replied(self) -> None:
         action, finding = self.action, self.finding
-        now = utcnow()
-        action.status = ActionStatus.DONE
-        action.done_at = now
-        action.last_error = None
+        now = _done(action)
         if finding is not None:
             finding.replied_at = now
-        _record_done(
+        _record_settled(
             self.uow, action, finding, "comment.replied", ACTOR, {"reply_id": action.result_id}
         )
         comment_event(self.uow, action, finding, self.connection, done=True)
@@ -604,19 +594,25 @@ def record_hidden(
 ) -> None:
     """The comment is hidden on the platform (by this hide, or before it: ``already``): the hide
     action is done, its finding hidden, the audit trail and the tenant's endpoints told."""
-    now = utcnow()
-    action.status = ActionStatus.DONE
-    action.done_at = now
-    action.last_error = None
+    now = _done(action)
     if finding is not None:
         finding.hidden_at = now
         if finding.status in {FindingStatus.PENDING_HIDE, FindingStatus.HIDE_FAILED}:
             finding.status = FindingStatus.HIDDEN
-    _record_done(uow, action, finding, "comment.hidden", ACTOR, {"already": already})
+    _record_settled(uow, action, finding, "comment.hidden", ACTOR, {"already": already})
     comment_event(uow, action, finding, connection, done=True)
 
 
-def _record_done(
+def _done(action: ModerationAction) -> datetime:
+    """The action is done now; returns when."""
+    now = utcnow()
+    action.status = ActionStatus.DONE
+    action.done_at = now
+    action.last_error = None
+    return now
+
+
+def _record_settled(
     uow: UnitOfWork,
     action: ModerationAction,
     finding: Finding | None,
@@ -624,6 +620,7 @@ def _record_done(
     actor: str,
     extra: dict[str, Any],
 ) -> None:
+    """The audit event of an action settled (done or failed), about its finding if it has one."""
     record(
         uow,
         uow.tenant,
