@@ -118,9 +118,9 @@ async def test_an_instagram_comment_exposing_personal_data_is_hidden_once_by_web
         deliveries = await delivered(control, {leaky, innocent})
         assert all('"object":"instagram"' in d["body"] for d in deliveries)
         worker = await run_worker(api.settings)
-        # One job per delivery for the comments it carries with their text (the job takes the
-        # connection's other pending comments along).
-        assert worker.jobs_complete == len(deliveries) and worker.jobs_failed == 0
+        # The comments carry their text: the connection's drain jobs take them (one per 100 ms
+        # window with deliveries in it), not one job per comment.
+        assert 1 <= worker.jobs_complete <= len(deliveries) and worker.jobs_failed == 0
 
         state = (await control.get(f"/_sandbox/comments/{leaky}")).json()
         assert state["is_hidden"] is True and state["hide_calls"] == 1
