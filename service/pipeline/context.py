@@ -161,4 +161,5 @@ _WARM_UP_TEXT = (
 async def warm_up(pctx: PipelineContext) -> None:
     """What the first jobs after a start would otherwise pay for."""
     Detector().detect(_WARM_UP_TEXT)
-    await pctx.db.warm_up()
+    # A worker runs up to 20 jobs at once: most of them find a connection ready.
+    await pctx.db.warm_up(connections=8)
