@@ -581,8 +581,9 @@ class NumberReader:
                 return
             for j in range(min(count, i + _MAX_GROUPS) - 1, i - 1, -1):
                 digits = all_digits[offsets[i] : offsets[j + 1]]
-                if not (4 if i == 0 else _MIN_BARE_DIGITS) <= len(digits) <= 19:
-                    # Inside a run, without context words, short numbers are nothing.
+                if not (4 if i == 0 or broken[i - 1] else _MIN_BARE_DIGITS) <= len(digits) <= 19:
+                    # Inside a run, without context words, short numbers are nothing; a line
+                    # of its own has its own words ("sagsnr 7712093\n30100000 er mit tlf").
                     continue
                 if (
                     i == 0

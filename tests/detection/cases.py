@@ -42,6 +42,9 @@ POSITIVE: list[Case] = [
     ("da", "Min mobil: 2 0 3 4 5 6 7 8", [(T.PHONE_NUMBER, "2 0 3 4 5 6 7 8")]),
     ("da", "I kan ringe til mig på 28.45.19.73 i aften", [(T.PHONE_NUMBER, "28.45.19.73")]),
     ("da", "Mobilnr +45 28 45\n19 73 hvis I vil", [(T.PHONE_NUMBER, "+45 28 45\n19 73")]),
+    # A number ending the line above (its keyword misspelt) is not part of the value on the
+    # next line, which has its own words (a case the variation generator found on CI).
+    ("da", "sgasnummer 7712093\n 30100000 er mit tlf", [(T.PHONE_NUMBER, "30100000")]),
     ("de", "Handy 0171 2345678📱 bitte nur abends", [(T.PHONE_NUMBER, "0171 2345678")]),
     (
         "de",
