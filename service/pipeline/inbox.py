@@ -183,7 +183,8 @@ async def accept_delivery(
 def batchable(field: str, value: dict[str, Any]) -> bool:
     """Whether a change can be handled in a batch of its connection's pending events without a
     platform read first: a new or edited comment that carries its text, or a comment hidden on
-    the platform (what ``lock_ready`` takes, and ``_ready`` keeps)."""
+    the platform. The API sends jobs by it; the worker's ``_ready`` takes events by it (among
+    those ``lock_ready`` selects by field, item and verb)."""
     verb = value.get("verb")
     if field == "feed" and value.get("item") == "comment":
         return verb == "hide" or (
@@ -328,17 +329,11 @@ async def process_event(
             known = event or await inbox.get(tenant_id, event_id)
             if known is None:
                 return EventOutcome(status="not_pending")
-            status = "busy" if event is None else "not_pending"
-            connection = await ConnectionRepository(uow.session).get(tenant_id, known.connection_id)
-            if connection is None or connection.status is not ConnectionStatus.ACTIVE:
-                return EventOutcome(status=status)
-            backlog = await _backlog(
-                pctx, uow, known.connection_id, exclude=event_id, limit=batch_size
+            # Handled, or held by another job's batch: this job still drains its connection.
+            drained = await _drain(pctx, uow, known.connection_id, batch_size)
+            return msgspec.structs.replace(
+                drained, status="busy" if event is None else "not_pending"
             )
-            if not backlog:
-                return EventOutcome(status=status)
-            taken = await _take(pctx, uow, connection, backlog)
-            return msgspec.structs.replace(taken, status=status, handled=None)
         connection = await ConnectionRepository(uow.session).get(tenant_id, event.connection_id)
         if connection is None:
             return EventOutcome(status="not_pending")
@@ -350,10 +345,7 @@ async def process_event(
             # What the job stands for goes the same way: its delivery's other events have no
             # job of their own (``_jobs_for``).
             reason = f"connection {connection.status.value}"
-            for other in await _backlog(
-                pctx, uow, connection.id, exclude=event.id, limit=batch_size - 1
-            ):
-                _finish(other.event, InboxStatus.SKIPPED, reason)
+            await _skip_pending(uow, connection, batch_size - 1, exclude=event.id)
             return _finish(event, InboxStatus.SKIPPED, reason)
         if event.payload_ciphertext is None:  # cleared: nothing left to process
             return _finish(event, InboxStatus.SKIPPED, "the payload was already cleared")
@@ -411,19 +403,27 @@ async def drain_connection(
     outcome says how many were taken: a full batch means more may be waiting. The caller
     performs ``outcome.action_ids`` after this returns (committed)."""
     async with pctx.db.unit_of_work(tenant_id) as uow:
-        connection = await ConnectionRepository(uow.session).get(tenant_id, connection_id)
-        if connection is None or connection.status is ConnectionStatus.NEEDS_REAUTH:
-            # Left pending: once the page is re-authorised, reconcile sends them again.
-            return EventOutcome(status="not_pending")
-        backlog = await _backlog(pctx, uow, connection_id, limit=batch_size)
-        if not backlog:
-            return EventOutcome(status="not_pending")
-        if connection.status is not ConnectionStatus.ACTIVE:
-            for ready in backlog:
-                _finish(ready.event, InboxStatus.SKIPPED, f"connection {connection.status.value}")
-            return EventOutcome(status=InboxStatus.SKIPPED.value, events=len(backlog))
-        taken = await _take(pctx, uow, connection, backlog)
-        return msgspec.structs.replace(taken, handled=None)
+        return await _drain(pctx, uow, connection_id, batch_size)
+
+
+async def _drain(
+    pctx: PipelineContext, uow: UnitOfWork, connection_id: uuid.UUID, batch_size: int
+) -> EventOutcome:
+    """``drain_connection``'s work in the caller's unit of work."""
+    connection = await ConnectionRepository(uow.session).get(uow.tenant, connection_id)
+    if connection is None or connection.status is ConnectionStatus.NEEDS_REAUTH:
+        # Left pending: once the page is re-authorised, reconcile sends them again.
+        return EventOutcome(status="not_pending")
+    if connection.status is not ConnectionStatus.ACTIVE:
+        skipped = await _skip_pending(uow, connection, batch_size)
+        return EventOutcome(
+            status=InboxStatus.SKIPPED.value if skipped else "not_pending", events=skipped
+        )
+    backlog = await _backlog(pctx, uow, connection_id, limit=batch_size)
+    if not backlog:
+        return EventOutcome(status="not_pending")
+    taken = await _take(pctx, uow, connection, backlog)
+    return msgspec.structs.replace(taken, handled=None)
 
 
 async def _take(
@@ -463,14 +463,35 @@ async def _take(
     )
 
 
+async def _skip_pending(
+    uow: UnitOfWork, connection: Connection, limit: int, *, exclude: uuid.UUID | None = None
+) -> int:
+    """Skip up to ``limit`` of a paused or revoked connection's pending batchable events (they
+    have no job of their own: ``_jobs_for``), unread. Returns how many."""
+    if limit <= 0:
+        return 0
+    inbox = InboxRepository(uow.session)
+    events = await inbox.lock_ready(uow.tenant, connection.id, exclude=exclude, limit=limit)
+    await inbox.settle(
+        uow.tenant,
+        [e.id for e in events],
+        InboxStatus.SKIPPED,
+        utcnow(),
+        f"connection {connection.status.value}",
+    )
+    return len(events)
+
+
 def _ready(event: InboxEvent, value: dict[str, Any]) -> _Ready | None:
-    """The event as batchable work, or None when it is not (see ``batchable``)."""
-    if event.field == "feed" and event.item == "comment" and event.verb == "hide":
+    """The event as batchable work, or None when it is not (``batchable`` decides)."""
+    if not batchable(event.field, value):
+        return None
+    if value.get("verb") == "hide":
         # The comment is hidden on the platform (by our own call, whose result is not
         # recorded yet, or by a moderator): the finding follows at once.
         return _Ready(event, hidden=event.object_id or "")
     comment = comment_from_payload(event, value)
-    if comment is None or not comment.comment_id or comment.message is None:
+    if comment is None or not comment.comment_id:
         return None
     return _Ready(event, comment=comment)
 
