@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Table, and_, exists, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from service.auth.types import TenantId
 from service.connections.models import Connection
@@ -23,6 +24,44 @@ _INSERT_NEW = (
     .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id", "comment_id"])
     .returning(_TRACKED.c.id)
 )
+# The tracker's one statement for a tick's rows: customer comments (``apply``) get their terms,
+# every row is marked processed.
+_SETTLE = text(
+    """
+    UPDATE tracked_comments AS t SET
+        processed = true,
+        promise_minutes = CASE WHEN v.apply THEN v.promise ELSE t.promise_minutes END,
+        counts_when_hidden = CASE WHEN v.apply THEN v.counts ELSE t.counts_when_hidden END,
+        deadline_at = CASE WHEN v.apply THEN v.deadline ELSE t.deadline_at END
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:apply AS boolean[]), CAST(:promise AS integer[]),
+        CAST(:counts AS boolean[]), CAST(:deadline AS timestamptz[])
+    ) AS v(id, apply, promise, counts, deadline)
+    WHERE t.tenant_id = :tenant_id AND t.id = v.id
+    """
+)
+
+
+class Fresh(NamedTuple):
+    """A row the tracker has not processed yet."""
+
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    thread_id: str
+    by_page: bool
+    commented_at: dt.datetime
+
+
+class Settled(NamedTuple):
+    """What the tracker writes to a row: the terms for a customer comment (``apply``)."""
+
+    id: uuid.UUID
+    apply: bool
+    promise_minutes: int | None
+    counts_when_hidden: bool
+    deadline_at: dt.datetime | None
+
+
 # A comment hidden for personal data no longer awaits a public reply (unless the terms say so).
 HIDDEN_STATUSES = (FindingStatus.PENDING_HIDE, FindingStatus.HIDDEN)
 
@@ -104,24 +143,52 @@ class ResponseRepository:
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def unprocessed(self, tenant_id: TenantId, limit: int) -> list[TrackedComment]:
+    async def unprocessed(self, tenant_id: TenantId, limit: int) -> list[Fresh]:
+        """The tenant's rows the tracker has not looked at, locked (SKIP LOCKED), as plain rows:
+        a busy page leaves thousands a tick, and ORM objects for them cost more than the
+        work."""
+        t = TrackedComment
         stmt = (
-            select(TrackedComment)
-            .where(TrackedComment.tenant_id == tenant_id, TrackedComment.processed.is_(False))
-            .order_by(TrackedComment.commented_at)
+            select(t.id, t.connection_id, t.thread_id, t.by_page, t.commented_at)
+            .where(t.tenant_id == tenant_id, t.processed.is_(False))
+            .order_by(t.commented_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.scalars(stmt)).all())
+        return [Fresh(*row) for row in (await self.session.execute(stmt)).all()]
 
-    async def threads(
+    async def settle(self, tenant_id: TenantId, settled: Sequence[Settled]) -> None:
+        """Mark rows processed, giving customer comments their terms, in one statement."""
+        if not settled:
+            return
+        await self.session.execute(
+            _SETTLE,
+            {
+                "tenant_id": tenant_id,
+                "ids": [s.id for s in settled],
+                "apply": [s.apply for s in settled],
+                "promise": [s.promise_minutes for s in settled],
+                "counts": [s.counts_when_hidden for s in settled],
+                "deadline": [s.deadline_at for s in settled],
+            },
+        )
+
+    async def replied_threads(
         self, tenant_id: TenantId, keys: Collection[tuple[uuid.UUID, str]]
     ) -> list[TrackedComment]:
+        """Every row of those of the threads ``keys`` that hold a page reply: only they have
+        anything to link."""
         if not keys:
             return []
-        stmt = select(TrackedComment).where(
-            TrackedComment.tenant_id == tenant_id,
-            tuple_(TrackedComment.connection_id, TrackedComment.thread_id).in_(list(keys)),
+        t, reply = TrackedComment, aliased(TrackedComment)
+        key_list = list(keys)
+        replied = select(reply.connection_id, reply.thread_id).where(
+            reply.tenant_id == tenant_id,
+            reply.by_page.is_(True),
+            tuple_(reply.connection_id, reply.thread_id).in_(key_list),
+        )
+        stmt = select(t).where(
+            t.tenant_id == tenant_id, tuple_(t.connection_id, t.thread_id).in_(replied)
         )
         return list((await self.session.scalars(stmt)).all())
 

@@ -32,7 +32,7 @@ from service.auth.types import TenantId
 from service.db import Database, UnitOfWork, utcnow
 from service.moderation.repository import ActionRepository
 from service.responses.models import TrackedComment
-from service.responses.repository import ResponseRepository
+from service.responses.repository import Fresh, ResponseRepository, Settled
 from service.responses.service import overdue_event
 from service.servicehours.arithmetic import deadline, service_seconds
 from service.servicehours.service import DEFAULT_TERMS, Terms, terms_for
@@ -91,12 +91,19 @@ async def process_new(uow: UnitOfWork, tenant_id: TenantId) -> tuple[int, int]:
         return 0, 0
     connections = await repo.connections(tenant_id, {r.connection_id for r in fresh})
     terms = await terms_for(uow, tenant_id, connections)
-    for row in fresh:
-        if not row.by_page:
-            _apply_terms(row, terms.get(row.connection_id, DEFAULT_TERMS))
-        row.processed = True
+    await repo.settle(
+        tenant_id,
+        [
+            Settled(row.id, False, None, False, None)
+            if row.by_page
+            else _settled(row, terms.get(row.connection_id, DEFAULT_TERMS))
+            for row in fresh
+        ],
+    )
     threads: dict[tuple[uuid.UUID, str], list[TrackedComment]] = defaultdict(list)
-    for row in await repo.threads(tenant_id, {(r.connection_id, r.thread_id) for r in fresh}):
+    for row in await repo.replied_threads(
+        tenant_id, {(r.connection_id, r.thread_id) for r in fresh}
+    ):
         threads[row.connection_id, row.thread_id].append(row)
     # Wallguard's own automatic replies (hide_and_reply) are not the team's answer.
     automatic: set[str] = set()
@@ -116,13 +123,14 @@ async def process_new(uow: UnitOfWork, tenant_id: TenantId) -> tuple[int, int]:
     return len(fresh), linked
 
 
-def _apply_terms(row: TrackedComment, terms: Terms) -> None:
-    row.promise_minutes = terms.first_response_minutes
-    row.counts_when_hidden = terms.count_hidden_comments
-    row.deadline_at = (
-        deadline(terms.schedule, row.commented_at, terms.first_response_minutes)
-        if terms.first_response_minutes is not None
-        else None
+def _settled(row: Fresh, terms: Terms) -> Settled:
+    minutes = terms.first_response_minutes
+    return Settled(
+        row.id,
+        True,
+        minutes,
+        terms.count_hidden_comments,
+        deadline(terms.schedule, row.commented_at, minutes) if minutes is not None else None,
     )
 
 
