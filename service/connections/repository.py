@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,18 +21,6 @@ class ConnectionRepository:
 
     async def get(self, tenant_id: TenantId, connection_id: uuid.UUID) -> Connection | None:
         return await self.session.get(Connection, (tenant_id, connection_id))
-
-    async def watching(
-        self, tenant_id: TenantId, connection_ids: Collection[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        """Those of ``connection_ids`` that still exist and are not revoked (a remembered route
-        is checked this way in the tenant's own transaction)."""
-        stmt = select(Connection.id).where(
-            Connection.tenant_id == tenant_id,
-            Connection.id.in_(set(connection_ids)),
-            Connection.status != ConnectionStatus.REVOKED,
-        )
-        return set((await self.session.scalars(stmt)).all())
 
     async def get_for_update(
         self, tenant_id: TenantId, connection_id: uuid.UUID
@@ -132,3 +120,14 @@ class OAuthStateRepository:
             .returning(OAuthStateUse.nonce)
         )
         return (await self.session.execute(stmt)).first() is not None
+
+
+def watching_statement(
+    tenant_id: TenantId, connection_ids: Collection[uuid.UUID]
+) -> Select[uuid.UUID]:
+    """The ids of ``connection_ids`` that still exist and are not revoked."""
+    return select(Connection.id).where(
+        Connection.tenant_id == tenant_id,
+        Connection.id.in_(set(connection_ids)),
+        Connection.status != ConnectionStatus.REVOKED,
+    )

@@ -2,8 +2,8 @@
 
 The hash is an HMAC under a per-tenant key derived from WALLGUARD_SECRET_KEY (never stored), of
 ``<platform>:<id>``: the table cannot be reversed into ids, and the same author has unrelated
-tombstones in two tenants. ``erased_comments`` answers, for a batch of incoming comments, which
-of them to drop, with one indexed query.
+tombstones in two tenants. ``ErasureCheck`` answers, for a batch of incoming comments, which
+of them to drop, with one indexed query (``erased_comments`` asks it on its own).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hmac
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,40 @@ async def add_tombstones(
     return len(result.all())
 
 
+class ErasureCheck:
+    """Which of a batch of ``(comment_id, author_id)`` pairs to drop because the comment or its
+    author was erased: ``refs`` are the tombstones to look for (``statement`` reads those that
+    exist) and ``erased(found)`` turns the ones found back into comment ids. The inbox asks this
+    in the same statement as its other check (service/pipeline/inbox.py)."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        tenant_id: TenantId,
+        platform: str,
+        comments: Sequence[tuple[str, str | None]],
+    ) -> None:
+        self.tenant_id = tenant_id
+        key = tombstone_key(secret_key, tenant_id)
+        self._by_ref: dict[str, list[str]] = {}
+        for comment_id, author_id in comments:
+            self._by_ref.setdefault(ref(key, platform, comment_id), []).append(comment_id)
+            if author_id:
+                self._by_ref.setdefault(ref(key, platform, author_id), []).append(comment_id)
+
+    @property
+    def refs(self) -> list[str]:
+        return list(self._by_ref)
+
+    def statement(self) -> Select[str]:
+        return select(Tombstone.ref).where(
+            Tombstone.tenant_id == self.tenant_id, Tombstone.ref.in_(self.refs)
+        )
+
+    def erased(self, found: Iterable[str]) -> set[str]:
+        return {comment_id for hit in found for comment_id in self._by_ref.get(hit, ())}
+
+
 async def erased_comments(
     session: AsyncSession,
     tenant_id: TenantId,
@@ -62,15 +96,5 @@ async def erased_comments(
     erased: the caller drops them before storing or acting on anything."""
     if not comments:
         return set()
-    key = tombstone_key(secret_key, tenant_id)
-    by_ref: dict[str, list[str]] = {}
-    for comment_id, author_id in comments:
-        by_ref.setdefault(ref(key, platform, comment_id), []).append(comment_id)
-        if author_id:
-            by_ref.setdefault(ref(key, platform, author_id), []).append(comment_id)
-    hits = await session.scalars(
-        select(Tombstone.ref).where(
-            Tombstone.tenant_id == tenant_id, Tombstone.ref.in_(list(by_ref))
-        )
-    )
-    return {comment_id for hit in hits for comment_id in by_ref[hit]}
+    check = ErasureCheck(secret_key, tenant_id, platform, comments)
+    return check.erased(await session.scalars(check.statement()))

@@ -5,12 +5,27 @@ import uuid
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import ARRAY, UUID, Table, and_, any_, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    UUID,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.types import TenantId
 from service.connections.models import Connection, ConnectionStatus
+from service.connections.repository import watching_statement
 from service.inbox.models import InboxEvent, InboxStatus
 
 _EVENTS = cast(Table, InboxEvent.__table__)
@@ -24,6 +39,28 @@ _STORE_MANY = (
 class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def admission(
+        self, tenant_id: TenantId, connection_ids: set[uuid.UUID], erased_refs: Select[str]
+    ) -> tuple[set[uuid.UUID], list[str]]:
+        """(those of ``connection_ids`` still watching, what ``erased_refs`` finds: the
+        erasure tombstones of the delivery's comments and authors), in one statement: every
+        delivery asks both before it is stored, and on the webhook answer a round trip costs
+        more than either answer."""
+        watching = watching_statement(tenant_id, connection_ids).subquery()
+        erased = erased_refs.subquery()
+        stmt = union_all(
+            select(literal(True).label("connection"), cast_(watching.c.id, String)),
+            select(literal(False), *erased.c),
+        )
+        alive: set[uuid.UUID] = set()
+        found: list[str] = []
+        for is_connection, value in (await self.session.execute(stmt)).all():
+            if is_connection:
+                alive.add(uuid.UUID(value))
+            else:
+                found.append(value)
+        return alive, found
 
     async def store_many(
         self, tenant_id: TenantId, rows: Sequence[dict[str, object]]

@@ -36,7 +36,7 @@ from service.connections.repository import ConnectionRepository
 from service.connections.service import mark_needs_reauth, page_token
 from service.crypto import Cipher
 from service.db import Database, UnitOfWork, utcnow
-from service.erasure.tombstones import erased_comments
+from service.erasure.tombstones import ErasureCheck
 from service.findings.models import FindingSource
 from service.findings.repository import FindingRepository
 from service.ids import new_id
@@ -96,25 +96,27 @@ async def accept_delivery(
         async with db.unit_of_work(tenant_id) as uow:
             # A remembered route is checked in the tenant's own transaction: a connection
             # revoked or deleted since gets nothing, exactly as if it had been asked now.
-            watching = await ConnectionRepository(uow.session).watching(
-                tenant_id, {connection_id for connection_id, _, _ in routed}
+            # Erased stays erased: a change by an erased author or about an erased comment is
+            # acknowledged and dropped here, before its text is stored (service/erasure).
+            routed_ids = [change_ids(change.value) for _, _, change in routed]
+            erasure = ErasureCheck(
+                secret_key,
+                tenant_id,
+                platform_kind.value,
+                [(object_id, sender_id) for object_id, _, _, sender_id in routed_ids if object_id],
             )
-            items = [item for item in routed if item[0] in watching]
+            watching, tombstones = await InboxRepository(uow.session).admission(
+                tenant_id, {connection_id for connection_id, _, _ in routed}, erasure.statement()
+            )
+            skip = erasure.erased(tombstones)
+            kept = [i for i, item in enumerate(routed) if item[0] in watching]
+            items = [routed[i] for i in kept]
             if len(items) < len(routed):
                 unrouted += len(routed) - len(items)
                 router.forget()
                 if not items:
                     continue
-            ids = [change_ids(change.value) for _, _, change in items]
-            # Erased stays erased: a change by an erased author or about an erased comment is
-            # acknowledged and dropped here, before its text is stored (service/erasure).
-            skip = await erased_comments(
-                uow.session,
-                tenant_id,
-                secret_key,
-                platform_kind.value,
-                [(object_id, sender_id) for object_id, _, _, sender_id in ids if object_id],
-            )
+            ids = [routed_ids[i] for i in kept]
             rows: dict[str, dict[str, Any]] = {}  # by dedupe key: a change repeated in the body
             kinds: dict[uuid.UUID, tuple[uuid.UUID, bool]] = {}
             for (connection_id, entry, change), (object_id, post_id, parent_id, sender_id) in zip(
