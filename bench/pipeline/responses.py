@@ -1,6 +1,7 @@
 """Benchmark: the extra cost per comment of response-time and storm bookkeeping.
 
-    .venv/bin/python -m bench.pipeline.responses     # [--comments 4000] [--rounds 3] [--rate 50]
+    .venv/bin/python -m bench.pipeline.responses  # [--comments 4000] [--rounds 4] [--rate 50]
+    #                                                  [--ticks 12]
 
 In a fresh database, one tenant and one connection:
 
@@ -10,7 +11,12 @@ In a fresh database, one tenant and one connection:
    load. Reported: microseconds per comment each way, and the difference.
 2. **Tracker** (``track_responses``, a cron, off the hot path): its time over the rows the hot
    path wrote, a tenth of them page replies, per comment.
-3. **Storm watcher** (``watch_storms``, a cron): one page commented on at ``rate`` comments/s
+3. **Tracker as the table grows**: ``ticks`` ticks of 3,750 new rows each (250 comments/s for
+   15 s, a tenth of them page replies in their comment's thread) on top of what is there; the
+   first and the last tick's time per row, and their ratio. A tick's cost must depend on the
+   rows it takes, not on the rows the table holds (it once grew with both: a row-comparison
+   list tested every row against every key).
+4. **Storm watcher** (``watch_storms``, a cron): one page commented on at ``rate`` comments/s
    for 15 minutes (inserted directly); the time of one tick, and per comment at that rate
    (a tick every 15 s).
 """
@@ -133,6 +139,39 @@ async def observe_alone(
     return elapsed / (batch * calls)
 
 
+async def tracker_ticks(
+    db: Database, tenant_id: TenantId, connection: Connection, ticks: int
+) -> list[float]:
+    """Seconds per row of each of ``ticks`` tracker ticks, each over 3,750 new rows."""
+    per_tick = 3_750
+    start = dt.datetime.now(dt.UTC)
+    times: list[float] = []
+    for k in range(ticks):
+        rows = []
+        for i in range(k * per_tick, (k + 1) * per_tick):
+            view = comment(5_000_000 + i, start + dt.timedelta(milliseconds=4 * i))
+            reply = view.author_id == PAGE
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "connection_id": connection.id,
+                    "client_id": connection.client_id,
+                    "comment_id": view.comment_id,
+                    "post_id": view.post_id,
+                    "thread_id": view.parent_id if reply else view.comment_id,
+                    "by_page": reply,
+                    "commented_at": view.created_time,
+                    "received_at": start,
+                }
+            )
+        async with db.unit_of_work(tenant_id) as uow:
+            await ResponseRepository(uow.session).insert_new(rows)
+        t0 = time.perf_counter()
+        tracked = await track_responses(db)
+        times.append((time.perf_counter() - t0) / max(tracked.processed, 1))
+    return times
+
+
 async def storm_tick(db: Database, tenant_id: TenantId, connection: Connection, rate: int) -> float:
     now = dt.datetime(2026, 8, 6, 20, 0, tzinfo=dt.UTC)
     total = rate * 15 * 60
@@ -162,7 +201,7 @@ async def storm_tick(db: Database, tenant_id: TenantId, connection: Connection, 
     return statistics.median(times)
 
 
-async def bench(comments: int, rounds: int, rate: int) -> dict[str, Any]:
+async def bench(comments: int, rounds: int, rate: int, ticks: int = 12) -> dict[str, Any]:
     name = f"wallguard_bench_responses_{os.getpid()}"
     database_url = await fresh_database(name)
     settings = bench_settings(database_url)
@@ -189,6 +228,7 @@ async def bench(comments: int, rounds: int, rate: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         tracked = await track_responses(db)
         tracker = (time.perf_counter() - t0) / max(tracked.processed, 1)
+        growing = await tracker_ticks(db, tenant_id, connection, ticks)
         tick = await storm_tick(db, tenant_id, connection, rate)
         hot_with, hot_without = statistics.median(with_hook), statistics.median(without)
         return {
@@ -201,6 +241,10 @@ async def bench(comments: int, rounds: int, rate: int) -> dict[str, Any]:
             "observe_us_per_comment_in_100s": round(batched * 1e6, 1),
             "tracker_rows": tracked.processed,
             "tracker_us_per_comment": round(tracker * 1e6, 1),
+            "tracker_ticks_of_3750_rows": ticks,
+            "tracker_us_per_row_first_tick": round(growing[0] * 1e6, 1),
+            "tracker_us_per_row_last_tick": round(growing[-1] * 1e6, 1),
+            "tracker_last_over_first": round(growing[-1] / growing[0], 2),
             "storm_tick_ms_at_rate": round(tick * 1e3, 1),
             "storm_us_per_comment_at_rate": round(tick / (rate * 15) * 1e6, 1),
             "rate_per_second": rate,
@@ -217,9 +261,10 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--rate", type=int, default=50)
+    parser.add_argument("--ticks", type=int, default=12)
     args = parser.parse_args()
     configure_logging("WARNING", False)
-    result = asyncio.run(bench(args.comments, args.rounds, args.rate))
+    result = asyncio.run(bench(args.comments, args.rounds, args.rate, args.ticks))
     for key, value in result.items():
         print(f"{key:34} {value}")
 
