@@ -39,6 +39,14 @@ class InboxEvent(TenantOwned, Base):
         Index(
             "ix_inbox_events_pending", "status", "updated_at", postgresql_where="status = 'pending'"
         ),
+        # A connection's pending events, oldest first (the drain: ``lock_ready``).
+        Index(
+            "ix_inbox_events_pending_by_connection",
+            "tenant_id",
+            "connection_id",
+            "received_at",
+            postgresql_where="status = 'pending'",
+        ),
         Index("ix_inbox_events_tenant_id_received_at", "tenant_id", "received_at"),
         Index(
             "ix_inbox_events_tenant_id_payload_kept",
