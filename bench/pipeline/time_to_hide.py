@@ -218,6 +218,7 @@ async def bench(
             if source == "realtime" and c in hidden_at and c in received and c in created_at
         ]
         delivery = [(received[c] - created_at[c]) * 1000 for c in created_at if c in received]
+        slowest = slowest_seconds(findings, created_at, received, hidden_at)
         hide_calls = collections.Counter(
             call["path"].rsplit("/", 1)[-1]
             for call in calls
@@ -255,6 +256,7 @@ async def bench(
             "from_created_p90_ms": round(percentile(from_created, 0.9), 1),
             "from_created_p99_ms": round(percentile(from_created, 0.99), 1),
             "from_created_max_ms": round(max(from_created, default=float("nan")), 1),
+            "slowest_seconds": slowest,
             **cpu,
             # The measuring instrument (sandbox and generator) per comment sent.
             "instrument_cpu_ms_per_comment": round(
@@ -271,6 +273,32 @@ async def bench(
         _stop(api)
         sandbox.stop()
         await drop_database(name)
+
+
+def slowest_seconds(
+    findings: dict[str, str],
+    created_at: dict[str, float],
+    received: dict[str, float],
+    hidden_at: dict[str, float],
+    most: int = 5,
+) -> list[str]:
+    """The seconds of the run (counted from the first comment's creation) whose comments waited
+    longest from creation to hide: "second: worst from creation / its webhook's lag ms". Tells
+    a steady tail from a periodic stall (a cron, a checkpoint) and the API's share from the
+    delivery's."""
+    if not created_at:
+        return []
+    start = min(created_at.values())
+    worst: dict[int, tuple[float, float]] = {}
+    for c, source in findings.items():
+        if source != "realtime" or not (c in hidden_at and c in received and c in created_at):
+            continue
+        second = int(created_at[c] - start)
+        total = (hidden_at[c] - created_at[c]) * 1000
+        if total > worst.get(second, (0.0, 0.0))[0]:
+            worst[second] = (total, (received[c] - created_at[c]) * 1000)
+    ranked = sorted(worst.items(), key=lambda item: -item[1][0])[:most]
+    return [f"{sec}s: {total:.0f} / {lag:.0f}" for sec, (total, lag) in sorted(ranked)]
 
 
 def main() -> None:
