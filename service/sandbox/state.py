@@ -243,6 +243,9 @@ class Store:
             self.nodes: dict[str, Node] = {}
             # object id -> sorted [(created_time, seq, node id)] of direct children
             self.children: dict[str, list[tuple[int, int, str]]] = {}
+            # Every comment under a post or media item, replies included, sorted as children
+            # are: the ``filter=stream`` listing reads it a page at a time.
+            self.streams: dict[str, list[tuple[int, int, str]]] = {}
             self.tokens: dict[str, Token] = {}
             self.page_tokens: dict[tuple[str, str], str] = {}  # (user token, page) -> token
             self.codes: dict[str, AuthCode] = {}
@@ -388,7 +391,10 @@ class Store:
     # --- content ---------------------------------------------------------------------------
 
     def _insert_child(self, parent_id: str, node: Node) -> None:
-        bisect.insort(self.children.setdefault(parent_id, []), (*node.sort_key, node.id))
+        entry = (*node.sort_key, node.id)
+        bisect.insort(self.children.setdefault(parent_id, []), entry)
+        if node.kind in ("comment", "ig_comment"):
+            bisect.insort(self.streams.setdefault(node.root_id, []), entry)
 
     def add_post(
         self,
