@@ -31,6 +31,7 @@ this module only; ``lint-imports`` keeps arq out of every other module.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import enum
 import time
@@ -394,7 +395,46 @@ def cron_job(
     timeout: int,
     minute: int | set[int] | None = None,
 ) -> WorkerCron:
-    return cron(coroutine, name=name.value, minute=minute, second=second, timeout=timeout)
+    return cron(
+        one_at_a_time(name, coroutine, timeout),
+        name=name.value,
+        minute=minute,
+        second=second,
+        timeout=timeout,
+    )
+
+
+# KEYS: the running mark. ARGV: the run's token. Deletes the mark only if this run set it.
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def one_at_a_time(name: JobName, coroutine: JobFunction, timeout: int) -> JobFunction:
+    """The cron ``coroutine`` such that a tick finding the previous tick still running returns
+    at once. arq sends every tick as its own job, so a tick that outlasts its interval (a
+    tracker behind after a storm) would otherwise run beside the next one on another worker:
+    correct (the crons lock their rows with SKIP LOCKED) but twice the work on the same
+    backlog, when the database is already the slow part. The mark is a Redis key that expires
+    with the tick's timeout, so a killed worker's mark holds back at most that long; Redis
+    losing it only allows what happened before, two runs at once."""
+
+    async def run(ctx: dict[str, Any]) -> Any:
+        redis: ArqRedis = ctx["redis"]
+        key = f"{ctx['queue_name']}:cron-running:{name.value}"
+        token = str(ctx.get("job_id") or uuid.uuid4())
+        if not await redis.set(key, token, nx=True, px=(timeout + CLAIM_MARGIN_SECONDS) * 1000):
+            log.info("cron_skipped", cron=name.value, reason="previous_tick_running")
+            return None
+        try:
+            return await coroutine(ctx)
+        finally:
+            with contextlib.suppress(RedisError):  # if Redis is gone, the mark expires
+                await redis.register_script(_RELEASE_SCRIPT)(keys=[key], args=[token])
+
+    run.__qualname__ = run.__name__ = getattr(coroutine, "__name__", name.value)
+    return run
 
 
 def worker_class(
@@ -447,6 +487,8 @@ class ResilientWorker(Worker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Crons keep their running marks under the queue's name (``one_at_a_time``).
+        self.ctx.setdefault("queue_name", self.queue_name)
         self._redis_down_since: float | None = None
         self._redis_backoff = 0.1
 
