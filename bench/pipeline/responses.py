@@ -139,6 +139,31 @@ async def observe_alone(
     return elapsed / (batch * calls)
 
 
+def tracked_row(
+    tenant_id: TenantId,
+    connection: Connection,
+    comment_id: str,
+    post_id: str | None,
+    thread_id: str,
+    *,
+    by_page: bool,
+    commented_at: dt.datetime,
+    received_at: dt.datetime,
+) -> dict[str, Any]:
+    """A ``tracked_comments`` row as ``observe_comments`` writes it, inserted directly."""
+    return {
+        "tenant_id": tenant_id,
+        "connection_id": connection.id,
+        "client_id": connection.client_id,
+        "comment_id": comment_id,
+        "post_id": post_id,
+        "thread_id": thread_id,
+        "by_page": by_page,
+        "commented_at": commented_at,
+        "received_at": received_at,
+    }
+
+
 async def tracker_ticks(
     db: Database, tenant_id: TenantId, connection: Connection, ticks: int
 ) -> list[float]:
@@ -151,18 +176,18 @@ async def tracker_ticks(
         for i in range(k * per_tick, (k + 1) * per_tick):
             view = comment(5_000_000 + i, start + dt.timedelta(milliseconds=4 * i))
             reply = view.author_id == PAGE
+            thread = view.parent_id if reply and view.parent_id else view.comment_id
             rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "connection_id": connection.id,
-                    "client_id": connection.client_id,
-                    "comment_id": view.comment_id,
-                    "post_id": view.post_id,
-                    "thread_id": view.parent_id if reply else view.comment_id,
-                    "by_page": reply,
-                    "commented_at": view.created_time,
-                    "received_at": start,
-                }
+                tracked_row(
+                    tenant_id,
+                    connection,
+                    view.comment_id,
+                    view.post_id,
+                    thread,
+                    by_page=reply,
+                    commented_at=view.created_time or start,
+                    received_at=start,
+                )
             )
         async with db.unit_of_work(tenant_id) as uow:
             await ResponseRepository(uow.session).insert_new(rows)
@@ -177,17 +202,16 @@ async def storm_tick(db: Database, tenant_id: TenantId, connection: Connection, 
     total = rate * 15 * 60
     step = dt.timedelta(seconds=1 / rate)
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "connection_id": connection.id,
-            "client_id": connection.client_id,
-            "comment_id": f"s{i}",
-            "post_id": "p2",
-            "thread_id": f"s{i}",
-            "by_page": False,
-            "commented_at": now - total * step + i * step,
-            "received_at": now,
-        }
+        tracked_row(
+            tenant_id,
+            connection,
+            f"s{i}",
+            "p2",
+            f"s{i}",
+            by_page=False,
+            commented_at=now - total * step + i * step,
+            received_at=now,
+        )
         for i in range(total)
     ]
     async with db.unit_of_work(tenant_id) as uow:

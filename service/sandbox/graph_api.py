@@ -1004,20 +1004,8 @@ class GraphApi:
             data = [render(node, fields) for _, node in window]
             more = bool(window) and next(walk(window[-1][0] + step, step), None) is not None
             less = bool(window) and next(walk(window[0][0] - step, -step), None) is not None
-        body: dict[str, Any] = {"data": data}
-        if window:
-            first_key, last_key = window[0][1].sort_key, window[-1][1].sort_key
-            cursors = {"before": encode_cursor(first_key), "after": encode_cursor(last_key)}
-            paging: dict[str, Any] = {"cursors": cursors}
-            query = {k: v for k, v in call.params.items() if k not in ("after", "before")}
-            if more:
-                next_query = urlencode({**query, "limit": str(limit), "after": cursors["after"]})
-                paging["next"] = f"{call.base_url}{call.path}?{next_query}"
-            if less:
-                prev_query = urlencode({**query, "limit": str(limit), "before": cursors["before"]})
-                paging["previous"] = f"{call.base_url}{call.path}?{prev_query}"
-            body["paging"] = paging
-        return _json(body)
+        keys = (window[0][1].sort_key, window[-1][1].sort_key) if window else None
+        return _page(call, limit, data, keys, more=more, less=less)
 
     def _under_deleted(self, node: Node) -> bool:
         parent = self.store.nodes.get(node.parent_id)
@@ -1061,19 +1049,34 @@ class GraphApi:
         window = keyed[start : start + limit]
         with self.store.lock:
             data = [render(item, fields) for _, item in window]
-        body: dict[str, Any] = {"data": data}
-        if window:
-            cursors = {"before": encode_cursor(window[0][0]), "after": encode_cursor(window[-1][0])}
-            paging: dict[str, Any] = {"cursors": cursors}
-            query = {k: v for k, v in call.params.items() if k not in ("after", "before")}
-            if start + limit < len(keyed):
-                next_query = urlencode({**query, "limit": str(limit), "after": cursors["after"]})
-                paging["next"] = f"{call.base_url}{call.path}?{next_query}"
-            if start > 0:
-                prev_query = urlencode({**query, "limit": str(limit), "before": cursors["before"]})
-                paging["previous"] = f"{call.base_url}{call.path}?{prev_query}"
-            body["paging"] = paging
-        return _json(body)
+        keys = (window[0][0], window[-1][0]) if window else None
+        return _page(call, limit, data, keys, more=start + limit < len(keyed), less=start > 0)
+
+
+def _page(
+    call: Call,
+    limit: int,
+    data: list[dict[str, Any]],
+    keys: tuple[tuple[int, int], tuple[int, int]] | None,
+    *,
+    more: bool,
+    less: bool,
+) -> Response[Any]:
+    """A Graph list page: ``data``, and when it is not empty the cursors of its first and last
+    item (``keys``) and the links to the pages after (``more``) and before (``less``) it."""
+    body: dict[str, Any] = {"data": data}
+    if keys is not None:
+        cursors = {"before": encode_cursor(keys[0]), "after": encode_cursor(keys[1])}
+        paging: dict[str, Any] = {"cursors": cursors}
+        query = {k: v for k, v in call.params.items() if k not in ("after", "before")}
+        if more:
+            next_query = urlencode({**query, "limit": str(limit), "after": cursors["after"]})
+            paging["next"] = f"{call.base_url}{call.path}?{next_query}"
+        if less:
+            prev_query = urlencode({**query, "limit": str(limit), "before": cursors["before"]})
+            paging["previous"] = f"{call.base_url}{call.path}?{prev_query}"
+        body["paging"] = paging
+    return _json(body)
 
 
 def _buc_entry(pct: int, regain_minutes: int) -> dict[str, Any]:

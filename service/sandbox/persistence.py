@@ -115,10 +115,8 @@ def restore(store: Store, data: bytes) -> None:
         store.streams = {}
         for node in sorted(saved.nodes, key=lambda n: n.sort_key):
             store.nodes[node.id] = node
-            # In sort order, so appending keeps both indexes sorted (Store._insert_child).
-            store.children.setdefault(node.parent_id, []).append((*node.sort_key, node.id))
-            if node.kind in ("comment", "ig_comment"):
-                store.streams.setdefault(node.root_id, []).append((*node.sort_key, node.id))
+            # In sort order: each insert lands at the end of its indexes.
+            store._insert_child(node.parent_id, node)
         store.tokens = {token.value: token for token in saved.tokens}
         store.page_tokens = {(user, page): token for user, page, token in saved.page_tokens}
         store.codes = {code.code: code for code in saved.codes}
